@@ -1,0 +1,246 @@
+// Package config holds krest's configuration: one Config struct, read from
+// Java-style properties with Confluent REST Proxy key names, validated once,
+// and turned into franz-go options in one place (KafkaOpts).
+//
+// Keys are merged by the caller (cmd/krest) from, in rising precedence, the
+// -config file, KREST_* environment variables and command-line flags, then
+// handed to Parse.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is krest's validated configuration. The zero value is not valid;
+// build one with Parse.
+type Config struct {
+	// Listeners are the HTTP addresses to serve on ("listeners", else
+	// "port"); default http://0.0.0.0:8082.
+	Listeners []Listener
+	// AdvertisedListeners are the URLs clients should use to reach this
+	// instance ("advertised.listeners"); they build consumer base_uri links.
+	AdvertisedListeners []*url.URL
+	// HostName is the deprecated "host.name" used for absolute URLs.
+	HostName string
+	// ID is this instance's "id", used in generated consumer names.
+	ID string
+	// BootstrapServers are the Kafka seed brokers. Empty means dev mode:
+	// cmd/krest starts an embedded broker.
+	BootstrapServers []string
+	// SchemaRegistryURL is "schema.registry.url" (not used by this release
+	// beyond being reported).
+	SchemaRegistryURL string
+
+	// MaxRequestBytes caps an HTTP request body, after gzip decoding
+	// ("request.body.max.bytes", default 16 MiB); larger bodies get 413.
+	MaxRequestBytes int
+	// IdleTimeout closes idle keep-alive connections ("idle.timeout.ms",
+	// default 30 s, as rest-utils).
+	IdleTimeout time.Duration
+	// ShutdownGrace bounds how long shutdown waits for in-flight requests
+	// ("shutdown.graceful.ms", default 30 s). The producer is flushed after.
+	ShutdownGrace time.Duration
+
+	// ProduceBufferBytes bounds the bytes of records accepted but not yet
+	// acknowledged by Kafka, across all requests ("producer.buffer.memory",
+	// default 256 MiB). A request that does not fit waits up to
+	// ProduceMaxBlock, then gets 429.
+	ProduceBufferBytes int64
+	// ProduceMaxBlock is "producer.max.block.ms" (default 5 s).
+	ProduceMaxBlock time.Duration
+
+	// Client, Producer, Consumer and Admin hold the pass-through keys of the
+	// client.*, producer.*, consumer.* and admin.* prefixes, prefix stripped.
+	Client, Producer, Consumer, Admin map[string]string
+
+	// Warnings lists keys that were accepted but have no effect.
+	Warnings []string
+}
+
+// Listener is one HTTP listener.
+type Listener struct {
+	Scheme string // "http"
+	Addr   string // host:port to listen on
+}
+
+// Defaults are the values of every krest key that has one; README's
+// configuration table lists the same.
+var Defaults = map[string]string{
+	"listeners":              "http://0.0.0.0:8082",
+	"port":                   "8082",
+	"request.body.max.bytes": "16777216",
+	"idle.timeout.ms":        "30000",
+	"shutdown.graceful.ms":   "30000",
+	"producer.buffer.memory": "268435456",
+	"producer.max.block.ms":  "5000",
+}
+
+// known lists the non-prefixed keys krest understands (beyond Defaults).
+var known = map[string]bool{
+	"bootstrap.servers": true, "schema.registry.url": true, "id": true,
+	"host.name": true, "advertised.listeners": true,
+}
+
+// ignoredConfluent are Confluent keys that are accepted without effect.
+var ignoredConfluent = map[string]string{
+	"producer.threads":   "deprecated in Confluent's proxy too",
+	"compression.enable": "krest does not compress responses",
+	"debug":              "krest never puts stack traces in responses",
+}
+
+// Parse validates props and returns the Config. Unknown keys and keys
+// without an equivalent are reported in Config.Warnings; malformed values are
+// errors naming the key.
+func Parse(props map[string]string) (*Config, error) {
+	get := func(k string) string {
+		if v, ok := props[k]; ok {
+			return strings.TrimSpace(v)
+		}
+		return Defaults[k]
+	}
+	c := &Config{
+		Client: map[string]string{}, Producer: map[string]string{},
+		Consumer: map[string]string{}, Admin: map[string]string{},
+	}
+	var err error
+
+	listeners := get("listeners")
+	if _, set := props["listeners"]; !set {
+		if _, portSet := props["port"]; portSet {
+			listeners = "http://0.0.0.0:" + get("port")
+		}
+	}
+	if c.Listeners, err = parseListeners(listeners); err != nil {
+		return nil, err
+	}
+	for _, s := range splitList(get("advertised.listeners")) {
+		u, err := url.Parse(s)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return nil, fmt.Errorf("advertised.listeners: %q is not an http(s)://host:port URL", s)
+		}
+		c.AdvertisedListeners = append(c.AdvertisedListeners, u)
+	}
+	c.HostName = get("host.name")
+	c.ID = get("id")
+	c.BootstrapServers = splitList(get("bootstrap.servers"))
+	for i, s := range c.BootstrapServers {
+		s = strings.TrimPrefix(strings.TrimPrefix(s, "PLAINTEXT://"), "plaintext://")
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			return nil, fmt.Errorf("bootstrap.servers: %q is not host:port", s)
+		}
+		c.BootstrapServers[i] = s
+	}
+	c.SchemaRegistryURL = get("schema.registry.url")
+
+	n, err := positiveInt(get, "request.body.max.bytes")
+	if err != nil {
+		return nil, err
+	}
+	c.MaxRequestBytes = int(n)
+	if c.IdleTimeout, err = millis(get, "idle.timeout.ms"); err != nil {
+		return nil, err
+	}
+	if c.ShutdownGrace, err = millis(get, "shutdown.graceful.ms"); err != nil {
+		return nil, err
+	}
+	if c.ProduceBufferBytes, err = positiveInt(get, "producer.buffer.memory"); err != nil {
+		return nil, err
+	}
+	if c.ProduceMaxBlock, err = millis(get, "producer.max.block.ms"); err != nil {
+		return nil, err
+	}
+
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := props[k]
+		switch {
+		case known[k], Defaults[k] != "":
+		case ignoredConfluent[k] != "":
+			c.warnf("%s is ignored: %s", k, ignoredConfluent[k])
+		case strings.HasPrefix(k, "client."):
+			c.Client[strings.TrimPrefix(k, "client.")] = v
+		case strings.HasPrefix(k, "producer."):
+			c.Producer[strings.TrimPrefix(k, "producer.")] = v
+		case strings.HasPrefix(k, "consumer."):
+			c.Consumer[strings.TrimPrefix(k, "consumer.")] = v
+		case strings.HasPrefix(k, "admin."):
+			c.Admin[strings.TrimPrefix(k, "admin.")] = v
+		default:
+			c.warnf("%s is not a krest setting and is ignored", k)
+		}
+	}
+	// Validate the Kafka pass-through once, here, so that a bad value stops
+	// start-up instead of surfacing on first use.
+	_, warnings, err := c.kafkaOpts()
+	if err != nil {
+		return nil, err
+	}
+	c.Warnings = append(c.Warnings, warnings...)
+	return c, nil
+}
+
+func (c *Config) warnf(format string, args ...any) {
+	c.Warnings = append(c.Warnings, fmt.Sprintf(format, args...))
+}
+
+// DevMode reports whether no Kafka cluster is configured, so that an embedded
+// broker must be started.
+func (c *Config) DevMode() bool { return len(c.BootstrapServers) == 0 }
+
+func parseListeners(s string) ([]Listener, error) {
+	var out []Listener
+	for _, l := range splitList(s) {
+		u, err := url.Parse(l)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("listeners: %q is not a URL like http://0.0.0.0:8082", l)
+		}
+		if u.Scheme != "http" {
+			return nil, fmt.Errorf("listeners: %q: only http listeners are supported in this release", l)
+		}
+		host, port := u.Hostname(), u.Port()
+		if port == "" {
+			port = "80"
+		}
+		out = append(out, Listener{Scheme: u.Scheme, Addr: net.JoinHostPort(host, port)})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("listeners: no listener configured")
+	}
+	return out, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func positiveInt(get func(string) string, key string) (int64, error) {
+	n, err := strconv.ParseInt(get(key), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s: %q is not a positive integer", key, get(key))
+	}
+	return n, nil
+}
+
+func millis(get func(string) string, key string) (time.Duration, error) {
+	n, err := strconv.ParseInt(get(key), 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s: %q is not a non-negative number of milliseconds", key, get(key))
+	}
+	return time.Duration(n) * time.Millisecond, nil
+}

@@ -1,0 +1,183 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// javaOpt maps one Java client property onto a franz-go option.
+type javaOpt func(v string) ([]kgo.Opt, error)
+
+// commonOpts are Java client properties shared by producers, consumers and
+// admin clients (client.* and each role's own prefix).
+var commonOpts = map[string]javaOpt{
+	"client.id":                          func(v string) ([]kgo.Opt, error) { return one(kgo.ClientID(v)) },
+	"metadata.max.age.ms":                msOpt(kgo.MetadataMaxAge),
+	"connections.max.idle.ms":            msOpt(kgo.ConnIdleTimeout),
+	"socket.connection.setup.timeout.ms": msOpt(kgo.DialTimeout),
+	"retry.backoff.ms": msOpt(func(d time.Duration) kgo.Opt {
+		return kgo.RetryBackoffFn(func(int) time.Duration { return d })
+	}),
+	"security.protocol": func(v string) ([]kgo.Opt, error) {
+		if !strings.EqualFold(v, "PLAINTEXT") {
+			return nil, fmt.Errorf("only PLAINTEXT is supported in this release, got %q", v)
+		}
+		return nil, nil
+	},
+}
+
+// producerOpts are Java producer properties (producer.* and client.*).
+var producerOpts = map[string]javaOpt{
+	"acks": func(v string) ([]kgo.Opt, error) {
+		switch v {
+		case "all", "-1":
+			return one(kgo.RequiredAcks(kgo.AllISRAcks()))
+		case "1":
+			return []kgo.Opt{kgo.RequiredAcks(kgo.LeaderAck()), kgo.DisableIdempotentWrite()}, nil
+		case "0":
+			return []kgo.Opt{kgo.RequiredAcks(kgo.NoAck()), kgo.DisableIdempotentWrite()}, nil
+		}
+		return nil, fmt.Errorf("must be all, -1, 1 or 0, got %q", v)
+	},
+	"enable.idempotence": func(v string) ([]kgo.Opt, error) {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("must be true or false, got %q", v)
+		}
+		if !b {
+			return one(kgo.DisableIdempotentWrite())
+		}
+		return nil, nil
+	},
+	"linger.ms":           msOpt(kgo.ProducerLinger),
+	"delivery.timeout.ms": msOpt(kgo.RecordDeliveryTimeout),
+	"request.timeout.ms":  msOpt(kgo.ProduceRequestTimeout),
+	"max.request.size":    intOpt(func(n int) kgo.Opt { return kgo.ProducerBatchMaxBytes(int32(min(n, 1<<30))) }),
+	"retries":             intOpt(kgo.RecordRetries),
+	"max.in.flight.requests.per.connection": intOpt(kgo.MaxProduceRequestsInflightPerBroker),
+	"compression.type": func(v string) ([]kgo.Opt, error) {
+		var c kgo.CompressionCodec
+		switch strings.ToLower(v) {
+		case "none":
+			c = kgo.NoCompression()
+		case "gzip":
+			c = kgo.GzipCompression()
+		case "snappy":
+			c = kgo.SnappyCompression()
+		case "lz4":
+			c = kgo.Lz4Compression()
+		case "zstd":
+			c = kgo.ZstdCompression()
+		default:
+			return nil, fmt.Errorf("must be none, gzip, snappy, lz4 or zstd, got %q", v)
+		}
+		return one(kgo.ProducerBatchCompression(c))
+	},
+}
+
+// producerIgnored are Java producer properties with no franz-go equivalent.
+var producerIgnored = map[string]string{
+	"batch.size":        "franz-go fills batches up to max.request.size",
+	"key.serializer":    "krest serializes records itself",
+	"value.serializer":  "krest serializes records itself",
+	"partitioner.class": "krest uses the Java-compatible murmur2 key partitioner",
+	"send.buffer.bytes": "not configurable in franz-go",
+}
+
+// DefaultDeliveryTimeout bounds how long a record may wait for the broker
+// before its produce fails. franz-go retries forever by default; the Java
+// client's default is 120 s, which keeps HTTP clients waiting too long.
+const DefaultDeliveryTimeout = 30 * time.Second
+
+// KafkaOpts returns the franz-go options of the shared produce/admin client:
+// seeds, krest's defaults (idempotent, acks=all, bounded delivery time,
+// auto topic creation as the Java producer does), then client.*, admin.* and
+// producer.* pass-through keys in that order. Parse has already validated
+// them and reported keys without a franz-go equivalent in Warnings.
+func (c *Config) KafkaOpts() []kgo.Opt {
+	opts, _, err := c.kafkaOpts()
+	if err != nil {
+		panic("config: KafkaOpts on a Config that Parse did not validate: " + err.Error())
+	}
+	return opts
+}
+
+func (c *Config) kafkaOpts() (opts []kgo.Opt, warnings []string, err error) {
+	opts = []kgo.Opt{
+		kgo.SeedBrokers(c.BootstrapServers...),
+		kgo.AllowAutoTopicCreation(),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.RecordDeliveryTimeout(DefaultDeliveryTimeout),
+		kgo.ProducerLinger(5 * time.Millisecond),
+	}
+	for _, src := range []struct {
+		prefix string
+		props  map[string]string
+	}{{"client.", c.Client}, {"admin.", c.Admin}, {"producer.", c.Producer}} {
+		more, w, err := mapJava(src.prefix, src.props, src.prefix != "admin.")
+		if err != nil {
+			return nil, nil, err
+		}
+		opts = append(opts, more...)
+		warnings = append(warnings, w...)
+	}
+	return opts, warnings, nil
+}
+
+func mapJava(prefix string, props map[string]string, producer bool) (opts []kgo.Opt, warnings []string, err error) {
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := strings.TrimSpace(props[k])
+		fn, ok := commonOpts[k]
+		if !ok && producer {
+			fn, ok = producerOpts[k]
+		}
+		if !ok {
+			if why, ignored := producerIgnored[k]; ignored && producer {
+				warnings = append(warnings, fmt.Sprintf("%s%s is ignored: %s", prefix, k, why))
+			} else if !strings.HasPrefix(k, "sasl.") && !strings.HasPrefix(k, "ssl.") {
+				warnings = append(warnings, fmt.Sprintf("%s%s has no franz-go equivalent and is ignored", prefix, k))
+			} else {
+				return nil, nil, fmt.Errorf("%s%s: TLS and SASL are not supported in this release", prefix, k)
+			}
+			continue
+		}
+		o, err := fn(v)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s%s: %w", prefix, k, err)
+		}
+		opts = append(opts, o...)
+	}
+	return opts, warnings, nil
+}
+
+func one(o kgo.Opt) ([]kgo.Opt, error) { return []kgo.Opt{o}, nil }
+
+func msOpt[O kgo.Opt](f func(time.Duration) O) javaOpt {
+	return func(v string) ([]kgo.Opt, error) {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%q is not a non-negative number of milliseconds", v)
+		}
+		return one(f(time.Duration(n) * time.Millisecond))
+	}
+}
+
+func intOpt[O kgo.Opt](f func(int) O) javaOpt {
+	return func(v string) ([]kgo.Opt, error) {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%q is not a non-negative integer", v)
+		}
+		return one(f(n))
+	}
+}

@@ -1,0 +1,163 @@
+package proxy
+
+import (
+	"bytes"
+	"strconv"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/valyala/fasthttp"
+
+	"github.com/krest-dev/krest/codec"
+)
+
+// produceToTopic is POST /topics/{topic}.
+func (s *Server) produceToTopic(ctx *fasthttp.RequestCtx) error {
+	return s.produce(ctx, autoPartition)
+}
+
+// produceToPartition is POST /topics/{topic}/partitions/{partition}. As in
+// Confluent's proxy, a record's own "partition" field wins over the path.
+func (s *Server) produceToPartition(ctx *fasthttp.RequestCtx) error {
+	p, err := partitionParam(ctx)
+	if err != nil {
+		return err
+	}
+	return s.produce(ctx, p)
+}
+
+func (s *Server) produce(ctx *fasthttp.RequestCtx, pathPartition int32) error {
+	format, ferr := produceFormat(ctx.Request.Header.ContentType())
+	if ferr != nil {
+		return ferr
+	}
+	topic, err := pathParam(ctx, "topic")
+	if err != nil {
+		return err
+	}
+	body, release, err := s.requestBody(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+
+	job := getProduceJob()
+	defer putProduceJob(job)
+	if err := job.decode(body, format, topic, pathPartition); err != nil {
+		return err
+	}
+	if err := s.producer.produce(job.recs, job.errs); err != nil {
+		return err
+	}
+	status := fasthttp.StatusOK
+	for _, e := range job.errs {
+		if e == nil {
+			continue
+		}
+		switch recordErrorCode(e) {
+		case codeKafkaAuthentication:
+			status = fasthttp.StatusUnauthorized
+		case codeKafkaAuthorization:
+			if status == fasthttp.StatusOK {
+				status = fasthttp.StatusForbidden
+			}
+		}
+	}
+	job.out = appendProduceResponse(job.out[:0], job.recs, job.errs)
+	ctx.SetStatusCode(status)
+	ctx.SetBody(job.out)
+	return nil
+}
+
+// partitionParam parses the {partition} route parameter; anything but a
+// non-negative int32 is an unknown partition.
+func partitionParam(ctx *fasthttp.RequestCtx) (int32, error) {
+	raw, _ := ctx.UserValue("partition").(string)
+	p, err := strconv.ParseInt(raw, 10, 32)
+	if err != nil || p < 0 {
+		return 0, errPartitionNotFound
+	}
+	return int32(p), nil
+}
+
+// appendProduceResponse appends Confluent's ProduceResponse for recs to dst:
+// {"key_schema_id":null,"value_schema_id":null,"offsets":[...]} with one
+// {"partition","offset","error_code","error"} per record, in request order.
+func appendProduceResponse(dst []byte, recs []kgo.Record, errs []error) []byte {
+	dst = append(dst, `{"key_schema_id":null,"value_schema_id":null,"offsets":[`...)
+	for i := range recs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		if err := errs[i]; err != nil {
+			dst = append(dst, `{"partition":null,"offset":null,"error_code":`...)
+			dst = strconv.AppendInt(dst, int64(recordErrorCode(err)), 10)
+			dst = append(dst, `,"error":`...)
+			dst = codec.AppendQuote(dst, recordErrorMessage(err))
+			dst = append(dst, '}')
+			continue
+		}
+		dst = append(dst, `{"partition":`...)
+		dst = strconv.AppendInt(dst, int64(recs[i].Partition), 10)
+		dst = append(dst, `,"offset":`...)
+		dst = strconv.AppendInt(dst, recs[i].Offset, 10)
+		dst = append(dst, `,"error_code":null,"error":null}`...)
+	}
+	return append(dst, "]}"...)
+}
+
+// produceJob holds everything one produce request needs; jobs are pooled so
+// that steady-state requests reuse their slices and arena.
+type produceJob struct {
+	req   produceRequest
+	arena []byte       // keys, values and header values of all records
+	spans []recordSpan // where each record's bytes sit in arena
+	recs  []kgo.Record
+	errs  []error
+	out   []byte
+}
+
+// maxPooledJobBytes keeps jobs that served a huge request out of the pool.
+const maxPooledJobBytes = 1 << 20
+
+var produceJobs = sync.Pool{New: func() any { return new(produceJob) }}
+
+func getProduceJob() *produceJob { return produceJobs.Get().(*produceJob) }
+
+// putProduceJob recycles j. Only call it once every record of j has been
+// acknowledged or failed: kgo holds pointers into j.recs and j.arena until
+// then.
+func putProduceJob(j *produceJob) {
+	if cap(j.arena) > maxPooledJobBytes || cap(j.out) > maxPooledJobBytes || cap(j.recs) > 4096 {
+		return
+	}
+	clear(j.recs) // drop references to headers and contexts
+	clear(j.errs)
+	clear(j.req.Records)
+	j.recs, j.errs, j.spans, j.arena, j.out = j.recs[:0], j.errs[:0], j.spans[:0], j.arena[:0], j.out[:0]
+	j.req.Records = j.req.Records[:0]
+	produceJobs.Put(j)
+}
+
+// span is a [off, end) range of the arena; off < 0 means a null value.
+type span struct{ off, end int }
+
+var nullSpan = span{-1, -1}
+
+func (s span) in(arena []byte) []byte {
+	if s.off < 0 {
+		return nil
+	}
+	return arena[s.off:s.end:s.end]
+}
+
+type recordSpan struct {
+	key, value span
+	headers    []kgo.RecordHeader // values still hold arena offsets (see decode)
+	headerVals []span
+}
+
+// isBlank reports whether body holds only JSON whitespace.
+func isBlank(body []byte) bool {
+	return len(bytes.TrimLeft(body, " \t\r\n")) == 0
+}

@@ -1,0 +1,68 @@
+package proxy
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/krest-dev/krest/pool"
+)
+
+// recordOverhead is what one record costs the produce budget beyond its
+// key, value and header bytes (kgo's per-record bookkeeping).
+const recordOverhead = 64
+
+// producer sends the records of HTTP requests through the shared client. A
+// request's records are admitted to the produce budget all together or not
+// at all, produced concurrently, and the call returns once the broker has
+// acknowledged or failed every one of them.
+type producer struct {
+	cl       *kgo.Client
+	budget   *pool.Budget
+	maxBlock time.Duration
+}
+
+// errProduceOverloaded is returned when the produce budget stays full for
+// producer.max.block.ms.
+var errProduceOverloaded = newError(429, 429,
+	"Too many records waiting for Kafka: krest's produce buffer (producer.buffer.memory) stayed full for producer.max.block.ms; retry later")
+
+// produce sends recs and waits for all of them. errs[i] receives record i's
+// failure (nil on success; recs[i].Partition and Offset are then set). When
+// the budget has no room within maxBlock it returns errProduceOverloaded and
+// sends nothing.
+func (p *producer) produce(recs []kgo.Record, errs []error) error {
+	var cost int64
+	for i := range recs {
+		cost += recordCost(&recs[i])
+	}
+	if !p.budget.Acquire(cost, p.maxBlock) {
+		return errProduceOverloaded
+	}
+	defer p.budget.Release(cost)
+
+	var wg sync.WaitGroup
+	wg.Add(len(recs))
+	for i := range recs {
+		// Every record is acknowledged or failed by kgo within its
+		// RecordDeliveryTimeout, so this wait is bounded. The context is
+		// process-wide on purpose: kgo lets the first record of a batch
+		// decide cancellation for all of it.
+		p.cl.Produce(context.Background(), &recs[i], func(_ *kgo.Record, err error) {
+			errs[i] = err
+			wg.Done()
+		})
+	}
+	wg.Wait()
+	return nil
+}
+
+func recordCost(r *kgo.Record) int64 {
+	n := int64(len(r.Key) + len(r.Value) + recordOverhead)
+	for _, h := range r.Headers {
+		n += int64(len(h.Key) + len(h.Value))
+	}
+	return n
+}

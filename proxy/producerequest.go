@@ -1,0 +1,182 @@
+package proxy
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bytedance/sonic"
+	sonicerr "github.com/bytedance/sonic/decoder"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/krest-dev/krest/codec"
+)
+
+// produceRequest is the body of a v1/v2 produce: Confluent's ProduceRequest.
+// The schema fields are accepted (and ignored by binary and json, as in
+// Confluent's proxy) so that clients sending them are not rejected.
+type produceRequest struct {
+	Records       []produceRecord `json:"records"`
+	KeySchema     *string         `json:"key_schema"`
+	KeySchemaID   *int32          `json:"key_schema_id"`
+	ValueSchema   *string         `json:"value_schema"`
+	ValueSchemaID *int32          `json:"value_schema_id"`
+}
+
+// produceRecord is one record. headers and timestamp are krest extensions.
+type produceRecord struct {
+	Key       json.RawMessage `json:"key"`
+	Value     json.RawMessage `json:"value"`
+	Partition *int32          `json:"partition"`
+	Headers   []produceHeader `json:"headers"`
+	Timestamp json.RawMessage `json:"timestamp"`
+}
+
+type produceHeader struct {
+	Name  string          `json:"name"`
+	Value json.RawMessage `json:"value"`
+}
+
+// requestJSON decodes request envelopes: unknown fields are errors, as with
+// Jackson's FAIL_ON_UNKNOWN_PROPERTIES in Confluent's proxy; strings are
+// copied so nothing decoded aliases the request buffer.
+var requestJSON = sonic.Config{DisallowUnknownFields: true, CopyString: true}.Froze()
+
+// decode parses body into j.recs for topic, with the embedded format's bytes
+// in j.arena. Every record is checked before anything is produced, so one
+// bad record fails the request and nothing is sent.
+func (j *produceJob) decode(body []byte, format codec.Format, topic string, pathPartition int32) error {
+	if isBlank(body) || string(body) == "null" {
+		return errBodyEmpty
+	}
+	if err := requestJSON.Unmarshal(body, &j.req); err != nil {
+		return jsonError(err)
+	}
+	if len(j.req.Records) == 0 {
+		return errRecordsEmpty
+	}
+	n := len(j.req.Records)
+	j.spans = growLen(j.spans, n)
+	j.recs = growLen(j.recs, n)
+	j.errs = growLen(j.errs, n)
+
+	var err error
+	for i := range j.req.Records {
+		in := &j.req.Records[i]
+		sp := &j.spans[i]
+		sp.headers, sp.headerVals = sp.headers[:0], sp.headerVals[:0]
+		if sp.key, err = j.embed(format, in.Key); err != nil {
+			return badRequest(err)
+		}
+		if sp.value, err = j.embed(format, in.Value); err != nil {
+			return badRequest(err)
+		}
+		for _, h := range in.Headers {
+			v, err := j.embed(codec.Binary, h.Value)
+			if err != nil {
+				return badRequest(fmt.Errorf("header %q: %w", h.Name, err))
+			}
+			sp.headers = append(sp.headers, kgo.RecordHeader{Key: h.Name})
+			sp.headerVals = append(sp.headerVals, v)
+		}
+		r := &j.recs[i]
+		*r = kgo.Record{Topic: topic, Partition: pathPartition}
+		if in.Partition != nil {
+			if *in.Partition < 0 {
+				return errPartitionNotFound
+			}
+			r.Partition = *in.Partition
+		}
+		if r.Timestamp, err = parseTimestamp(in.Timestamp); err != nil {
+			return badRequest(err)
+		}
+	}
+	// The arena is complete: only now is it safe to slice it.
+	for i := range j.recs {
+		sp, r := &j.spans[i], &j.recs[i]
+		r.Key, r.Value = sp.key.in(j.arena), sp.value.in(j.arena)
+		if len(sp.headers) > 0 {
+			for k := range sp.headers {
+				sp.headers[k].Value = sp.headerVals[k].in(j.arena)
+			}
+			r.Headers = sp.headers
+		}
+	}
+	return nil
+}
+
+// embed appends the bytes of one embedded key or value to the arena.
+func (j *produceJob) embed(format codec.Format, raw json.RawMessage) (span, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nullSpan, nil
+	}
+	off := len(j.arena)
+	var err error
+	switch format {
+	case codec.Binary:
+		j.arena, err = codec.AppendBase64Value(j.arena, raw)
+	case codec.JSON:
+		j.arena = codec.AppendCompactJSON(j.arena, raw)
+	default:
+		err = fmt.Errorf("embedded format %s is not supported", format)
+	}
+	if err != nil {
+		return nullSpan, err
+	}
+	return span{off, len(j.arena)}, nil
+}
+
+// parseTimestamp reads a record's optional timestamp: milliseconds since the
+// epoch, or an ISO-8601 / RFC 3339 string as in the v3 API. Zero means "now",
+// which kgo fills in at produce time.
+func parseTimestamp(raw json.RawMessage) (time.Time, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return time.Time{}, nil
+	}
+	if raw[0] == '"' {
+		var s []byte
+		s, err := codec.AppendUnquote(s, raw)
+		if err == nil {
+			if t, perr := time.Parse(time.RFC3339Nano, string(s)); perr == nil {
+				return t, nil
+			}
+		}
+	} else if ms, err := strconv.ParseInt(string(raw), 10, 64); err == nil && ms >= 0 {
+		return time.UnixMilli(ms), nil
+	}
+	return time.Time{}, fmt.Errorf("timestamp=%s is neither milliseconds since the epoch nor an ISO-8601 date-time", raw)
+}
+
+// jsonError maps a request-decoding error to Confluent's replies: 422
+// "Unrecognized field: x" for unknown fields, 400 with the parser's message
+// for malformed JSON and for values of the wrong type.
+func jsonError(err error) *Error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, `json: unknown field "`); ok {
+		return &Error{Status: 422, Code: 422, Message: "Unrecognized field: " + strings.TrimSuffix(name, `"`), Err: err}
+	}
+	var syn sonicerr.SyntaxError
+	if errors.As(err, &syn) {
+		msg = syn.Description()
+	}
+	var mis *sonicerr.MismatchTypeError
+	if errors.As(err, &mis) {
+		msg = mis.Description()
+	}
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	msg = strings.TrimSuffix(strings.TrimSpace(msg), ":")
+	return &Error{Status: 400, Code: 400, Message: "Malformed request body: " + msg, Err: err}
+}
+
+// growLen returns s with length n, reusing its array when it is big enough.
+func growLen[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
+}
