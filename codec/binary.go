@@ -10,14 +10,14 @@ import (
 // raw must be a single valid JSON value; null is handled by the caller.
 func AppendBase64Value(dst, raw []byte) ([]byte, error) {
 	if len(raw) < 2 || raw[0] != '"' {
-		return dst, fmt.Errorf("data=%s is not a base64 string.", abbreviate(raw))
+		return dst, notBase64(raw)
 	}
 	s := raw[1 : len(raw)-1]
 	var scratch [256]byte
 	if hasEscape(s) {
 		u, err := AppendUnquote(scratch[:0], raw)
 		if err != nil {
-			return dst, fmt.Errorf("data=%s is not a base64 string.", abbreviate(raw))
+			return dst, notBase64(raw)
 		}
 		s = u
 	}
@@ -29,9 +29,18 @@ func AppendBase64Value(dst, raw []byte) ([]byte, error) {
 	dst = growBy(dst, enc.DecodedLen(len(s)))
 	n, err := enc.Decode(dst[start:cap(dst)], s)
 	if err != nil || !canonicalBase64(s) {
-		return dst[:start], fmt.Errorf("data=%s is not a valid base64 string.", abbreviate(raw))
+		return dst[:start], invalidBase64(raw)
 	}
 	return dst[:start+n], nil
+}
+
+// The messages are Confluent's, word for word, trailing period included.
+func notBase64(raw []byte) error {
+	return fmt.Errorf("data=%s is not a base64 string.", abbreviate(raw)) //lint:ignore ST1005 Confluent's exact text
+}
+
+func invalidBase64(raw []byte) error {
+	return fmt.Errorf("data=%s is not a valid base64 string.", abbreviate(raw)) //lint:ignore ST1005 Confluent's exact text
 }
 
 // AppendBase64 appends the standard padded base64 encoding of b to dst.

@@ -31,7 +31,8 @@ const adminTimeout = 15 * time.Second
 type Server struct {
 	cfg      *config.Config
 	log      *slog.Logger
-	kafka    *kgo.Client
+	kafka    *kgo.Client // produces
+	adminCl  *kgo.Client // metadata and admin; never auto-creates topics
 	admin    *kadm.Client
 	producer *producer
 	http     *fasthttp.Server
@@ -46,7 +47,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	budget := pool.NewBudget(cfg.ProduceBufferBytes)
-	opts := append(cfg.KafkaOpts(),
+	opts := append(cfg.ProducerOpts(),
 		kgo.RecordPartitioner(newRequestPartitioner()),
 		// krest's own produce budget bounds buffered records; kgo's limits
 		// sit above it so that Produce never blocks a handler.
@@ -57,11 +58,17 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka client: %w", err)
 	}
+	adminCl, err := kgo.NewClient(cfg.AdminOpts()...)
+	if err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("kafka admin client: %w", err)
+	}
 	s := &Server{
 		cfg:      cfg,
 		log:      log,
 		kafka:    cl,
-		admin:    kadm.NewClient(cl),
+		adminCl:  adminCl,
+		admin:    kadm.NewClient(adminCl),
 		producer: &producer{cl: cl, budget: budget, maxBlock: cfg.ProduceMaxBlock},
 	}
 	s.http = &fasthttp.Server{
@@ -99,6 +106,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			err = fmt.Errorf("flushing producer: %w", ferr)
 		}
 		s.kafka.Close()
+		s.adminCl.Close()
 	})
 	return err
 }
@@ -106,7 +114,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close releases the Kafka client without waiting; for tests and start-up
 // failures.
 func (s *Server) Close() {
-	s.closeOnce.Do(func() { s.kafka.Close() })
+	s.closeOnce.Do(func() {
+		s.kafka.Close()
+		s.adminCl.Close()
+	})
 }
 
 // routes builds the router: Confluent's v2 paths (which are also the v1

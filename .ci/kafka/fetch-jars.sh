@@ -12,7 +12,7 @@ if [ ! -f "$stamp" ]; then
   echo "fetching Apache Kafka $version jars from Maven Central into $dir" >&2
   rm -rf "$dir"
   mkdir -p "$dir"
-  mvn -q -B -f "$here/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir" >&2
+  mvn -q -B -Dstyle.color=never -f "$here/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir" >&2
   touch "$stamp"
 fi
 echo "$dir"

@@ -1,6 +1,6 @@
 // Package config holds krest's configuration: one Config struct, read from
 // Java-style properties with Confluent REST Proxy key names, validated once,
-// and turned into franz-go options in one place (KafkaOpts).
+// and turned into franz-go options in one place (ProducerOpts, AdminOpts).
 //
 // Keys are merged by the caller (cmd/krest) from, in rising precedence, the
 // -config file, KREST_* environment variables and command-line flags, then
@@ -11,10 +11,13 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Config is krest's validated configuration. The zero value is not valid;
@@ -181,11 +184,17 @@ func Parse(props map[string]string) (*Config, error) {
 	}
 	// Validate the Kafka pass-through once, here, so that a bad value stops
 	// start-up instead of surfacing on first use.
-	_, warnings, err := c.kafkaOpts()
-	if err != nil {
-		return nil, err
+	for _, build := range []func() ([]kgo.Opt, []string, error){c.producerOpts, c.adminOpts} {
+		_, warnings, err := build()
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range warnings {
+			if !slices.Contains(c.Warnings, w) {
+				c.Warnings = append(c.Warnings, w)
+			}
+		}
 	}
-	c.Warnings = append(c.Warnings, warnings...)
 	return c, nil
 }
 

@@ -54,11 +54,11 @@ var producerOpts = map[string]javaOpt{
 		}
 		return nil, nil
 	},
-	"linger.ms":           msOpt(kgo.ProducerLinger),
-	"delivery.timeout.ms": msOpt(kgo.RecordDeliveryTimeout),
-	"request.timeout.ms":  msOpt(kgo.ProduceRequestTimeout),
-	"max.request.size":    intOpt(func(n int) kgo.Opt { return kgo.ProducerBatchMaxBytes(int32(min(n, 1<<30))) }),
-	"retries":             intOpt(kgo.RecordRetries),
+	"linger.ms":                             msOpt(kgo.ProducerLinger),
+	"delivery.timeout.ms":                   msOpt(kgo.RecordDeliveryTimeout),
+	"request.timeout.ms":                    msOpt(kgo.ProduceRequestTimeout),
+	"max.request.size":                      intOpt(func(n int) kgo.Opt { return kgo.ProducerBatchMaxBytes(int32(min(n, 1<<30))) }),
+	"retries":                               intOpt(kgo.RecordRetries),
 	"max.in.flight.requests.per.connection": intOpt(kgo.MaxProduceRequestsInflightPerBroker),
 	"compression.type": func(v string) ([]kgo.Opt, error) {
 		var c kgo.CompressionCodec
@@ -94,32 +94,52 @@ var producerIgnored = map[string]string{
 // client's default is 120 s, which keeps HTTP clients waiting too long.
 const DefaultDeliveryTimeout = 30 * time.Second
 
-// KafkaOpts returns the franz-go options of the shared produce/admin client:
-// seeds, krest's defaults (idempotent, acks=all, bounded delivery time,
-// auto topic creation as the Java producer does), then client.*, admin.* and
-// producer.* pass-through keys in that order. Parse has already validated
-// them and reported keys without a franz-go equivalent in Warnings.
-func (c *Config) KafkaOpts() []kgo.Opt {
-	opts, _, err := c.kafkaOpts()
+// ProducerOpts returns the franz-go options of the shared producer: seeds,
+// krest's defaults (idempotent, acks=all, bounded delivery time, linger 5 ms
+// and auto topic creation, as the Java producer has), then the client.* and
+// producer.* pass-through keys. Parse has already validated them and put
+// keys without a franz-go equivalent in Warnings.
+func (c *Config) ProducerOpts() []kgo.Opt {
+	return c.mustOpts(c.producerOpts)
+}
+
+// AdminOpts returns the franz-go options of the metadata/admin client: seeds,
+// then client.* and admin.* keys. It never auto-creates topics, so a GET of
+// a missing topic stays a 404.
+func (c *Config) AdminOpts() []kgo.Opt {
+	return c.mustOpts(c.adminOpts)
+}
+
+func (c *Config) mustOpts(build func() ([]kgo.Opt, []string, error)) []kgo.Opt {
+	opts, _, err := build()
 	if err != nil {
-		panic("config: KafkaOpts on a Config that Parse did not validate: " + err.Error())
+		panic("config: options of a Config that Parse did not validate: " + err.Error())
 	}
 	return opts
 }
 
-func (c *Config) kafkaOpts() (opts []kgo.Opt, warnings []string, err error) {
-	opts = []kgo.Opt{
+func (c *Config) producerOpts() ([]kgo.Opt, []string, error) {
+	base := []kgo.Opt{
 		kgo.SeedBrokers(c.BootstrapServers...),
 		kgo.AllowAutoTopicCreation(),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.RecordDeliveryTimeout(DefaultDeliveryTimeout),
 		kgo.ProducerLinger(5 * time.Millisecond),
 	}
-	for _, src := range []struct {
-		prefix string
-		props  map[string]string
-	}{{"client.", c.Client}, {"admin.", c.Admin}, {"producer.", c.Producer}} {
-		more, w, err := mapJava(src.prefix, src.props, src.prefix != "admin.")
+	return withJava(base, true, "client.", c.Client, "producer.", c.Producer)
+}
+
+func (c *Config) adminOpts() ([]kgo.Opt, []string, error) {
+	return withJava([]kgo.Opt{kgo.SeedBrokers(c.BootstrapServers...)}, false, "client.", c.Client, "admin.", c.Admin)
+}
+
+// withJava appends the options of the pass-through maps given as
+// prefix, map pairs.
+func withJava(opts []kgo.Opt, producer bool, prefixesAndMaps ...any) ([]kgo.Opt, []string, error) {
+	var warnings []string
+	for i := 0; i < len(prefixesAndMaps); i += 2 {
+		prefix, props := prefixesAndMaps[i].(string), prefixesAndMaps[i+1].(map[string]string)
+		more, w, err := mapJava(prefix, props, producer)
 		if err != nil {
 			return nil, nil, err
 		}

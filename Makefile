@@ -1,0 +1,55 @@
+# krest: `make run` starts the proxy on :8082 (embedded dev Kafka when no
+# bootstrap.servers is set); `make test` installs what it needs, starts a real
+# single-node Apache Kafka broker and runs every test, lint and a short fuzz.
+
+GO               ?= go
+STATICCHECK      ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOBIN            ?= $(shell $(GO) env GOPATH)/bin
+FUZZTIME         ?= 5s
+ARGS             ?=
+WITH_BROKER      := .ci/kafka/with-broker.sh
+
+.PHONY: all build run test unit lint deps kafka-jars fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o bin/krest ./cmd/krest
+
+## run: build and start krest on :8082 (pass flags with ARGS="-bootstrap.servers host:9092")
+run: build
+	./bin/krest $(ARGS)
+
+## deps: download Go modules and tools, and the Kafka jars
+deps: kafka-jars
+	$(GO) mod download
+	@test -x $(GOBIN)/staticcheck || GOFLAGS=-buildvcs=false $(GO) install $(STATICCHECK)
+
+kafka-jars:
+	@.ci/kafka/fetch-jars.sh >/dev/null
+
+## test: lint, then every test (with -race) against a real Kafka broker, then a short fuzz
+test: deps lint
+	$(WITH_BROKER) $(GO) test -race -count=1 -shuffle=on ./...
+	$(MAKE) --no-print-directory fuzz
+
+## unit: the tests without a real broker (real-broker tests skip unless CI=true)
+unit:
+	$(GO) test -race ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GOBIN)/staticcheck ./...
+
+## fuzz: run every fuzz target for FUZZTIME
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg >/tmp/krest-fuzz.log 2>&1 || { cat /tmp/krest-fuzz.log; exit 1; }; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin

@@ -1,0 +1,170 @@
+// Command krest serves the Confluent REST Proxy API for Apache Kafka.
+//
+// Settings use Confluent's key names and come from, in rising precedence, a
+// Java properties file (-config), KREST_* environment variables
+// (KREST_BOOTSTRAP_SERVERS sets bootstrap.servers) and flags (-bootstrap.servers,
+// or -o key=value for any key). With no bootstrap.servers, krest starts an
+// embedded single-node Kafka broker for development.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/krest-dev/krest/proxy"
+	"github.com/krest-dev/krest/proxy/config"
+	"github.com/krest-dev/krest/proxy/devcluster"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Environ()); err != nil {
+		fmt.Fprintln(os.Stderr, "krest:", err)
+		os.Exit(1)
+	}
+}
+
+// flagKeys are the settings that also have a flag of their own.
+var flagKeys = []string{
+	"listeners", "port", "bootstrap.servers", "schema.registry.url", "id", "host.name",
+	"advertised.listeners", "request.body.max.bytes", "idle.timeout.ms", "shutdown.graceful.ms",
+	"producer.buffer.memory", "producer.max.block.ms",
+}
+
+type overrides map[string]string
+
+func (o overrides) String() string { return "" }
+func (o overrides) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want key=value, got %q", s)
+	}
+	o[k] = v
+	return nil
+}
+
+func run(args, environ []string) error {
+	fs := flag.NewFlagSet("krest", flag.ContinueOnError)
+	configFile := fs.String("config", "", "Java properties file with krest settings (Confluent key names)")
+	devPort := fs.Int("dev.kafka.port", 0, "port of the embedded dev-mode Kafka broker (0 = any free port)")
+	logLevel := fs.String("log.level", "info", "log level: debug, info, warn or error")
+	set := overrides{}
+	fs.Var(set, "o", "set any key, as key=value (repeatable)")
+	flagVals := map[string]*string{}
+	for _, k := range flagKeys {
+		def := config.Defaults[k]
+		flagVals[k] = fs.String(k, "", fmt.Sprintf("%s (default %q)", k, def))
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("-log.level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	props, err := gatherProps(*configFile, environ)
+	if err != nil {
+		return err
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if p, ok := flagVals[f.Name]; ok {
+			props[f.Name] = *p
+		}
+	})
+	for k, v := range set {
+		props[k] = v
+	}
+	cfg, err := config.Parse(props)
+	if err != nil {
+		return err
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn("config: " + w)
+	}
+
+	kafkaDesc := "Kafka at " + strings.Join(cfg.BootstrapServers, ",")
+	var dev *devcluster.Cluster
+	if cfg.DevMode() {
+		if dev, err = devcluster.Start(*devPort); err != nil {
+			return err
+		}
+		defer dev.Close()
+		cfg.BootstrapServers = dev.Addrs()
+		kafkaDesc = "embedded dev Kafka broker (kfake, in memory) at " + strings.Join(dev.Addrs(), ",") +
+			"; set bootstrap.servers to use a real cluster"
+	}
+
+	srv, err := proxy.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	var lns []net.Listener
+	for _, l := range cfg.Listeners {
+		ln, err := net.Listen("tcp", l.Addr)
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("listen %s: %w", l.Addr, err)
+		}
+		lns = append(lns, ln)
+	}
+	serveErr := make(chan error, len(lns))
+	addrs := make([]string, len(lns))
+	for i, ln := range lns {
+		addrs[i] = "http://" + ln.Addr().String()
+		go func() { serveErr <- srv.Serve(ln) }()
+	}
+	log.Info(fmt.Sprintf("krest listening on %s; %s", strings.Join(addrs, ","), kafkaDesc))
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	select {
+	case s := <-sig:
+		log.Info("shutting down: finishing in-flight requests and flushing the producer", "signal", s.String())
+	case err := <-serveErr:
+		srv.Close()
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("krest stopped")
+	return nil
+}
+
+// gatherProps reads the properties file (if any) and overlays KREST_*
+// environment variables: KREST_BOOTSTRAP_SERVERS=x sets bootstrap.servers.
+func gatherProps(file string, environ []string) (map[string]string, error) {
+	props := map[string]string{}
+	if file != "" {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if props, err = config.ParseProperties(f); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+	}
+	sort.Strings(environ)
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		name, ok := strings.CutPrefix(k, "KREST_")
+		if !ok || strings.HasPrefix(name, "TEST_") || name == "" {
+			continue
+		}
+		props[strings.ReplaceAll(strings.ToLower(name), "_", ".")] = v
+	}
+	return props, nil
+}
