@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -42,8 +43,10 @@ type produceHeader struct {
 
 // requestJSON decodes request envelopes: unknown fields are errors, as with
 // Jackson's FAIL_ON_UNKNOWN_PROPERTIES in Confluent's proxy; strings are
-// copied so nothing decoded aliases the request buffer.
-var requestJSON = sonic.Config{DisallowUnknownFields: true, CopyString: true}.Froze()
+// copied so nothing decoded aliases the request buffer; keys match exactly
+// (Jackson is case-sensitive) and strings must be valid JSON strings, since
+// the json format stores them verbatim.
+var requestJSON = sonic.Config{DisallowUnknownFields: true, CopyString: true, CaseSensitive: true, ValidateString: true}.Froze()
 
 // decode parses body into j.recs for topic, with the embedded format's bytes
 // in j.arena. Every record is checked before anything is produced, so one
@@ -164,13 +167,33 @@ func jsonError(err error) *Error {
 	}
 	var mis *sonicerr.MismatchTypeError
 	if errors.As(err, &mis) {
-		msg = mis.Description()
+		msg = fmt.Sprintf("value at index %d is not of the expected type (%s)", mis.Pos, jsonTypeName(mis.Type))
 	}
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
 		msg = msg[:i]
 	}
 	msg = strings.TrimSuffix(strings.TrimSpace(msg), ":")
 	return &Error{Status: 400, Code: 400, Message: "Malformed request body: " + msg, Err: err}
+}
+
+// jsonTypeName names a Go type of the request structs in JSON terms.
+func jsonTypeName(t reflect.Type) string {
+	if t == nil {
+		return "value"
+	}
+	switch t.Kind() {
+	case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Int:
+		return "integer"
+	case reflect.String:
+		return "string"
+	case reflect.Slice:
+		return "array"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	case reflect.Pointer:
+		return jsonTypeName(t.Elem())
+	}
+	return t.String()
 }
 
 // growLen returns s with length n, reusing its array when it is big enough.
