@@ -1,0 +1,82 @@
+package proxy
+
+import (
+	"testing"
+
+	"github.com/krest-dev/krest/codec"
+)
+
+func TestProduceFormat(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		ct     string
+		want   codec.Format
+		status int
+	}{
+		{"application/vnd.kafka.binary.v2+json", codec.Binary, 0},
+		{"application/vnd.kafka.binary.v1+json", codec.Binary, 0},
+		{"application/vnd.kafka.json.v2+json", codec.JSON, 0},
+		{"Application/VND.Kafka.JSON.v1+json; charset=UTF-8", codec.JSON, 0},
+		{"application/vnd.kafka.v1+json", codec.Binary, 0}, // v1 generic = binary
+		{"application/vnd.kafka+json", codec.Binary, 0},
+		{"application/octet-stream", codec.Binary, 0},
+		{"", codec.Binary, 0},
+		{"application/json", codec.JSON, 0}, // krest extension
+		{"application/json; charset=utf-8", codec.JSON, 0},
+		{"application/vnd.kafka.v2+json", 0, 415}, // as Confluent
+		{"application/vnd.kafka.avro.v2+json", 0, 415},
+		{"application/vnd.kafka.protobuf.v1+json", 0, 415},
+		{"application/vnd.kafka.binary.v3+json", 0, 415},
+		{"application/vnd.kafka.string.v2+json", 0, 415},
+		{"text/plain", 0, 415},
+		{"application/vnd.kafka.binary.v2", 0, 415},
+	} {
+		got, err := produceFormat([]byte(tc.ct))
+		switch {
+		case tc.status != 0 && (err == nil || err.Status != tc.status):
+			t.Errorf("%q: got %v, %v; want status %d", tc.ct, got, err, tc.status)
+		case tc.status == 0 && (err != nil || got != tc.want):
+			t.Errorf("%q: got %v, %v; want %v", tc.ct, got, err, tc.want)
+		}
+	}
+}
+
+func TestNegotiate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		accept, want string
+	}{
+		{"", mediaV2},
+		{"*/*", mediaV2},
+		{"application/*", mediaV2},
+		{"application/vnd.kafka.v2+json", mediaV2},
+		{"application/vnd.kafka.v1+json", mediaV1},
+		{"application/vnd.kafka+json", mediaGeneric},
+		{"application/json", mediaJSON},
+		{"application/vnd.kafka.binary.v1+json", mediaV1},
+		{"text/html, application/json;q=0.5, application/vnd.kafka.v1+json;q=0.9", mediaV1},
+		{"application/vnd.kafka.v2+json;q=0.2, application/json", mediaJSON},
+		{"text/plain", ""},
+		{"application/json;q=0", ""},
+		{"application/json;q=abc", ""},
+	} {
+		got, ok := negotiate([]byte(tc.accept))
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("negotiate(%q) = %q, %v; want %q", tc.accept, got, ok, tc.want)
+		}
+	}
+}
+
+func FuzzParseMediaType(f *testing.F) {
+	for _, s := range []string{"application/vnd.kafka.binary.v2+json", "application/vnd.kafka+json", "a/b;q=1", "application/vnd.kafka..v2+json"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		mt, ok := parseMediaType([]byte(s))
+		if ok && (!mt.kafka || mt.version > 2) {
+			t.Fatalf("parseMediaType(%q) = %+v", s, mt)
+		}
+		negotiate([]byte(s))
+		produceFormat([]byte(s))
+	})
+}
