@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/pool"
 )
 
 // produceToTopic is POST /topics/{topic}.
@@ -110,7 +111,7 @@ func appendProduceResponse(dst []byte, recs []kgo.Record, errs []error) []byte {
 // that steady-state requests reuse their slices and arena.
 type produceJob struct {
 	req   produceRequest
-	arena []byte       // keys, values and header values of all records
+	arena *pool.Buffer // keys, values and header values of all records
 	spans []recordSpan // where each record's bytes sit in arena
 	recs  []kgo.Record
 	errs  []error
@@ -122,21 +123,33 @@ const maxPooledJobBytes = 1 << 20
 
 var produceJobs = sync.Pool{New: func() any { return new(produceJob) }}
 
-func getProduceJob() *produceJob { return produceJobs.Get().(*produceJob) }
+// getProduceJob returns a job with an empty arena from package pool.
+func getProduceJob() *produceJob {
+	j := produceJobs.Get().(*produceJob)
+	j.arena = pool.GetBuffer()
+	return j
+}
 
-// putProduceJob recycles j. Only call it once every record of j has been
-// acknowledged or failed: kgo holds pointers into j.recs and j.arena until
-// then.
+// putProduceJob recycles j and its arena. Only call it once every record of
+// j has been acknowledged or failed: kgo holds pointers into j.recs and the
+// arena until then.
 func putProduceJob(j *produceJob) {
-	if cap(j.arena) > maxPooledJobBytes || cap(j.out) > maxPooledJobBytes || cap(j.recs) > 4096 {
+	pool.PutBuffer(j.arena)
+	j.arena = nil
+	if cap(j.out) > maxPooledJobBytes || cap(j.recs) > 4096 {
 		return
 	}
-	clear(j.recs) // drop references to headers and contexts
+	j.reset()
+	produceJobs.Put(j)
+}
+
+// reset empties j, keeping its slices' capacity.
+func (j *produceJob) reset() {
+	clear(j.recs) // drop references to arena bytes, headers and contexts
 	clear(j.errs)
 	clear(j.req.Records)
-	j.recs, j.errs, j.spans, j.arena, j.out = j.recs[:0], j.errs[:0], j.spans[:0], j.arena[:0], j.out[:0]
+	j.recs, j.errs, j.spans, j.out = j.recs[:0], j.errs[:0], j.spans[:0], j.out[:0]
 	j.req.Records = j.req.Records[:0]
-	produceJobs.Put(j)
 }
 
 // span is a [off, end) range of the arena; off < 0 means a null value.

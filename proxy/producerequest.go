@@ -98,12 +98,13 @@ func (j *produceJob) decode(body []byte, format codec.Format, topic string, path
 		}
 	}
 	// The arena is complete: only now is it safe to slice it.
+	arena := j.arena.B
 	for i := range j.recs {
 		sp, r := &j.spans[i], &j.recs[i]
-		r.Key, r.Value = sp.key.in(j.arena), sp.value.in(j.arena)
+		r.Key, r.Value = sp.key.in(arena), sp.value.in(arena)
 		if len(sp.headers) > 0 {
 			for k := range sp.headers {
-				sp.headers[k].Value = sp.headerVals[k].in(j.arena)
+				sp.headers[k].Value = sp.headerVals[k].in(arena)
 			}
 			r.Headers = sp.headers
 		}
@@ -116,20 +117,21 @@ func (j *produceJob) embed(format codec.Format, raw json.RawMessage) (span, erro
 	if len(raw) == 0 || string(raw) == "null" {
 		return nullSpan, nil
 	}
-	off := len(j.arena)
+	a := j.arena
+	off := len(a.B)
 	var err error
 	switch format {
 	case codec.Binary:
-		j.arena, err = codec.AppendBase64Value(j.arena, raw)
+		a.B, err = codec.AppendBase64Value(a.B, raw)
 	case codec.JSON:
-		j.arena = codec.AppendCompactJSON(j.arena, raw)
+		a.B = codec.AppendCompactJSON(a.B, raw)
 	default:
 		err = fmt.Errorf("embedded format %s is not supported", format)
 	}
 	if err != nil {
 		return nullSpan, err
 	}
-	return span{off, len(j.arena)}, nil
+	return span{off, len(a.B)}, nil
 }
 
 // parseTimestamp reads a record's optional timestamp: milliseconds since the

@@ -40,11 +40,13 @@ func TestDecodeProduceRequest(t *testing.T) {
 // TestProduceJobReuse guards against a pooled job leaking one request's
 // records, headers or bytes into the next.
 func TestProduceJobReuse(t *testing.T) {
-	j := new(produceJob)
+	j := getProduceJob()
 	if err := j.decode([]byte(`{"records":[{"value":"YQ==","headers":[{"name":"h","value":"YQ=="}]},{"value":"Yg=="}]}`), codec.Binary, "t", autoPartition); err != nil {
 		t.Fatal(err)
 	}
-	putProduceJob(j)
+	j.reset()
+	j.arena.B = j.arena.B[:0]
+	defer putProduceJob(j)
 	if err := j.decode([]byte(`{"records":[{"value":"Yw=="}]}`), codec.Binary, "u", autoPartition); err != nil {
 		t.Fatal(err)
 	}
