@@ -137,6 +137,9 @@ func recordErrorMessage(err error) string {
 	if strings.HasPrefix(err.Error(), "invalid record partitioning choice") {
 		return errPartitionNotFound.Message
 	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "Kafka did not acknowledge the record within producer.delivery.timeout.ms"
+	}
 	return err.Error()
 }
 

@@ -22,6 +22,7 @@ type producer struct {
 	cl       *kgo.Client
 	budget   *pool.Budget
 	maxBlock time.Duration
+	timeout  time.Duration // producer.delivery.timeout.ms
 }
 
 // errProduceOverloaded is returned when the produce budget stays full for
@@ -43,14 +44,18 @@ func (p *producer) produce(recs []kgo.Record, errs []error) error {
 	}
 	defer p.budget.Release(cost)
 
+	// The deadline bounds the wait below. It is a context, not kgo's
+	// RecordDeliveryTimeout, because kgo measures that from each record's
+	// Timestamp, and clients may send timestamps from the past. kgo lets the
+	// first record of a batch decide for the batch; batches fill in arrival
+	// order, so a record never fails before its own request's deadline by
+	// more than the few milliseconds between requests.
+	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
+	defer cancel()
 	var wg sync.WaitGroup
 	wg.Add(len(recs))
 	for i := range recs {
-		// Every record is acknowledged or failed by kgo within its
-		// RecordDeliveryTimeout, so this wait is bounded. The context is
-		// process-wide on purpose: kgo lets the first record of a batch
-		// decide cancellation for all of it.
-		p.cl.Produce(context.Background(), &recs[i], func(_ *kgo.Record, err error) {
+		p.cl.Produce(ctx, &recs[i], func(_ *kgo.Record, err error) {
 			errs[i] = err
 			wg.Done()
 		})

@@ -29,13 +29,14 @@ const adminTimeout = 15 * time.Second
 // Create it with New, serve with Serve, stop with Shutdown. It is safe for
 // concurrent use.
 type Server struct {
-	cfg      *config.Config
-	log      *slog.Logger
-	kafka    *kgo.Client // produces
-	adminCl  *kgo.Client // metadata and admin; never auto-creates topics
-	admin    *kadm.Client
-	producer *producer
-	http     *fasthttp.Server
+	cfg       *config.Config
+	log       *slog.Logger
+	kafka     *kgo.Client // produces
+	adminCl   *kgo.Client // metadata and admin; never auto-creates topics
+	admin     *kadm.Client
+	producer  *producer
+	consumers *consumerManager
+	http      *fasthttp.Server
 
 	closeOnce sync.Once
 }
@@ -69,8 +70,9 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		kafka:    cl,
 		adminCl:  adminCl,
 		admin:    kadm.NewClient(adminCl),
-		producer: &producer{cl: cl, budget: budget, maxBlock: cfg.ProduceMaxBlock},
+		producer: &producer{cl: cl, budget: budget, maxBlock: cfg.ProduceMaxBlock, timeout: cfg.ProduceDeliveryTimeout},
 	}
+	s.consumers = newConsumerManager(cfg, s.admin, log)
 	s.http = &fasthttp.Server{
 		Handler:                      s.routes(),
 		Name:                         "krest",
@@ -102,6 +104,7 @@ func (s *Server) Handler() fasthttp.RequestHandler { return s.http.Handler }
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.ShutdownWithContext(ctx)
 	s.closeOnce.Do(func() {
+		s.consumers.close() // leave groups, committing what auto-commit owes
 		if ferr := s.kafka.Flush(ctx); ferr != nil && err == nil {
 			err = fmt.Errorf("flushing producer: %w", ferr)
 		}
@@ -115,6 +118,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // failures.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
+		s.consumers.close()
 		s.kafka.Close()
 		s.adminCl.Close()
 	})
@@ -144,6 +148,23 @@ func (s *Server) routes() fasthttp.RequestHandler {
 	r.GET("/topics/{topic}/partitions/{partition}", s.api(s.getPartition))
 	r.POST("/topics/{topic}/partitions/{partition}", s.api(s.produceToPartition))
 	r.GET("/topics/{topic}/partitions/{partition}/offsets", s.api(s.getPartitionOffsets))
+	r.GET("/topics/{topic}/partitions/{partition}/messages", s.api(s.readMessages))
+
+	r.POST("/consumers/{group}", s.api(s.createConsumer))
+	const inst = "/consumers/{group}/instances/{instance}"
+	r.DELETE(inst, s.api(s.deleteConsumer))
+	r.POST(inst+"/subscription", s.api(s.subscribe))
+	r.GET(inst+"/subscription", s.api(s.getSubscription))
+	r.DELETE(inst+"/subscription", s.api(s.unsubscribe))
+	r.POST(inst+"/assignments", s.api(s.assign))
+	r.GET(inst+"/assignments", s.api(s.getAssignments))
+	r.POST(inst+"/positions", s.api(s.seek))
+	r.POST(inst+"/positions/beginning", s.api(s.seekToBeginning))
+	r.POST(inst+"/positions/end", s.api(s.seekToEnd))
+	r.POST(inst+"/offsets", s.api(s.commitOffsets))
+	r.GET(inst+"/offsets", s.api(s.getCommittedOffsets))
+	r.GET(inst+"/records", s.api(s.readRecords))
+	r.GET(inst+"/topics/{topic}", s.api(s.readTopicV1)) // v1
 	return r.Handler
 }
 
@@ -171,7 +192,9 @@ func (s *Server) api(h handlerFunc) fasthttp.RequestHandler {
 			writeError(ctx, e)
 			return
 		}
-		ctx.SetContentType(mt)
+		if len(ctx.Response.Header.ContentType()) == 0 {
+			ctx.SetContentType(mt)
+		}
 	}
 }
 

@@ -57,6 +57,14 @@ type Config struct {
 	ProduceBufferBytes int64
 	// ProduceMaxBlock is "producer.max.block.ms" (default 5 s).
 	ProduceMaxBlock time.Duration
+	// ProduceDeliveryTimeout bounds how long a produce request waits for
+	// Kafka to take its records ("producer.delivery.timeout.ms", default
+	// 30 s; franz-go alone would retry forever, the Java client waits
+	// 120 s). Records not acknowledged by then fail with 50003.
+	ProduceDeliveryTimeout time.Duration
+
+	// Consumers configures v1/v2 consumer instances.
+	Consumers Consumers
 
 	// Client, Producer, Consumer and Admin hold the pass-through keys of the
 	// client.*, producer.*, consumer.* and admin.* prefixes, prefix stripped.
@@ -64,6 +72,34 @@ type Config struct {
 
 	// Warnings lists keys that were accepted but have no effect.
 	Warnings []string
+}
+
+// Consumers are the settings of consumer instances (the consumer.* keys of
+// Confluent's proxy that the proxy itself uses, and krest's own bounds).
+type Consumers struct {
+	// RequestTimeout is the longest a records read waits for data
+	// ("consumer.request.timeout.ms", default 1 s); an instance may lower it.
+	RequestTimeout time.Duration
+	// RequestMaxBytes caps the max_bytes of a read
+	// ("consumer.request.max.bytes", default 64 MiB).
+	RequestMaxBytes int64
+	// InstanceTimeout expires instances nobody touched for this long
+	// ("consumer.instance.timeout.ms", default 5 min): they leave their
+	// group and free their memory.
+	InstanceTimeout time.Duration
+	// MaxInstances caps live instances ("consumer.instances.max", default
+	// 10000); creating more gets 429.
+	MaxInstances int
+	// BufferBytes bounds what one subscribed instance buffers from Kafka
+	// ("consumer.buffer.max.bytes", default 8 MiB).
+	BufferBytes int64
+	// MemoryBytes bounds the buffers of all instances together
+	// ("consumer.memory.max.bytes", default 1 GiB); an instance that cannot
+	// reserve its BufferBytes gets 429 on subscribe or assign.
+	MemoryBytes int64
+	// FetchMinBytes is the server default of the instances' fetch.min.bytes
+	// ("fetch.min.bytes", default -1: answer as soon as any record is there).
+	FetchMinBytes int64
 }
 
 // Listener is one HTTP listener.
@@ -75,13 +111,22 @@ type Listener struct {
 // Defaults are the values of every krest key that has one; README's
 // configuration table lists the same.
 var Defaults = map[string]string{
-	"listeners":              "http://0.0.0.0:8082",
-	"port":                   "8082",
-	"request.body.max.bytes": "16777216",
-	"idle.timeout.ms":        "30000",
-	"shutdown.graceful.ms":   "30000",
-	"producer.buffer.memory": "268435456",
-	"producer.max.block.ms":  "5000",
+	"listeners":                    "http://0.0.0.0:8082",
+	"port":                         "8082",
+	"request.body.max.bytes":       "16777216",
+	"idle.timeout.ms":              "30000",
+	"shutdown.graceful.ms":         "30000",
+	"producer.buffer.memory":       "268435456",
+	"producer.max.block.ms":        "5000",
+	"producer.delivery.timeout.ms": "30000",
+
+	"consumer.request.timeout.ms":  "1000",
+	"consumer.request.max.bytes":   "67108864",
+	"consumer.instance.timeout.ms": "300000",
+	"consumer.instances.max":       "10000",
+	"consumer.buffer.max.bytes":    "8388608",
+	"consumer.memory.max.bytes":    "1073741824",
+	"fetch.min.bytes":              "-1",
 }
 
 // known lists the non-prefixed keys krest understands (beyond Defaults).
@@ -92,9 +137,12 @@ var known = map[string]bool{
 
 // ignoredConfluent are Confluent keys that are accepted without effect.
 var ignoredConfluent = map[string]string{
-	"producer.threads":   "deprecated in Confluent's proxy too",
-	"compression.enable": "krest does not compress responses",
-	"debug":              "krest never puts stack traces in responses",
+	"producer.threads":             "deprecated in Confluent's proxy too",
+	"consumer.threads":             "krest has no read thread pool: reads wait on their own goroutine",
+	"consumer.iterator.backoff.ms": "krest wakes reads when data arrives instead of polling",
+	"consumer.iterator.timeout.ms": "unused in Confluent's proxy too",
+	"compression.enable":           "krest does not compress responses",
+	"debug":                        "krest never puts stack traces in responses",
 }
 
 // Parse validates props and returns the Config. Unknown keys and keys
@@ -158,6 +206,13 @@ func Parse(props map[string]string) (*Config, error) {
 	if c.ProduceMaxBlock, err = millis(get, "producer.max.block.ms"); err != nil {
 		return nil, err
 	}
+	if c.ProduceDeliveryTimeout, err = millis(get, "producer.delivery.timeout.ms"); err != nil || c.ProduceDeliveryTimeout == 0 {
+		return nil, fmt.Errorf("producer.delivery.timeout.ms: %q is not a positive number of milliseconds", get("producer.delivery.timeout.ms"))
+	}
+
+	if err := c.parseConsumers(get); err != nil {
+		return nil, err
+	}
 
 	keys := make([]string, 0, len(props))
 	for k := range props {
@@ -184,7 +239,7 @@ func Parse(props map[string]string) (*Config, error) {
 	}
 	// Validate the Kafka pass-through once, here, so that a bad value stops
 	// start-up instead of surfacing on first use.
-	for _, build := range []func() ([]kgo.Opt, []string, error){c.producerOpts, c.adminOpts} {
+	for _, build := range []func() ([]kgo.Opt, []string, error){c.producerOpts, c.consumerOpts, c.adminOpts} {
 		_, warnings, err := build()
 		if err != nil {
 			return nil, err
@@ -252,4 +307,33 @@ func millis(get func(string) string, key string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s: %q is not a non-negative number of milliseconds", key, get(key))
 	}
 	return time.Duration(n) * time.Millisecond, nil
+}
+
+func (c *Config) parseConsumers(get func(string) string) error {
+	cc := &c.Consumers
+	var err error
+	if cc.RequestTimeout, err = millis(get, "consumer.request.timeout.ms"); err != nil {
+		return err
+	}
+	if cc.RequestMaxBytes, err = positiveInt(get, "consumer.request.max.bytes"); err != nil {
+		return err
+	}
+	if cc.InstanceTimeout, err = millis(get, "consumer.instance.timeout.ms"); err != nil {
+		return err
+	}
+	n, err := positiveInt(get, "consumer.instances.max")
+	if err != nil {
+		return err
+	}
+	cc.MaxInstances = int(n)
+	if cc.BufferBytes, err = positiveInt(get, "consumer.buffer.max.bytes"); err != nil {
+		return err
+	}
+	if cc.MemoryBytes, err = positiveInt(get, "consumer.memory.max.bytes"); err != nil {
+		return err
+	}
+	if cc.FetchMinBytes, err = strconv.ParseInt(get("fetch.min.bytes"), 10, 64); err != nil || cc.FetchMinBytes < -1 || cc.FetchMinBytes > 10000000 {
+		return fmt.Errorf("fetch.min.bytes: %q is not in -1..10000000", get("fetch.min.bytes"))
+	}
+	return nil
 }

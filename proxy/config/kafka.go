@@ -80,6 +80,37 @@ var producerOpts = map[string]javaOpt{
 	},
 }
 
+// consumerOpts are Java consumer properties (consumer.* and client.*).
+var consumerOpts = map[string]javaOpt{
+	"fetch.max.wait.ms":     msOpt(kgo.FetchMaxWait),
+	"fetch.min.bytes":       intOpt(func(n int) kgo.ConsumerOpt { return kgo.FetchMinBytes(int32(min(n, 1<<30))) }),
+	"session.timeout.ms":    msOpt(kgo.SessionTimeout),
+	"heartbeat.interval.ms": msOpt(kgo.HeartbeatInterval),
+	"max.poll.interval.ms":  msOpt(kgo.RebalanceTimeout),
+	"client.rack":           func(v string) ([]kgo.Opt, error) { return one(kgo.Rack(v)) },
+	"isolation.level": func(v string) ([]kgo.Opt, error) {
+		switch v {
+		case "read_uncommitted":
+			return one(kgo.FetchIsolationLevel(kgo.ReadUncommitted()))
+		case "read_committed":
+			return one(kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+		}
+		return nil, fmt.Errorf("must be read_uncommitted or read_committed, got %q", v)
+	},
+}
+
+// consumerIgnored are Java consumer properties with no effect in krest.
+var consumerIgnored = map[string]string{
+	"max.poll.records":          "reads are bounded by max_bytes and consumer.buffer.max.bytes",
+	"fetch.max.bytes":           "set by consumer.buffer.max.bytes",
+	"max.partition.fetch.bytes": "set by consumer.buffer.max.bytes",
+	"enable.auto.commit":        "set per instance with auto.commit.enable",
+	"auto.offset.reset":         "set per instance with auto.offset.reset",
+	"key.deserializer":          "krest deserializes records itself",
+	"value.deserializer":        "krest deserializes records itself",
+	"group.id":                  "the group is the {group} of the request path",
+}
+
 // producerIgnored are Java producer properties with no franz-go equivalent.
 var producerIgnored = map[string]string{
 	"batch.size":        "franz-go fills batches up to max.request.size",
@@ -89,14 +120,10 @@ var producerIgnored = map[string]string{
 	"send.buffer.bytes": "not configurable in franz-go",
 }
 
-// DefaultDeliveryTimeout bounds how long a record may wait for the broker
-// before its produce fails. franz-go retries forever by default; the Java
-// client's default is 120 s, which keeps HTTP clients waiting too long.
-const DefaultDeliveryTimeout = 30 * time.Second
-
 // ProducerOpts returns the franz-go options of the shared producer: seeds,
-// krest's defaults (idempotent, acks=all, bounded delivery time, linger 5 ms
-// and auto topic creation, as the Java producer has), then the client.* and
+// krest's defaults (idempotent, acks=all, linger 5 ms and auto topic
+// creation, as the Java producer has; the delivery time is bounded per
+// request, see ProduceDeliveryTimeout), then the client.* and
 // producer.* pass-through keys. Parse has already validated them and put
 // keys without a franz-go equivalent in Warnings.
 func (c *Config) ProducerOpts() []kgo.Opt {
@@ -123,33 +150,70 @@ func (c *Config) producerOpts() ([]kgo.Opt, []string, error) {
 		kgo.SeedBrokers(c.BootstrapServers...),
 		kgo.AllowAutoTopicCreation(),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.RecordDeliveryTimeout(DefaultDeliveryTimeout),
 		kgo.ProducerLinger(5 * time.Millisecond),
 	}
-	return withJava(base, true, "client.", c.Client, "producer.", c.Producer)
+	opts, warnings, err := withJava(base, roleProducer, "client.", c.Client)
+	if err != nil {
+		return nil, nil, err
+	}
+	more, w, err := withJava(nil, roleProducer, "producer.", c.Producer)
+	return append(opts, more...), append(warnings, w...), err
+}
+
+// ConsumerOpts returns the franz-go options shared by every consumer
+// instance: seeds, then client.* and consumer.* pass-through keys (the
+// proxy-level consumer.* keys of Consumers excluded).
+func (c *Config) ConsumerOpts() []kgo.Opt {
+	return c.mustOpts(c.consumerOpts)
+}
+
+func (c *Config) consumerOpts() ([]kgo.Opt, []string, error) {
+	opts, warnings, err := withJava([]kgo.Opt{kgo.SeedBrokers(c.BootstrapServers...)}, roleConsumer, "client.", c.Client)
+	if err != nil {
+		return nil, nil, err
+	}
+	more, w, err := withJava(nil, roleConsumer, "consumer.", c.Consumer)
+	return append(opts, more...), append(warnings, w...), err
 }
 
 func (c *Config) adminOpts() ([]kgo.Opt, []string, error) {
-	return withJava([]kgo.Opt{kgo.SeedBrokers(c.BootstrapServers...)}, false, "client.", c.Client, "admin.", c.Admin)
-}
-
-// withJava appends the options of the pass-through maps given as
-// prefix, map pairs.
-func withJava(opts []kgo.Opt, producer bool, prefixesAndMaps ...any) ([]kgo.Opt, []string, error) {
-	var warnings []string
-	for i := 0; i < len(prefixesAndMaps); i += 2 {
-		prefix, props := prefixesAndMaps[i].(string), prefixesAndMaps[i+1].(map[string]string)
-		more, w, err := mapJava(prefix, props, producer)
-		if err != nil {
-			return nil, nil, err
-		}
-		opts = append(opts, more...)
-		warnings = append(warnings, w...)
+	opts, warnings, err := withJava([]kgo.Opt{kgo.SeedBrokers(c.BootstrapServers...)}, roleAdmin, "client.", c.Client)
+	if err != nil {
+		return nil, nil, err
 	}
-	return opts, warnings, nil
+	more, w, err := withJava(nil, roleAdmin, "admin.", c.Admin)
+	return append(opts, more...), append(warnings, w...), err
 }
 
-func mapJava(prefix string, props map[string]string, producer bool) (opts []kgo.Opt, warnings []string, err error) {
+// role is the kind of client a pass-through map configures.
+type role int
+
+const (
+	roleProducer role = iota
+	roleConsumer
+	roleAdmin
+)
+
+// withJava appends the options of one pass-through map to opts.
+func withJava(opts []kgo.Opt, r role, prefix string, props map[string]string) ([]kgo.Opt, []string, error) {
+	more, warnings, err := mapJava(prefix, props, r, prefix == "client.")
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(opts, more...), warnings, nil
+}
+
+// mapJava translates props for a client of role r. Keys of the shared
+// client.* prefix that belong to another role are skipped silently: they are
+// reported when that role's client is built.
+func mapJava(prefix string, props map[string]string, r role, shared bool) (opts []kgo.Opt, warnings []string, err error) {
+	roleOpts, roleIgnored := map[string]javaOpt{}, map[string]string{}
+	switch r {
+	case roleProducer:
+		roleOpts, roleIgnored = producerOpts, producerIgnored
+	case roleConsumer:
+		roleOpts, roleIgnored = consumerOpts, consumerIgnored
+	}
 	keys := make([]string, 0, len(props))
 	for k := range props {
 		keys = append(keys, k)
@@ -157,12 +221,18 @@ func mapJava(prefix string, props map[string]string, producer bool) (opts []kgo.
 	sort.Strings(keys)
 	for _, k := range keys {
 		v := strings.TrimSpace(props[k])
+		if isProxyConsumerKey(prefix + k) {
+			continue
+		}
 		fn, ok := commonOpts[k]
-		if !ok && producer {
-			fn, ok = producerOpts[k]
+		if !ok {
+			fn, ok = roleOpts[k]
+		}
+		if !ok && shared && knownToAnyRole(k) {
+			continue
 		}
 		if !ok {
-			if why, ignored := producerIgnored[k]; ignored && producer {
+			if why, ignored := roleIgnored[k]; ignored {
 				warnings = append(warnings, fmt.Sprintf("%s%s is ignored: %s", prefix, k, why))
 			} else if !strings.HasPrefix(k, "sasl.") && !strings.HasPrefix(k, "ssl.") {
 				warnings = append(warnings, fmt.Sprintf("%s%s has no franz-go equivalent and is ignored", prefix, k))
@@ -178,6 +248,21 @@ func mapJava(prefix string, props map[string]string, producer bool) (opts []kgo.
 		opts = append(opts, o...)
 	}
 	return opts, warnings, nil
+}
+
+// isProxyConsumerKey reports keys that configure krest's consumer
+// instances rather than the Kafka consumer.
+func isProxyConsumerKey(k string) bool {
+	_, ok := Defaults[k]
+	return ok
+}
+
+func knownToAnyRole(k string) bool {
+	_, p := producerOpts[k]
+	_, pi := producerIgnored[k]
+	_, c := consumerOpts[k]
+	_, ci := consumerIgnored[k]
+	return p || pi || c || ci
 }
 
 func one(o kgo.Opt) ([]kgo.Opt, error) { return []kgo.Opt{o}, nil }

@@ -1,0 +1,802 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bytedance/sonic"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/valyala/fasthttp"
+
+	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/pool"
+)
+
+// Request bodies of the consumer endpoints (Confluent's v2 entities).
+type (
+	createConsumerRequest struct {
+		Name             *string         `json:"name"`
+		ID               *string         `json:"id"`
+		Format           *string         `json:"format"`
+		AutoOffsetReset  *string         `json:"auto.offset.reset"`
+		AutoCommitEnable json.RawMessage `json:"auto.commit.enable"`
+		FetchMinBytes    *int64          `json:"fetch.min.bytes"`
+		ResponseMinBytes *int64          `json:"responseMinBytes"` // alias of fetch.min.bytes
+		RequestTimeoutMs *int64          `json:"consumer.request.timeout.ms"`
+		RequestWaitMs    *int64          `json:"requestWaitMs"` // alias
+	}
+	subscriptionRequest struct {
+		Topics       []string `json:"topics"`
+		TopicPattern string   `json:"topic_pattern"`
+	}
+	partitionsRequest struct {
+		Partitions []topicPartition `json:"partitions"`
+	}
+	seekRequest struct {
+		Offsets []struct {
+			Topic     string `json:"topic"`
+			Partition int32  `json:"partition"`
+			Offset    int64  `json:"offset"`
+			Metadata  string `json:"metadata"`
+		} `json:"offsets"`
+		Timestamps []struct {
+			Topic     string `json:"topic"`
+			Partition int32  `json:"partition"`
+			Timestamp string `json:"timestamp"`
+			Metadata  string `json:"metadata"`
+		} `json:"timestamps"`
+	}
+	commitRequest struct {
+		Offsets []struct {
+			Topic     string `json:"topic"`
+			Partition int32  `json:"partition"`
+			Offset    int64  `json:"offset"`
+			Metadata  string `json:"metadata"`
+		} `json:"offsets"`
+	}
+)
+
+// decodeBody decodes an optional JSON body into v; an empty body leaves v
+// as it is and reports false.
+func (s *Server) decodeBody(ctx *fasthttp.RequestCtx, v any) (bool, error) {
+	body, release, err := s.requestBody(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	if isBlank(body) || string(bytes.TrimSpace(body)) == "null" {
+		return false, nil
+	}
+	if err := requestJSON.Unmarshal(body, v); err != nil {
+		return false, jsonError(err)
+	}
+	return true, nil
+}
+
+// consumerContentType checks the Content-Type of a consumer request with a
+// body: any application/vnd.kafka type, application/json, or none.
+func consumerContentType(ctx *fasthttp.RequestCtx) error {
+	ct := ctx.Request.Header.ContentType()
+	if len(bytes.TrimSpace(ct)) == 0 || len(ctx.PostBody()) == 0 {
+		return nil
+	}
+	base, _, _ := bytes.Cut(ct, []byte(";"))
+	base = bytes.TrimSpace(base)
+	if bytes.EqualFold(base, []byte(mediaJSON)) || bytes.EqualFold(base, []byte("application/octet-stream")) {
+		return nil
+	}
+	if _, ok := parseMediaType(base); ok {
+		return nil
+	}
+	return errUnsupportedMediaType
+}
+
+func groupInstance(ctx *fasthttp.RequestCtx) (string, string, error) {
+	g, err := pathParam(ctx, "group")
+	if err != nil {
+		return "", "", err
+	}
+	i, err := pathParam(ctx, "instance")
+	return g, i, err
+}
+
+// withInstance runs f on the instance named by the path, holding it.
+func (s *Server) withInstance(ctx *fasthttp.RequestCtx, f func(inst *consumerInstance) error) error {
+	if err := consumerContentType(ctx); err != nil {
+		return err
+	}
+	g, i, err := groupInstance(ctx)
+	if err != nil {
+		return err
+	}
+	inst, err := s.consumers.use(g, i)
+	if err != nil {
+		return err
+	}
+	defer inst.release()
+	return f(inst)
+}
+
+func noContent(ctx *fasthttp.RequestCtx) error {
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
+	ctx.Response.SkipBody = true
+	return nil
+}
+
+// createConsumer is POST /consumers/{group}.
+func (s *Server) createConsumer(ctx *fasthttp.RequestCtx) error {
+	if err := consumerContentType(ctx); err != nil {
+		return err
+	}
+	group, err := pathParam(ctx, "group")
+	if err != nil {
+		return err
+	}
+	var req createConsumerRequest
+	if _, err := s.decodeBody(ctx, &req); err != nil {
+		return err
+	}
+	settings, err := s.instanceSettings(&req)
+	if err != nil {
+		return err
+	}
+	inst, err := s.consumers.create(group, settings)
+	if err != nil {
+		return err
+	}
+	var b []byte
+	b = append(b, `{"instance_id":`...)
+	b = codec.AppendQuote(b, inst.name)
+	b = append(b, `,"base_uri":`...)
+	b = codec.AppendQuote(b, s.baseURI(ctx, group, inst.name))
+	b = append(b, '}')
+	ctx.SetBody(b)
+	return nil
+}
+
+func (s *Server) instanceSettings(req *createConsumerRequest) (instanceSettings, error) {
+	st := instanceSettings{
+		format:         codec.Binary,
+		reset:          kgo.NewOffset().AtEnd(), // Kafka's default: latest
+		autoCommit:     true,                    // Kafka's default
+		fetchMinBytes:  s.cfg.Consumers.FetchMinBytes,
+		requestTimeout: s.cfg.Consumers.RequestTimeout,
+	}
+	if req.Name != nil {
+		st.name = *req.Name
+	}
+	if req.ID != nil && *req.ID != "" {
+		st.name = *req.ID // the legacy id wins over name, as in Confluent's proxy
+	}
+	if strings.ContainsAny(st.name, "/?#") {
+		return st, newError(422, 422, "Invalid consumer instance name %q", st.name)
+	}
+	if req.Format != nil {
+		f, ok := codec.ParseFormat(*req.Format)
+		if !ok {
+			return st, newError(422, 422, "Invalid format type.")
+		}
+		if f.UsesSchema() {
+			return st, newError(422, 422, "Invalid format type: the %s format needs Schema Registry support, which this krest release does not have yet", f)
+		}
+		st.format = f
+	}
+	if req.AutoOffsetReset != nil {
+		switch strings.ToLower(*req.AutoOffsetReset) {
+		case "earliest", "smallest":
+			st.reset = kgo.NewOffset().AtStart()
+		case "latest", "largest":
+			st.reset = kgo.NewOffset().AtEnd()
+		case "none":
+			st.reset = kgo.NewOffset().AtCommitted()
+		default:
+			return st, newError(422, 42204, "Invalid consumer configuration: Invalid value %s for configuration auto.offset.reset: String must be one of: latest, earliest, none", *req.AutoOffsetReset)
+		}
+	}
+	if len(req.AutoCommitEnable) > 0 && string(req.AutoCommitEnable) != "null" {
+		v := strings.Trim(string(req.AutoCommitEnable), `"`)
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return st, newError(422, 42204, "Invalid consumer configuration: Invalid value %s for configuration enable.auto.commit: Expected value to be either true or false", v)
+		}
+		st.autoCommit = b
+	}
+	minBytes := req.FetchMinBytes
+	if minBytes == nil {
+		minBytes = req.ResponseMinBytes
+	}
+	if minBytes != nil {
+		if *minBytes < -1 || *minBytes > 10000000 {
+			return st, newError(422, 40001, "Invalid consumer configuration. It does not abide by the constraints: fetch.min.bytes must be in -1..10000000, got %d", *minBytes)
+		}
+		st.fetchMinBytes = *minBytes
+	}
+	wait := req.RequestTimeoutMs
+	if wait == nil {
+		wait = req.RequestWaitMs
+	}
+	if wait != nil && *wait > 0 {
+		st.requestTimeout = time.Duration(*wait) * time.Millisecond
+	}
+	return st, nil
+}
+
+// baseURI builds an instance's URL: the first advertised listener, else
+// host.name with the listener port, else the request's Host.
+func (s *Server) baseURI(ctx *fasthttp.RequestCtx, group, name string) string {
+	scheme := "http"
+	authority := ""
+	for _, u := range s.cfg.AdvertisedListeners {
+		if u.Scheme == scheme {
+			authority = u.Host
+			break
+		}
+	}
+	if authority == "" && s.cfg.HostName != "" {
+		authority = s.cfg.HostName
+		if _, port, err := net.SplitHostPort(s.cfg.Listeners[0].Addr); err == nil {
+			authority = net.JoinHostPort(s.cfg.HostName, port)
+		}
+	}
+	if authority == "" {
+		authority = string(ctx.Host())
+	}
+	return scheme + "://" + authority + "/consumers/" + pathEscape(group) + "/instances/" + pathEscape(name)
+}
+
+func pathEscape(s string) string { return url.PathEscape(s) }
+
+// deleteConsumer is DELETE /consumers/{group}/instances/{instance}.
+func (s *Server) deleteConsumer(ctx *fasthttp.RequestCtx) error {
+	g, i, err := groupInstance(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.consumers.remove(g, i); err != nil {
+		return err
+	}
+	return noContent(ctx)
+}
+
+func (s *Server) subscribe(ctx *fasthttp.RequestCtx) error {
+	return s.withInstance(ctx, func(inst *consumerInstance) error {
+		var req subscriptionRequest
+		if _, err := s.decodeBody(ctx, &req); err != nil {
+			return err
+		}
+		if err := inst.subscribe(req.Topics, req.TopicPattern); err != nil {
+			return err
+		}
+		return noContent(ctx)
+	})
+}
+
+func (s *Server) getSubscription(ctx *fasthttp.RequestCtx) error {
+	return s.withInstance(ctx, func(inst *consumerInstance) error {
+		return writeJSON(ctx, map[string][]string{"topics": inst.subscription()})
+	})
+}
+
+func (s *Server) unsubscribe(ctx *fasthttp.RequestCtx) error {
+	return s.withInstance(ctx, func(inst *consumerInstance) error {
+		inst.unsubscribe()
+		return noContent(ctx)
+	})
+}
+
+func (s *Server) assign(ctx *fasthttp.RequestCtx) error {
+	return s.withInstance(ctx, func(inst *consumerInstance) error {
+		var req partitionsRequest
+		if _, err := s.decodeBody(ctx, &req); err != nil {
+			return err
+		}
+		parts := map[string][]int32{}
+		for _, tp := range req.Partitions {
+			if tp.Partition < 0 {
+				return errPartitionNotFound
+			}
+			parts[tp.Topic] = append(parts[tp.Topic], tp.Partition)
+		}
+		c, cancel := adminContext()
+		defer cancel()
+		if err := inst.assign(c, parts); err != nil {
+			return err
+		}
+		return noContent(ctx)
+	})
+}
+
+func (s *Server) getAssignments(ctx *fasthttp.RequestCtx) error {
+	return s.withInstance(ctx, func(inst *consumerInstance) error {
+		tps := inst.assignment()
+		if tps == nil {
+			tps = []topicPartition{}
+		}
+		return writeJSON(ctx, partitionsRequest{Partitions: tps})
+	})
+}
+
+func (s *Server) seek(ctx *fasthttp.RequestCtx) error {
+	return s.withInstance(ctx, func(inst *consumerInstance) error {
+		var req seekRequest
+		if _, err := s.decodeBody(ctx, &req); err != nil {
+			return err
+		}
+		if inst.cl == nil {
+			return illegalState("Consumer is not subscribed to any topics or assigned any partitions")
+		}
+		offsets := map[string]map[int32]int64{}
+		for _, o := range req.Offsets {
+			if offsets[o.Topic] == nil {
+				offsets[o.Topic] = map[int32]int64{}
+			}
+			offsets[o.Topic][o.Partition] = o.Offset
+		}
+		if len(offsets) > 0 {
+			if err := inst.seek(offsets); err != nil {
+				return err
+			}
+		}
+		if len(req.Timestamps) > 0 {
+			times := map[topicPartition]time.Time{}
+			for _, ts := range req.Timestamps {
+				t, err := time.Parse(time.RFC3339Nano, ts.Timestamp)
+				if err != nil {
+					return badRequest(errTimestamp(ts.Timestamp))
+				}
+				times[topicPartition{ts.Topic, ts.Partition}] = t
+			}
+			c, cancel := adminContext()
+			defer cancel()
+			if err := inst.seekToTimes(c, times); err != nil {
+				return err
+			}
+		}
+		return noContent(ctx)
+	})
+}
+
+type timestampError string
+
+func (e timestampError) Error() string {
+	return "timestamp=" + strconv.Quote(string(e)) + " is not an ISO-8601 date-time"
+}
+
+func errTimestamp(s string) error { return timestampError(s) }
+
+func (s *Server) seekToBeginning(ctx *fasthttp.RequestCtx) error { return s.seekToEdge(ctx, true) }
+func (s *Server) seekToEnd(ctx *fasthttp.RequestCtx) error       { return s.seekToEdge(ctx, false) }
+
+func (s *Server) seekToEdge(ctx *fasthttp.RequestCtx, beginning bool) error {
+	return s.withInstance(ctx, func(inst *consumerInstance) error {
+		var req partitionsRequest
+		if _, err := s.decodeBody(ctx, &req); err != nil {
+			return err
+		}
+		if inst.cl == nil {
+			return illegalState("Consumer is not subscribed to any topics or assigned any partitions")
+		}
+		if len(req.Partitions) == 0 {
+			return noContent(ctx)
+		}
+		c, cancel := adminContext()
+		defer cancel()
+		if err := inst.seekTo(c, req.Partitions, beginning); err != nil {
+			return err
+		}
+		return noContent(ctx)
+	})
+}
+
+// commitOffsets is POST .../offsets: the listed offsets, or with no body
+// everything delivered so far. It answers with what was committed
+// (Confluent's v2 answers [], its v1 this list).
+func (s *Server) commitOffsets(ctx *fasthttp.RequestCtx) error {
+	return s.withInstance(ctx, func(inst *consumerInstance) error {
+		var req commitRequest
+		if _, err := s.decodeBody(ctx, &req); err != nil {
+			return err
+		}
+		var explicit []committedOffset
+		for _, o := range req.Offsets {
+			if o.Partition < 0 || o.Offset < 0 {
+				return newError(422, 422, "offsets: partition and offset must not be negative")
+			}
+			explicit = append(explicit, committedOffset{Topic: o.Topic, Partition: o.Partition, Consumed: o.Offset, metadata: o.Metadata})
+		}
+		c, cancel := adminContext()
+		defer cancel()
+		done, err := inst.commit(c, explicit)
+		if err != nil {
+			return err
+		}
+		return writeJSON(ctx, done)
+	})
+}
+
+// getCommittedOffsets is GET .../offsets with {"partitions":[...]}; without
+// a body it reports the instance's current partitions.
+func (s *Server) getCommittedOffsets(ctx *fasthttp.RequestCtx) error {
+	return s.withInstance(ctx, func(inst *consumerInstance) error {
+		var req partitionsRequest
+		if _, err := s.decodeBody(ctx, &req); err != nil {
+			return err
+		}
+		c, cancel := adminContext()
+		defer cancel()
+		offs, err := inst.committedOffsets(c, req.Partitions)
+		if err != nil {
+			return err
+		}
+		return writeJSON(ctx, map[string][]partitionCommitted{"offsets": offs})
+	})
+}
+
+var errFormatMismatch = newError(406, 40601, "The requested embedded data format does not match the deserializer for this consumer instance")
+
+// recordsFormat resolves the Accept header of a records read: the embedded
+// type names the format (and must match the instance's: 406/40601), the
+// format-less and wildcard types mean binary, as in Confluent's proxy, and
+// plain application/json means "the instance's own format" (a krest
+// extension). It returns the response Content-Type.
+func recordsFormat(accept []byte, inst codec.Format, version int) (string, error) {
+	accept = bytes.TrimSpace(accept)
+	if len(accept) == 0 {
+		accept = []byte("*/*")
+	}
+	bestQ := 0.0
+	var chosen codec.Format
+	ct := ""
+	for part := range bytes.SplitSeq(accept, []byte(",")) {
+		typ, q := splitQuality(part)
+		if q <= 0 || q <= bestQ {
+			continue
+		}
+		var f codec.Format
+		var typeCT string
+		switch {
+		case bytes.Equal(typ, []byte("*/*")), bytes.Equal(typ, []byte("application/*")):
+			f, typeCT = codec.Binary, embeddedType(codec.Binary, version)
+		case bytes.EqualFold(typ, []byte(mediaJSON)):
+			f, typeCT = inst, mediaJSON
+		default:
+			mt, ok := parseMediaType(typ)
+			if !ok {
+				continue
+			}
+			f = mt.format
+			if f == 0 {
+				f = codec.Binary
+			}
+			v := mt.version
+			if v == 0 {
+				v = version
+			}
+			typeCT = embeddedType(f, v)
+		}
+		chosen, ct, bestQ = f, typeCT, q
+	}
+	if ct == "" {
+		return "", errNotAcceptable
+	}
+	if chosen != inst {
+		return "", errFormatMismatch
+	}
+	return ct, nil
+}
+
+func embeddedType(f codec.Format, version int) string {
+	return "application/vnd.kafka." + f.String() + ".v" + strconv.Itoa(version) + "+json"
+}
+
+// readRecords is GET .../records?timeout=&max_bytes=.
+func (s *Server) readRecords(ctx *fasthttp.RequestCtx) error {
+	return s.read(ctx, "", 2)
+}
+
+// readTopicV1 is the v1 read GET .../topics/{topic}: it subscribes to topic
+// on first use and returns that topic's records.
+func (s *Server) readTopicV1(ctx *fasthttp.RequestCtx) error {
+	topic, err := pathParam(ctx, "topic")
+	if err != nil {
+		return err
+	}
+	return s.read(ctx, topic, 1)
+}
+
+var recordSlices = sync.Pool{New: func() any { return new([]*kgo.Record) }}
+
+func (s *Server) read(ctx *fasthttp.RequestCtx, topic string, version int) error {
+	return s.withInstance(ctx, func(inst *consumerInstance) error {
+		ct, err := recordsFormat(ctx.Request.Header.Peek(fasthttp.HeaderAccept), inst.format, version)
+		if err != nil {
+			return err
+		}
+		lim, err := s.readLimits(ctx, inst)
+		if err != nil {
+			return err
+		}
+		if topic != "" {
+			lim.topic = topic
+			if inst.mode == modeAssigned {
+				return errMixedConsuming
+			}
+			if !containsString(inst.topics, topic) {
+				if err := inst.subscribe(append(inst.subscription(), topic), ""); err != nil {
+					return err
+				}
+			}
+		}
+		rp := recordSlices.Get().(*[]*kgo.Record)
+		recs, err := inst.read(lim, (*rp)[:0])
+		defer func() {
+			clear(recs)
+			*rp = recs[:0]
+			recordSlices.Put(rp)
+		}()
+		if err != nil {
+			return err
+		}
+		style := recordStyle{topic: version == 2, extensions: version == 2}
+		buf := pool.GetBuffer()
+		defer pool.PutBuffer(buf)
+		if buf.B, err = appendRecords(buf.B, recs, inst.format, style); err != nil {
+			return err
+		}
+		ctx.SetBody(buf.B)
+		ctx.SetContentType(ct)
+		return nil
+	})
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// readLimits resolves timeout and max_bytes as Confluent's proxy does: the
+// timeout parameter can only shorten the instance's wait, and max_bytes is
+// capped by consumer.request.max.bytes.
+func (s *Server) readLimits(ctx *fasthttp.RequestCtx, inst *consumerInstance) (readLimits, error) {
+	lim := readLimits{wait: inst.requestTimeout, maxBytes: s.cfg.Consumers.RequestMaxBytes, minBytes: inst.fetchMinBytes}
+	args := ctx.QueryArgs()
+	if v := args.Peek("timeout"); len(v) > 0 {
+		ms, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil {
+			return lim, badRequest(errQuery("timeout", v))
+		}
+		if ms > 0 {
+			lim.wait = min(lim.wait, time.Duration(ms)*time.Millisecond)
+		}
+	}
+	if v := args.Peek("max_bytes"); len(v) > 0 {
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil {
+			return lim, badRequest(errQuery("max_bytes", v))
+		}
+		if n > 0 {
+			lim.maxBytes = min(lim.maxBytes, n)
+		}
+	}
+	return lim, nil
+}
+
+type queryError struct {
+	name  string
+	value string
+}
+
+func (e queryError) Error() string { return e.name + "=" + e.value + " is not an integer" }
+
+func errQuery(name string, v []byte) error { return queryError{name, string(v)} }
+
+// recordStyle selects the fields of rendered records.
+type recordStyle struct {
+	topic      bool // "topic" (v2; the original v1 topic read has none)
+	extensions bool // krest's additive "timestamp" and "headers"
+}
+
+// appendRecords renders records as Confluent's consumer records:
+// [{"topic","key","value","partition","offset"}], keys and values base64 for
+// binary and verbatim JSON for json, plus krest's "timestamp" (ms) and
+// "headers" (only when the record has some).
+func appendRecords(dst []byte, recs []*kgo.Record, format codec.Format, style recordStyle) ([]byte, error) {
+	dst = append(dst, '[')
+	for i, r := range recs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '{')
+		if style.topic {
+			dst = append(dst, `"topic":`...)
+			dst = codec.AppendQuote(dst, r.Topic)
+			dst = append(dst, ',')
+		}
+		var err error
+		dst = append(dst, `"key":`...)
+		if dst, err = appendData(dst, r.Key, format, r); err != nil {
+			return dst, err
+		}
+		dst = append(dst, `,"value":`...)
+		if dst, err = appendData(dst, r.Value, format, r); err != nil {
+			return dst, err
+		}
+		dst = append(dst, `,"partition":`...)
+		dst = strconv.AppendInt(dst, int64(r.Partition), 10)
+		dst = append(dst, `,"offset":`...)
+		dst = strconv.AppendInt(dst, r.Offset, 10)
+		if style.extensions {
+			dst = append(dst, `,"timestamp":`...)
+			dst = strconv.AppendInt(dst, r.Timestamp.UnixMilli(), 10)
+			if len(r.Headers) > 0 {
+				dst = append(dst, `,"headers":[`...)
+				for k, h := range r.Headers {
+					if k > 0 {
+						dst = append(dst, ',')
+					}
+					dst = append(dst, `{"name":`...)
+					dst = codec.AppendQuote(dst, h.Key)
+					dst = append(dst, `,"value":`...)
+					if h.Value == nil {
+						dst = append(dst, "null"...)
+					} else {
+						dst = append(dst, '"')
+						dst = codec.AppendBase64(dst, h.Value)
+						dst = append(dst, '"')
+					}
+					dst = append(dst, '}')
+				}
+				dst = append(dst, ']')
+			}
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, ']'), nil
+}
+
+func appendData(dst, data []byte, format codec.Format, r *kgo.Record) ([]byte, error) {
+	if data == nil {
+		return append(dst, "null"...), nil
+	}
+	switch format {
+	case codec.JSON:
+		if !sonic.Valid(data) {
+			return dst, newError(408, 40801, "Error deserializing JSON of the record at topic %s partition %d offset %d: not valid JSON; seek past it to go on", r.Topic, r.Partition, r.Offset)
+		}
+		return append(dst, data...), nil
+	default:
+		dst = append(dst, '"')
+		dst = codec.AppendBase64(dst, data)
+		return append(dst, '"'), nil
+	}
+}
+
+// readMessages is the stateless v1-era read
+// GET /topics/{topic}/partitions/{partition}/messages?offset=&count=: no
+// consumer instance, so any krest instance behind a load balancer answers
+// it. It returns up to count (default 1) records from offset, fewer when the
+// partition ends first.
+func (s *Server) readMessages(ctx *fasthttp.RequestCtx) error {
+	topic, p, err := s.topicPartition(ctx)
+	if err != nil {
+		return err
+	}
+	args := ctx.QueryArgs()
+	offset, err := queryInt(args.Peek("offset"), "offset", -1)
+	if err != nil {
+		return err
+	}
+	if offset < 0 {
+		return newError(400, 400, "Bad Request: the offset query parameter is required and must not be negative")
+	}
+	count, err := queryInt(args.Peek("count"), "count", 1)
+	if err != nil {
+		return err
+	}
+	if count <= 0 || count > maxMessagesCount {
+		return newError(400, 400, "Bad Request: count must be in 1..%d", maxMessagesCount)
+	}
+	format := codec.Binary
+	ct := embeddedType(codec.Binary, 2)
+	if accept := ctx.Request.Header.Peek(fasthttp.HeaderAccept); len(accept) > 0 {
+		for part := range bytes.SplitSeq(accept, []byte(",")) {
+			typ, q := splitQuality(part)
+			if mt, ok := parseMediaType(typ); ok && q > 0 && mt.format == codec.JSON {
+				format, ct = codec.JSON, embeddedType(codec.JSON, max(mt.version, 1))
+				break
+			}
+		}
+	}
+	c, cancel := adminContext()
+	defer cancel()
+	if _, err := s.topicDetail(c, topic); err != nil {
+		return err
+	}
+	starts, err := s.admin.ListStartOffsets(c, topic)
+	if err != nil {
+		return err
+	}
+	ends, err := s.admin.ListEndOffsets(c, topic)
+	if err != nil {
+		return err
+	}
+	start, ok1 := starts.Lookup(topic, p)
+	end, ok2 := ends.Lookup(topic, p)
+	if !ok1 || !ok2 {
+		return errPartitionNotFound
+	}
+	if offset < start.Offset || offset > end.Offset {
+		return newError(404, 40402, "Offset %d is out of range for partition %d of topic %s: it holds %d..%d", offset, p, topic, start.Offset, end.Offset)
+	}
+	want := min(count, end.Offset-offset)
+	var recs []*kgo.Record
+	if want > 0 {
+		if recs, err = s.fetchRange(topic, p, offset, want); err != nil {
+			return err
+		}
+	}
+	body, err := appendRecords(nil, recs, format, recordStyle{topic: true, extensions: true})
+	if err != nil {
+		return err
+	}
+	ctx.SetBody(body)
+	ctx.SetContentType(ct)
+	return nil
+}
+
+const maxMessagesCount = 10000
+
+func queryInt(v []byte, name string, def int64) (int64, error) {
+	if len(v) == 0 {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return 0, badRequest(errQuery(name, v))
+	}
+	return n, nil
+}
+
+// fetchRange reads n records of one partition from offset with a
+// short-lived direct consumer.
+func (s *Server) fetchRange(topic string, p int32, offset, n int64) ([]*kgo.Record, error) {
+	cl, err := kgo.NewClient(append(s.cfg.ConsumerOpts(),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {p: kgo.NewOffset().At(offset)}}),
+		kgo.FetchMaxWait(100*time.Millisecond),
+	)...)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
+	defer cancel()
+	var out []*kgo.Record
+	for int64(len(out)) < n {
+		fs := cl.PollRecords(ctx, int(n)-len(out))
+		if ctx.Err() != nil {
+			return nil, kafkaError(ctx.Err())
+		}
+		var ferr error
+		fs.EachError(func(_ string, _ int32, err error) { ferr = err })
+		if ferr != nil {
+			return nil, ferr
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if r.Offset >= offset && int64(len(out)) < n {
+				out = append(out, r)
+			}
+		})
+	}
+	return out, nil
+}
