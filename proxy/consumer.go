@@ -809,7 +809,10 @@ func (c *consumerInstance) read(lim readLimits, dst []*kgo.Record) ([]*kgo.Recor
 			break
 		}
 		left := time.Until(deadline)
-		if left <= 0 {
+		if left <= 0 || c.bufferedBytes() >= c.m.cfg.BufferBytes/4 {
+			// Out of time, or the buffer holds records this read does not
+			// take (other topics of a v1 topic read): polling more would
+			// grow it past the instance's bound.
 			break
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), left)
@@ -830,6 +833,17 @@ func (c *consumerInstance) read(lim readLimits, dst []*kgo.Record) ([]*kgo.Recor
 	}
 	c.markDelivered(dst)
 	return dst, nil
+}
+
+// bufferedBytes is the size of the records fetched but not delivered.
+func (c *consumerInstance) bufferedBytes() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var n int64
+	for _, r := range c.buf {
+		n += int64(len(r.Key) + len(r.Value))
+	}
+	return n
 }
 
 // take moves buffered records (of lim.topic only, when set) to dst while

@@ -1,0 +1,150 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/krest-dev/krest/codec"
+)
+
+// TestConsumerPatternHeadersTimestamps subscribes by topic_pattern and checks
+// krest's additive record fields: timestamp and headers.
+func TestConsumerPatternHeadersTimestamps(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		ts := startServer(t, b, nil)
+		topic := createTopic(t, b, 1)
+		ct := map[string]string{"Content-Type": "application/vnd.kafka.json.v2+json"}
+		body := `{"records":[{"key":{"id":1},"value":{"n":1},"timestamp":1700000000123,"headers":[{"name":"h","value":"` + b64("hv") + `"},{"name":"nil","value":null}]}]}`
+		if status, resp, _ := ts.do(t, "POST", "/topics/"+topic, ct, []byte(body)); status != 200 {
+			t.Fatalf("produce: %d %s", status, resp)
+		}
+		c := newRESTConsumer(t, ts, "pattern-"+topic, `{"format":"json","auto.offset.reset":"earliest"}`)
+		pattern := strings.ReplaceAll(topic, ".", `\\.`)
+		c.mustCall(t, "POST", "/subscription", `{"topic_pattern":"`+pattern+`"}`, 204)
+		var got string
+		eventually(t, 30*time.Second, "the record", func() bool {
+			status, resp, _ := ts.do(t, "GET", c.path("/records?timeout=500"), map[string]string{"Accept": "application/vnd.kafka.json.v2+json"}, nil)
+			if status != 200 {
+				t.Fatalf("read: %d %s", status, resp)
+			}
+			got = resp
+			return resp != "[]"
+		})
+		want := fmt.Sprintf(`[{"topic":"%s","key":{"id":1},"value":{"n":1},"partition":0,"offset":0,"timestamp":1700000000123,"headers":[{"name":"h","value":"%s"},{"name":"nil","value":null}]}]`, topic, b64("hv"))
+		if got != want {
+			t.Errorf("read:\n%s\nwant\n%s", got, want)
+		}
+		if sub := c.mustCall(t, "GET", "/subscription", "", 200); sub != `{"topics":["`+topic+`"]}` {
+			t.Errorf("pattern subscription: %s", sub)
+		}
+		c.mustCall(t, "DELETE", "/subscription", "", 204)
+		if sub := c.mustCall(t, "GET", "/subscription", "", 200); sub != `{"topics":[]}` {
+			t.Errorf("after unsubscribe: %s", sub)
+		}
+	})
+}
+
+// TestConsumerFetchMinBytes: with fetch.min.bytes set, a read holds out for
+// that much data (or its timeout) instead of answering with the first record.
+func TestConsumerFetchMinBytes(t *testing.T) {
+	t.Parallel()
+	b := fakeBroker(t)
+	ts := startServer(t, b, nil)
+	topic := createTopic(t, b, 1)
+	produceValues(t, b, topic, 1, "0123456789")
+	c := newRESTConsumer(t, ts, "minbytes-"+topic, `{"format":"binary","auto.offset.reset":"earliest","fetch.min.bytes":25,"consumer.request.timeout.ms":3000}`)
+	c.mustCall(t, "POST", "/assignments", `{"partitions":[{"topic":"`+topic+`","partition":0}]}`, 204)
+	go func() {
+		time.Sleep(700 * time.Millisecond)
+		produceValues(t, b, topic, 1, "0123456789", "0123456789")
+	}()
+	start := time.Now()
+	recs := c.records(t, "", v2)
+	took := time.Since(start)
+	if len(recs) != 3 {
+		t.Errorf("read %d records, want the 3 that reach fetch.min.bytes", len(recs))
+	}
+	if took < 600*time.Millisecond || took > 2500*time.Millisecond {
+		t.Errorf("read took %v: want it to wait for the later records, not for the 3 s timeout", took)
+	}
+}
+
+// TestConsumerAutoCommitDeliveredOnly: auto-commit (here the final one, when
+// the instance is deleted) covers the records delivered over HTTP and not
+// those still buffered in krest (Confluent's proxy loses data this way).
+func TestConsumerAutoCommitDeliveredOnly(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		ts := startServer(t, b, nil)
+		topic := createTopic(t, b, 1)
+		group := "autocommit-" + topic
+		produceValues(t, b, topic, 1, values("a", 10)...)
+		c := newRESTConsumer(t, ts, group, `{"format":"binary","auto.offset.reset":"earliest","auto.commit.enable":"true"}`)
+		c.mustCall(t, "POST", "/subscription", `{"topics":["`+topic+`"]}`, 204)
+		var got []consumerRecordJSON
+		eventually(t, 30*time.Second, "records", func() bool {
+			got = append(got, c.records(t, "timeout=500&max_bytes=15", v2)...)
+			return len(got) > 0
+		})
+		if len(got) != 3 {
+			t.Fatalf("read %d records, want 3", len(got))
+		}
+		c.mustCall(t, "DELETE", "", "", 204)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		offs, err := adminFor(t, b).FetchOffsets(ctx, group)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o, ok := offs.Lookup(topic, 0); !ok || o.At != 3 {
+			t.Errorf("auto-committed offset %+v, want 3: only delivered records count", o)
+		}
+	})
+}
+
+// TestConsumerBaseURI: base_uri prefers advertised.listeners, then
+// host.name with the listener port, then the request's Host.
+func TestConsumerBaseURI(t *testing.T) {
+	t.Parallel()
+	b := fakeBroker(t)
+	for _, tc := range []struct {
+		props map[string]string
+		want  string // "" = the request's host
+	}{
+		{map[string]string{"advertised.listeners": "http://proxy.example.com:9000"}, "http://proxy.example.com:9000"},
+		{map[string]string{"host.name": "krest-7"}, "http://krest-7:0"},
+		{nil, ""},
+	} {
+		ts := startServer(t, b, tc.props)
+		c := newRESTConsumer(t, ts, "uri group", `{"name":"n 1"}`)
+		want := tc.want
+		if want == "" {
+			want = ts.url
+		}
+		if want += "/consumers/uri%20group/instances/n%201"; c.baseURI != want {
+			t.Errorf("%v: base_uri %s, want %s", tc.props, c.baseURI, want)
+		}
+	}
+}
+
+// TestAppendRecordsRejectsInvalidJSON: a json-format instance meeting bytes
+// that are not JSON answers 40801 naming the record, as Confluent's proxy.
+func TestAppendRecordsRejectsInvalidJSON(t *testing.T) {
+	t.Parallel()
+	recs := []*kgo.Record{{Topic: "t", Partition: 2, Offset: 7, Value: []byte("not json")}}
+	_, err := appendRecords(nil, recs, codec.JSON, recordStyle{topic: true})
+	e, ok := err.(*Error)
+	if !ok || e.Status != 408 || e.Code != 40801 || !strings.Contains(e.Message, "topic t partition 2 offset 7") {
+		t.Fatalf("appendRecords: %v", err)
+	}
+	out, err := appendRecords(nil, recs, codec.Binary, recordStyle{})
+	if err != nil || string(out) != `[{"key":null,"value":"bm90IGpzb24=","partition":2,"offset":7}]` {
+		t.Fatalf("binary: %s %v", out, err)
+	}
+}
