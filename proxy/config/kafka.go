@@ -120,6 +120,12 @@ var producerIgnored = map[string]string{
 	"send.buffer.bytes": "not configurable in franz-go",
 }
 
+// metadataMinAge is how soon franz-go may ask for metadata again. Its
+// default, 5 s, is also how long a produce to a just-created topic waits
+// when the first answer has no leader yet; the Java client retries after
+// 100 ms (retry.backoff.ms).
+const metadataMinAge = 250 * time.Millisecond
+
 // ProducerOpts returns the franz-go options of the shared producer: seeds,
 // krest's defaults (idempotent, acks=all, linger 5 ms and auto topic
 // creation, as the Java producer has; the delivery time is bounded per
@@ -151,6 +157,7 @@ func (c *Config) producerOpts() ([]kgo.Opt, []string, error) {
 		kgo.AllowAutoTopicCreation(),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(5 * time.Millisecond),
+		kgo.MetadataMinAge(metadataMinAge),
 	}
 	opts, warnings, err := withJava(base, roleProducer, "client.", c.Client)
 	if err != nil {
@@ -168,7 +175,7 @@ func (c *Config) ConsumerOpts() []kgo.Opt {
 }
 
 func (c *Config) consumerOpts() ([]kgo.Opt, []string, error) {
-	opts, warnings, err := withJava([]kgo.Opt{kgo.SeedBrokers(c.BootstrapServers...)}, roleConsumer, "client.", c.Client)
+	opts, warnings, err := withJava([]kgo.Opt{kgo.SeedBrokers(c.BootstrapServers...), kgo.MetadataMinAge(metadataMinAge)}, roleConsumer, "client.", c.Client)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -177,7 +184,7 @@ func (c *Config) consumerOpts() ([]kgo.Opt, []string, error) {
 }
 
 func (c *Config) adminOpts() ([]kgo.Opt, []string, error) {
-	opts, warnings, err := withJava([]kgo.Opt{kgo.SeedBrokers(c.BootstrapServers...)}, roleAdmin, "client.", c.Client)
+	opts, warnings, err := withJava([]kgo.Opt{kgo.SeedBrokers(c.BootstrapServers...), kgo.MetadataMinAge(metadataMinAge)}, roleAdmin, "client.", c.Client)
 	if err != nil {
 		return nil, nil, err
 	}
