@@ -800,6 +800,7 @@ func (c *consumerInstance) read(lim readLimits, dst []*kgo.Record) ([]*kgo.Recor
 		return dst, illegalState("Consumer is not subscribed to any topics or assigned any partitions")
 	}
 	c.maybeAutoCommitManual()
+	c.focus(lim.topic)
 	deadline := time.Now().Add(lim.wait)
 	var bytes int64
 	full := false
@@ -809,14 +810,14 @@ func (c *consumerInstance) read(lim readLimits, dst []*kgo.Record) ([]*kgo.Recor
 			break
 		}
 		left := time.Until(deadline)
-		if left <= 0 || c.bufferedBytes() >= c.m.cfg.BufferBytes/4 {
+		if left <= 0 || c.bufferFull() {
 			// Out of time, or the buffer holds records this read does not
 			// take (other topics of a v1 topic read): polling more would
 			// grow it past the instance's bound.
 			break
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), left)
-		fs := c.cl.PollRecords(ctx, 1000)
+		fs := c.cl.PollRecords(ctx, c.m.cfg.BufferRecords-c.bufferedCount())
 		cancel()
 		fs.EachError(func(t string, p int32, err error) {
 			if ctx.Err() == nil && !isContextErr(err) {
@@ -835,15 +836,53 @@ func (c *consumerInstance) read(lim readLimits, dst []*kgo.Record) ([]*kgo.Recor
 	return dst, nil
 }
 
-// bufferedBytes is the size of the records fetched but not delivered.
-func (c *consumerInstance) bufferedBytes() int64 {
+// focus makes a v1 topic read fetch only its topic: the instance's other
+// topics are paused (franz-go drops what it buffered for them and fetches it
+// again on resume) until a read asks for them. A read of everything resumes
+// all.
+func (c *consumerInstance) focus(topic string) {
+	if c.mode != modeSubscribed || c.pattern != "" {
+		return
+	}
+	if topic == "" {
+		if paused := c.cl.PauseFetchTopics(); len(paused) > 0 {
+			c.cl.ResumeFetchTopics(paused...)
+		}
+		return
+	}
+	var others []string
+	for _, t := range c.topics {
+		if t != topic {
+			others = append(others, t)
+		}
+	}
+	if len(others) > 0 {
+		c.cl.PauseFetchTopics(others...)
+	}
+	c.cl.ResumeFetchTopics(topic)
+}
+
+// bufferFull reports whether the records fetched but not delivered reach a
+// quarter of the instance's byte bound or its record bound. A read finds the
+// buffer drained unless it holds records the read does not take (other
+// topics of a v1 topic read); it must then not poll for more.
+func (c *consumerInstance) bufferFull() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if len(c.buf) >= c.m.cfg.BufferRecords {
+		return true
+	}
 	var n int64
 	for _, r := range c.buf {
 		n += int64(len(r.Key) + len(r.Value))
 	}
-	return n
+	return n >= c.m.cfg.BufferBytes/4
+}
+
+func (c *consumerInstance) bufferedCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.buf)
 }
 
 // take moves buffered records (of lim.topic only, when set) to dst while

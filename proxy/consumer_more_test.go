@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -147,4 +148,61 @@ func TestAppendRecordsRejectsInvalidJSON(t *testing.T) {
 	if err != nil || string(out) != `[{"key":null,"value":"bm90IGpzb24=","partition":2,"offset":7}]` {
 		t.Fatalf("binary: %s %v", out, err)
 	}
+}
+
+// TestConsumerV1MultiTopicBounded: a v1 consumer subscribed to two topics
+// that reads only one of them neither stalls nor buffers the other without
+// bound, and the other topic's records are all still there when it is read.
+func TestConsumerV1MultiTopicBounded(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		ts := startServer(t, b, map[string]string{"consumer.buffer.max.records": "5"})
+		a, other := createTopic(t, b, 1), createTopic(t, b, 1)
+		produceValues(t, b, other, 1, values("o", 50)...)
+		c := newRESTConsumer(t, ts, "multi-"+a, `{"format":"binary","auto.offset.reset":"earliest","auto.commit.enable":"false"}`)
+		accept := map[string]string{"Accept": "application/vnd.kafka.binary.v1+json"}
+		read := func(topic string) []consumerRecordJSON {
+			status, body, _ := ts.do(t, "GET", c.path("/topics/"+topic+"?timeout=300"), accept, nil)
+			var recs []consumerRecordJSON
+			if err := json.Unmarshal([]byte(body), &recs); status != 200 || err != nil {
+				t.Fatalf("v1 read of %s: %d %s", topic, status, body)
+			}
+			return recs
+		}
+		var gotOther []consumerRecordJSON
+		eventually(t, 30*time.Second, "a first record of the other topic", func() bool {
+			gotOther = append(gotOther, read(other)...)
+			return len(gotOther) > 0
+		})
+		produceValues(t, b, a, 1, values("a", 3)...)
+		var gotA []consumerRecordJSON
+		eventually(t, 30*time.Second, "the three records of the read topic", func() bool {
+			gotA = append(gotA, read(a)...)
+			inst, err := ts.consumers.use("multi-"+a, c.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := inst.bufferedCount()
+			inst.release()
+			if n > 5 {
+				t.Fatalf("instance buffers %d records, over consumer.buffer.max.records=5", n)
+			}
+			return len(gotA) >= 3
+		})
+		// Adding the second topic re-subscribed the instance; with nothing
+		// committed it starts the other topic over, so count distinct offsets.
+		seen := map[int64]bool{}
+		eventually(t, 30*time.Second, "every record of the other topic", func() bool {
+			for _, r := range read(other) {
+				seen[r.Offset] = true
+			}
+			for _, r := range gotOther {
+				seen[r.Offset] = true
+			}
+			return len(seen) >= 50
+		})
+		if len(gotA) != 3 || len(seen) != 50 {
+			t.Errorf("read %d records of the read topic (want 3) and %d distinct of the other (want 50)", len(gotA), len(seen))
+		}
+	})
 }

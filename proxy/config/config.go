@@ -93,6 +93,10 @@ type Consumers struct {
 	// BufferBytes bounds what one subscribed instance buffers from Kafka
 	// ("consumer.buffer.max.bytes", default 8 MiB).
 	BufferBytes int64
+	// BufferRecords bounds how many fetched records one instance keeps
+	// between reads ("consumer.buffer.max.records", default 10000); with tiny
+	// records the per-record overhead, not the bytes, is what counts.
+	BufferRecords int
 	// MemoryBytes bounds the buffers of all instances together
 	// ("consumer.memory.max.bytes", default 1 GiB); an instance that cannot
 	// reserve its BufferBytes gets 429 on subscribe or assign.
@@ -125,6 +129,7 @@ var Defaults = map[string]string{
 	"consumer.instance.timeout.ms": "300000",
 	"consumer.instances.max":       "10000",
 	"consumer.buffer.max.bytes":    "8388608",
+	"consumer.buffer.max.records":  "10000",
 	"consumer.memory.max.bytes":    "1073741824",
 	"fetch.min.bytes":              "-1",
 }
@@ -329,6 +334,10 @@ func (c *Config) parseConsumers(get func(string) string) error {
 	if cc.BufferBytes, err = positiveInt(get, "consumer.buffer.max.bytes"); err != nil {
 		return err
 	}
+	if n, err = positiveInt(get, "consumer.buffer.max.records"); err != nil {
+		return err
+	}
+	cc.BufferRecords = int(n)
 	if cc.MemoryBytes, err = positiveInt(get, "consumer.memory.max.bytes"); err != nil {
 		return err
 	}
