@@ -139,12 +139,13 @@ func TestConsumerBaseURI(t *testing.T) {
 func TestAppendRecordsRejectsInvalidJSON(t *testing.T) {
 	t.Parallel()
 	recs := []*kgo.Record{{Topic: "t", Partition: 2, Offset: 7, Value: []byte("not json")}}
-	_, err := appendRecords(nil, recs, codec.JSON, recordStyle{topic: true})
+	s := &Server{}
+	_, err := s.appendRecords(nil, recs, codec.JSON, recordStyle{topic: true})
 	e, ok := err.(*Error)
 	if !ok || e.Status != 408 || e.Code != 40801 || !strings.Contains(e.Message, "topic t partition 2 offset 7") {
 		t.Fatalf("appendRecords: %v", err)
 	}
-	out, err := appendRecords(nil, recs, codec.Binary, recordStyle{})
+	out, err := s.appendRecords(nil, recs, codec.Binary, recordStyle{})
 	if err != nil || string(out) != `[{"key":null,"value":"bm90IGpzb24=","partition":2,"offset":7}]` {
 		t.Fatalf("binary: %s %v", out, err)
 	}

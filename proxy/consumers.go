@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/url"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/krest-dev/krest/codec"
 	"github.com/krest-dev/krest/pool"
+	"github.com/krest-dev/krest/proxy/registry"
 )
 
 // Request bodies of the consumer endpoints (Confluent's v2 entities).
@@ -183,8 +185,8 @@ func (s *Server) instanceSettings(req *createConsumerRequest) (instanceSettings,
 		if !ok {
 			return st, newError(422, 422, "Invalid format type.")
 		}
-		if f.UsesSchema() {
-			return st, newError(422, 422, "Invalid format type: the %s format needs Schema Registry support, which this krest release does not have yet", f)
+		if f.UsesSchema() && s.registry == nil {
+			return st, errNoRegistry
 		}
 		st.format = f
 	}
@@ -486,7 +488,9 @@ func recordsFormat(accept []byte, inst codec.Format, version int) (string, error
 	if ct == "" {
 		return "", errNotAcceptable
 	}
-	if chosen != inst {
+	// Confluent's proxy tells consumers apart by deserializer kind, so the
+	// three Schema Registry formats are interchangeable here.
+	if chosen != inst && !(chosen.UsesSchema() && inst.UsesSchema()) {
 		return "", errFormatMismatch
 	}
 	return ct, nil
@@ -547,7 +551,7 @@ func (s *Server) read(ctx *fasthttp.RequestCtx, topic string, version int) error
 		style := recordStyle{topic: version == 2, extensions: version == 2}
 		buf := pool.GetBuffer()
 		defer pool.PutBuffer(buf)
-		if buf.B, err = appendRecords(buf.B, recs, inst.format, style); err != nil {
+		if buf.B, err = s.appendRecords(buf.B, recs, inst.format, style); err != nil {
 			return err
 		}
 		ctx.SetBody(buf.B)
@@ -611,7 +615,7 @@ type recordStyle struct {
 // [{"topic","key","value","partition","offset"}], keys and values base64 for
 // binary and verbatim JSON for json, plus krest's "timestamp" (ms) and
 // "headers" (only when the record has some).
-func appendRecords(dst []byte, recs []*kgo.Record, format codec.Format, style recordStyle) ([]byte, error) {
+func (s *Server) appendRecords(dst []byte, recs []*kgo.Record, format codec.Format, style recordStyle) ([]byte, error) {
 	dst = append(dst, '[')
 	for i, r := range recs {
 		if i > 0 {
@@ -625,11 +629,11 @@ func appendRecords(dst []byte, recs []*kgo.Record, format codec.Format, style re
 		}
 		var err error
 		dst = append(dst, `"key":`...)
-		if dst, err = appendData(dst, r.Key, format, r); err != nil {
+		if dst, err = s.appendData(dst, r.Key, format, r); err != nil {
 			return dst, err
 		}
 		dst = append(dst, `,"value":`...)
-		if dst, err = appendData(dst, r.Value, format, r); err != nil {
+		if dst, err = s.appendData(dst, r.Value, format, r); err != nil {
 			return dst, err
 		}
 		dst = append(dst, `,"partition":`...)
@@ -665,9 +669,20 @@ func appendRecords(dst []byte, recs []*kgo.Record, format codec.Format, style re
 	return append(dst, ']'), nil
 }
 
-func appendData(dst, data []byte, format codec.Format, r *kgo.Record) ([]byte, error) {
+func (s *Server) appendData(dst, data []byte, format codec.Format, r *kgo.Record) ([]byte, error) {
 	if data == nil {
 		return append(dst, "null"...), nil
+	}
+	if format.UsesSchema() {
+		out, err := s.appendSchemaData(dst, data)
+		if err != nil {
+			var re *registry.Error
+			if errors.As(err, &re) && re.Kind == registry.Unavailable {
+				return dst, err
+			}
+			return dst, newError(408, 40801, "Error deserializing the record at topic %s partition %d offset %d: %v", r.Topic, r.Partition, r.Offset, err)
+		}
+		return out, nil
 	}
 	switch format {
 	case codec.JSON:
@@ -746,7 +761,7 @@ func (s *Server) readMessages(ctx *fasthttp.RequestCtx) error {
 			return err
 		}
 	}
-	body, err := appendRecords(nil, recs, format, recordStyle{topic: true, extensions: true})
+	body, err := s.appendRecords(nil, recs, format, recordStyle{topic: true, extensions: true})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/proxy/registry"
 )
 
 // Error is an API error: the HTTP status, the Kafka-REST error code of
@@ -59,13 +60,23 @@ func badRequest(err error) *Error {
 	return &Error{Status: 400, Code: 400, Message: "Bad Request: " + err.Error(), Err: err}
 }
 
-// writeError renders err as the JSON error body. Errors that are not *Error
-// are mapped with kafkaError.
-func writeError(ctx *fasthttp.RequestCtx, err error) {
+// apiError is the one place errors get their status and code: *Error as is,
+// Schema Registry failures by kind, anything else as a Kafka error.
+func apiError(err error) *Error {
 	var e *Error
-	if !errors.As(err, &e) {
-		e = kafkaError(err)
+	if errors.As(err, &e) {
+		return e
 	}
+	var re *registry.Error
+	if errors.As(err, &re) {
+		return registryError(re)
+	}
+	return kafkaError(err)
+}
+
+// writeError renders err as the JSON error body.
+func writeError(ctx *fasthttp.RequestCtx, err error) {
+	e := apiError(err)
 	ctx.Response.Reset()
 	ctx.SetStatusCode(e.Status)
 	ctx.SetContentType("application/json")

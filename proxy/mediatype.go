@@ -89,8 +89,6 @@ func produceFormat(contentType []byte) (codec.Format, *Error) {
 		return 0, errUnsupportedMediaType
 	case mt.format == 0:
 		return codec.Binary, nil
-	case mt.format.UsesSchema():
-		return 0, newError(415, 415, "HTTP 415 Unsupported Media Type: the %s embedded format needs Schema Registry support, which this krest release does not have yet", mt.format)
 	}
 	return mt.format, nil
 }

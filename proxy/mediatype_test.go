@@ -24,8 +24,9 @@ func TestProduceFormat(t *testing.T) {
 		{"application/json", codec.JSON, 0}, // krest extension
 		{"application/json; charset=utf-8", codec.JSON, 0},
 		{"application/vnd.kafka.v2+json", 0, 415}, // as Confluent
-		{"application/vnd.kafka.avro.v2+json", 0, 415},
-		{"application/vnd.kafka.protobuf.v1+json", 0, 415},
+		{"application/vnd.kafka.avro.v2+json", codec.Avro, 0},
+		{"application/vnd.kafka.protobuf.v1+json", codec.Protobuf, 0},
+		{"application/vnd.kafka.jsonschema.v2+json", codec.JSONSchema, 0},
 		{"application/vnd.kafka.binary.v3+json", 0, 415},
 		{"application/vnd.kafka.string.v2+json", 0, 415},
 		{"text/plain", 0, 415},

@@ -44,7 +44,15 @@ func (s *Server) produce(ctx *fasthttp.RequestCtx, pathPartition int32) error {
 
 	job := getProduceJob()
 	defer putProduceJob(job)
-	if err := job.decode(body, format, topic, pathPartition); err != nil {
+	if err := job.parse(body); err != nil {
+		return err
+	}
+	if format.UsesSchema() {
+		if err := s.requestSchemas(job, topic, format); err != nil {
+			return err
+		}
+	}
+	if err := job.build(format, topic, pathPartition); err != nil {
 		return err
 	}
 	if err := s.producer.produce(job.recs, job.errs); err != nil {
@@ -64,7 +72,7 @@ func (s *Server) produce(ctx *fasthttp.RequestCtx, pathPartition int32) error {
 			}
 		}
 	}
-	job.out = appendProduceResponse(job.out[:0], job.recs, job.errs)
+	job.out = appendProduceResponse(job.out[:0], job.keySchema, job.valueSchema, job.recs, job.errs)
 	ctx.SetStatusCode(status)
 	ctx.SetBody(job.out)
 	return nil
@@ -81,11 +89,36 @@ func partitionParam(ctx *fasthttp.RequestCtx) (int32, error) {
 	return int32(p), nil
 }
 
+// requestSchemas resolves the key and value schemas of a schema-format
+// request into job.
+func (s *Server) requestSchemas(job *produceJob, topic string, format codec.Format) error {
+	if err := job.missingSchemas(); err != nil {
+		return err
+	}
+	r := &job.req
+	var err error
+	if r.KeySchema != nil || r.KeySchemaID != nil {
+		if job.keySchema, err = s.resolveSchema(topic, format, true, r.KeySchema, r.KeySchemaID); err != nil {
+			return err
+		}
+	}
+	if r.ValueSchema != nil || r.ValueSchemaID != nil {
+		if job.valueSchema, err = s.resolveSchema(topic, format, false, r.ValueSchema, r.ValueSchemaID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // appendProduceResponse appends Confluent's ProduceResponse for recs to dst:
-// {"key_schema_id":null,"value_schema_id":null,"offsets":[...]} with one
+// {"key_schema_id":..,"value_schema_id":..,"offsets":[...]} with one
 // {"partition","offset","error_code","error"} per record, in request order.
-func appendProduceResponse(dst []byte, recs []kgo.Record, errs []error) []byte {
-	dst = append(dst, `{"key_schema_id":null,"value_schema_id":null,"offsets":[`...)
+func appendProduceResponse(dst []byte, key, value *resolvedSchema, recs []kgo.Record, errs []error) []byte {
+	dst = append(dst, `{"key_schema_id":`...)
+	dst = appendSchemaID(dst, key)
+	dst = append(dst, `,"value_schema_id":`...)
+	dst = appendSchemaID(dst, value)
+	dst = append(dst, `,"offsets":[`...)
 	for i := range recs {
 		if i > 0 {
 			dst = append(dst, ',')
@@ -107,15 +140,24 @@ func appendProduceResponse(dst []byte, recs []kgo.Record, errs []error) []byte {
 	return append(dst, "]}"...)
 }
 
+func appendSchemaID(dst []byte, s *resolvedSchema) []byte {
+	if s == nil {
+		return append(dst, "null"...)
+	}
+	return strconv.AppendInt(dst, int64(s.id), 10)
+}
+
 // produceJob holds everything one produce request needs; jobs are pooled so
 // that steady-state requests reuse their slices and arena.
 type produceJob struct {
-	req   produceRequest
-	arena *pool.Buffer // keys, values and header values of all records
-	spans []recordSpan // where each record's bytes sit in arena
-	recs  []kgo.Record
-	errs  []error
-	out   []byte
+	req produceRequest
+	// keySchema and valueSchema frame keys and values of the schema formats.
+	keySchema, valueSchema *resolvedSchema
+	arena                  *pool.Buffer // keys, values and header values of all records
+	spans                  []recordSpan // where each record's bytes sit in arena
+	recs                   []kgo.Record
+	errs                   []error
+	out                    []byte
 }
 
 // maxPooledJobBytes keeps jobs that served a huge request out of the pool.
@@ -149,7 +191,10 @@ func (j *produceJob) reset() {
 	clear(j.errs)
 	clear(j.req.Records)
 	j.recs, j.errs, j.spans, j.out = j.recs[:0], j.errs[:0], j.spans[:0], j.out[:0]
-	j.req.Records = j.req.Records[:0]
+	j.keySchema, j.valueSchema = nil, nil
+	// The decoder leaves fields absent from the next body untouched, so
+	// every field of the envelope is reset, not just the records.
+	j.req = produceRequest{Records: j.req.Records[:0]}
 }
 
 // span is a [off, end) range of the arena; off < 0 means a null value.

@@ -48,10 +48,16 @@ type produceHeader struct {
 // the json format stores them verbatim.
 var requestJSON = sonic.Config{DisallowUnknownFields: true, CopyString: true, CaseSensitive: true, ValidateString: true}.Froze()
 
-// decode parses body into j.recs for topic, with the embedded format's bytes
-// in j.arena. Every record is checked before anything is produced, so one
-// bad record fails the request and nothing is sent.
+// decode parses body and builds its records, for formats without schemas.
 func (j *produceJob) decode(body []byte, format codec.Format, topic string, pathPartition int32) error {
+	if err := j.parse(body); err != nil {
+		return err
+	}
+	return j.build(format, topic, pathPartition)
+}
+
+// parse decodes the request envelope into j.req.
+func (j *produceJob) parse(body []byte) error {
 	if isBlank(body) || string(body) == "null" {
 		return errBodyEmpty
 	}
@@ -61,6 +67,32 @@ func (j *produceJob) decode(body []byte, format codec.Format, topic string, path
 	if len(j.req.Records) == 0 {
 		return errRecordsEmpty
 	}
+	return nil
+}
+
+// missingSchemas returns Confluent's 42201 / 42202 when records carry keys
+// or values but the request names no schema for them.
+func (j *produceJob) missingSchemas() error {
+	var keys, vals bool
+	for i := range j.req.Records {
+		r := &j.req.Records[i]
+		keys = keys || (len(r.Key) > 0 && string(r.Key) != "null")
+		vals = vals || (len(r.Value) > 0 && string(r.Value) != "null")
+	}
+	switch {
+	case keys && j.req.KeySchema == nil && j.req.KeySchemaID == nil:
+		return newError(422, 42201, "Request includes keys but does not include key schema")
+	case vals && j.req.ValueSchema == nil && j.req.ValueSchemaID == nil:
+		return newError(422, 42202, "Request includes values but does not include value schema")
+	}
+	return nil
+}
+
+// build turns the parsed records into j.recs for topic, with the embedded
+// format's bytes in j.arena (for schema formats, framed with j.keySchema /
+// j.valueSchema). Every record is checked before anything is produced, so
+// one bad record fails the request and nothing is sent.
+func (j *produceJob) build(format codec.Format, topic string, pathPartition int32) error {
 	n := len(j.req.Records)
 	j.spans = growLen(j.spans, n)
 	j.recs = growLen(j.recs, n)
@@ -71,14 +103,14 @@ func (j *produceJob) decode(body []byte, format codec.Format, topic string, path
 		in := &j.req.Records[i]
 		sp := &j.spans[i]
 		sp.headers, sp.headerVals = sp.headers[:0], sp.headerVals[:0]
-		if sp.key, err = j.embed(format, in.Key); err != nil {
-			return badRequest(err)
+		if sp.key, err = j.embed(format, in.Key, j.keySchema); err != nil {
+			return embedError(format, i, "key", err)
 		}
-		if sp.value, err = j.embed(format, in.Value); err != nil {
-			return badRequest(err)
+		if sp.value, err = j.embed(format, in.Value, j.valueSchema); err != nil {
+			return embedError(format, i, "value", err)
 		}
 		for _, h := range in.Headers {
-			v, err := j.embed(codec.Binary, h.Value)
+			v, err := j.embed(codec.Binary, h.Value, nil)
 			if err != nil {
 				return badRequest(fmt.Errorf("header %q: %w", h.Name, err))
 			}
@@ -112,21 +144,36 @@ func (j *produceJob) decode(body []byte, format codec.Format, topic string, path
 	return nil
 }
 
-// embed appends the bytes of one embedded key or value to the arena.
-func (j *produceJob) embed(format codec.Format, raw json.RawMessage) (span, error) {
+// embedError reports a key or value that does not convert: Confluent's 400
+// for binary and json, 422/42207 naming the record for the schema formats.
+func embedError(format codec.Format, i int, side string, err error) error {
+	if format.UsesSchema() {
+		return newError(422, 42207, "Error serializing message. Record %d %s: %v", i, side, err)
+	}
+	return badRequest(err)
+}
+
+// embed appends the bytes of one embedded key or value to the arena: framed
+// with the Confluent header when sch is set. JSON null stays a null key or
+// value (a tombstone), whatever the format.
+func (j *produceJob) embed(format codec.Format, raw json.RawMessage, sch *resolvedSchema) (span, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nullSpan, nil
 	}
 	a := j.arena
 	off := len(a.B)
 	var err error
-	switch format {
-	case codec.Binary:
+	switch {
+	case format == codec.Binary:
 		a.B, err = codec.AppendBase64Value(a.B, raw)
-	case codec.JSON:
+	case format == codec.JSON:
 		a.B = codec.AppendCompactJSON(a.B, raw)
+	case sch != nil:
+		if a.B, err = schemaHeader.AppendEncode(a.B, sch.id, sch.codec.index()); err == nil {
+			a.B, err = sch.codec.appendPayload(a.B, raw)
+		}
 	default:
-		err = fmt.Errorf("embedded format %s is not supported", format)
+		err = fmt.Errorf("embedded format %s needs a schema", format)
 	}
 	if err != nil {
 		return nullSpan, err

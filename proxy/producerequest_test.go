@@ -41,7 +41,7 @@ func TestDecodeProduceRequest(t *testing.T) {
 // records, headers or bytes into the next.
 func TestProduceJobReuse(t *testing.T) {
 	j := getProduceJob()
-	if err := j.decode([]byte(`{"records":[{"value":"YQ==","headers":[{"name":"h","value":"YQ=="}]},{"value":"Yg=="}]}`), codec.Binary, "t", autoPartition); err != nil {
+	if err := j.decode([]byte(`{"value_schema_id":3,"key_schema":"x","records":[{"value":"YQ==","headers":[{"name":"h","value":"YQ=="}]},{"value":"Yg=="}]}`), codec.Binary, "t", autoPartition); err != nil {
 		t.Fatal(err)
 	}
 	j.reset()
@@ -52,6 +52,9 @@ func TestProduceJobReuse(t *testing.T) {
 	}
 	if len(j.recs) != 1 || j.recs[0].Topic != "u" || string(j.recs[0].Value) != "c" || j.recs[0].Headers != nil {
 		t.Errorf("reused job: %+v", j.recs)
+	}
+	if j.req.ValueSchemaID != nil || j.req.KeySchema != nil {
+		t.Errorf("reused job kept the previous request's schema fields: %+v", j.req)
 	}
 }
 

@@ -16,10 +16,12 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
 	"github.com/valyala/fasthttp"
 
 	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/config"
+	"github.com/krest-dev/krest/proxy/registry"
 )
 
 // adminTimeout bounds every metadata/admin call to Kafka made for a request.
@@ -36,6 +38,7 @@ type Server struct {
 	admin     *kadm.Client
 	producer  *producer
 	consumers *consumerManager
+	registry  *registry.Client // nil without schema.registry.url
 	http      *fasthttp.Server
 
 	closeOnce sync.Once
@@ -73,6 +76,18 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		producer: &producer{cl: cl, budget: budget, maxBlock: cfg.ProduceMaxBlock, timeout: cfg.ProduceDeliveryTimeout},
 	}
 	s.consumers = newConsumerManager(cfg, s.admin, log)
+	if cfg.SchemaRegistryURL != "" {
+		var opts []sr.ClientOpt
+		if r := cfg.SchemaRegistry; r.BasicAuthUser != "" {
+			opts = append(opts, sr.BasicAuth(r.BasicAuthUser, r.BasicAuthPassword))
+		} else if r.BearerToken != "" {
+			opts = append(opts, sr.BearerToken(r.BearerToken))
+		}
+		if s.registry, err = registry.New(cfg.SchemaRegistryURL, compileSchema, cfg.SchemaRegistry.Timeout, opts...); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	s.http = &fasthttp.Server{
 		Handler:                      s.routes(),
 		Name:                         "krest",
@@ -182,10 +197,7 @@ func (s *Server) api(h handlerFunc) fasthttp.RequestHandler {
 			return
 		}
 		if err := h(ctx); err != nil {
-			var e *Error
-			if !errors.As(err, &e) {
-				e = kafkaError(err)
-			}
+			e := apiError(err)
 			if e.Status >= 500 {
 				s.log.Warn("request failed", "method", string(ctx.Method()), "path", string(ctx.Path()), "status", e.Status, "error", err)
 			}

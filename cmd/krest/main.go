@@ -54,6 +54,7 @@ func run(args, environ []string) error {
 	fs := flag.NewFlagSet("krest", flag.ContinueOnError)
 	configFile := fs.String("config", "", "Java properties file with krest settings (Confluent key names)")
 	devPort := fs.Int("dev.kafka.port", 0, "port of the embedded dev-mode Kafka broker (0 = any free port)")
+	devRegistry := fs.String("dev.schema.registry.listen", ":8081", "address of the embedded dev-mode Schema Registry (port 0 = any free port)")
 	logLevel := fs.String("log.level", "info", "log level: debug, info, warn or error")
 	set := overrides{}
 	fs.Var(set, "o", "set any key, as key=value (repeatable)")
@@ -93,8 +94,9 @@ func run(args, environ []string) error {
 	}
 
 	kafkaDesc := "Kafka at " + strings.Join(cfg.BootstrapServers, ",")
+	devMode := cfg.DevMode() // decided before the embedded broker's address fills bootstrap.servers
 	var dev *devcluster.Cluster
-	if cfg.DevMode() {
+	if devMode {
 		if dev, err = devcluster.Start(*devPort); err != nil {
 			return err
 		}
@@ -102,6 +104,20 @@ func run(args, environ []string) error {
 		cfg.BootstrapServers = dev.Addrs()
 		kafkaDesc = "embedded dev Kafka broker (kfake, in memory) at " + strings.Join(dev.Addrs(), ",") +
 			"; set bootstrap.servers to use a real cluster"
+	}
+
+	registryDesc := ""
+	if cfg.SchemaRegistryURL != "" {
+		registryDesc = "; Schema Registry at " + cfg.SchemaRegistryURL
+	} else if devMode {
+		reg, err := devcluster.StartRegistry(*devRegistry)
+		if err != nil {
+			return err
+		}
+		defer reg.Close()
+		cfg.SchemaRegistryURL = reg.URL()
+		registryDesc = "; embedded dev Schema Registry (srfake, in memory, every schema compatible) at " + reg.URL() +
+			"; set schema.registry.url to use a real one"
 	}
 
 	srv, err := proxy.New(cfg, log)
@@ -123,7 +139,7 @@ func run(args, environ []string) error {
 		addrs[i] = "http://" + ln.Addr().String()
 		go func() { serveErr <- srv.Serve(ln) }()
 	}
-	log.Info(fmt.Sprintf("krest listening on %s; %s", strings.Join(addrs, ","), kafkaDesc))
+	log.Info(fmt.Sprintf("krest listening on %s; %s%s", strings.Join(addrs, ","), kafkaDesc, registryDesc))
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)

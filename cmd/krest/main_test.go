@@ -92,7 +92,7 @@ func startKrest(t *testing.T, args ...string) *process {
 	addr := ln.Addr().String()
 	ln.Close()
 	p := &process{url: "http://" + addr, stderr: &lockedBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(bin, append([]string{"-listeners", p.url}, args...)...)
+	p.cmd = exec.Command(bin, append([]string{"-listeners", p.url, "-dev.schema.registry.listen", "127.0.0.1:0"}, args...)...)
 	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {

@@ -36,9 +36,11 @@ type Config struct {
 	// BootstrapServers are the Kafka seed brokers. Empty means dev mode:
 	// cmd/krest starts an embedded broker.
 	BootstrapServers []string
-	// SchemaRegistryURL is "schema.registry.url" (not used by this release
-	// beyond being reported).
+	// SchemaRegistryURL is "schema.registry.url". Empty means no registry,
+	// except in dev mode, where cmd/krest starts an embedded one.
 	SchemaRegistryURL string
+	// SchemaRegistry holds the registry client settings.
+	SchemaRegistry SchemaRegistry
 
 	// MaxRequestBytes caps an HTTP request body, after gzip decoding
 	// ("request.body.max.bytes", default 16 MiB); larger bodies get 413.
@@ -72,6 +74,26 @@ type Config struct {
 
 	// Warnings lists keys that were accepted but have no effect.
 	Warnings []string
+}
+
+// SchemaRegistry configures the Schema Registry client and serializers.
+type SchemaRegistry struct {
+	// BasicAuthUser and BasicAuthPassword come from
+	// "schema.registry.basic.auth.user.info" (user:password) with
+	// basic.auth.credentials.source=USER_INFO (the default when set).
+	BasicAuthUser, BasicAuthPassword string
+	// BearerToken is "schema.registry.bearer.auth.token".
+	BearerToken string
+	// Timeout bounds each registry request ("schema.registry.request.timeout.ms",
+	// default 10 s), so an unreachable registry fails requests instead of
+	// hanging them.
+	Timeout time.Duration
+	// KeyStrategy and ValueStrategy name the subject of key and value
+	// schemas: "topic" (TopicNameStrategy, the default), "record" or
+	// "topic_record". Set with key.subject.name.strategy /
+	// value.subject.name.strategy (Java class names or short names) under
+	// the schema.registry., producer. or client. prefix, or bare.
+	KeyStrategy, ValueStrategy string
 }
 
 // Consumers are the settings of consumer instances (the consumer.* keys of
@@ -192,7 +214,10 @@ func Parse(props map[string]string) (*Config, error) {
 		}
 		c.BootstrapServers[i] = s
 	}
-	c.SchemaRegistryURL = get("schema.registry.url")
+	c.SchemaRegistryURL = strings.TrimRight(get("schema.registry.url"), "/")
+	if err := c.parseSchemaRegistry(props, get); err != nil {
+		return nil, err
+	}
 
 	n, err := positiveInt(get, "request.body.max.bytes")
 	if err != nil {
@@ -227,7 +252,7 @@ func Parse(props map[string]string) (*Config, error) {
 	for _, k := range keys {
 		v := props[k]
 		switch {
-		case known[k], Defaults[k] != "":
+		case known[k], Defaults[k] != "", schemaRegistryKey(k):
 		case ignoredConfluent[k] != "":
 			c.warnf("%s is ignored: %s", k, ignoredConfluent[k])
 		case strings.HasPrefix(k, "client."):
@@ -345,4 +370,91 @@ func (c *Config) parseConsumers(get func(string) string) error {
 		return fmt.Errorf("fetch.min.bytes: %q is not in -1..10000000", get("fetch.min.bytes"))
 	}
 	return nil
+}
+
+// serdeKeys are the Schema Registry serializer settings krest reads, under
+// any of the prefixes of serdePrefixes.
+var serdeKeys = map[string]bool{
+	"key.subject.name.strategy":      true,
+	"value.subject.name.strategy":    true,
+	"basic.auth.credentials.source":  true,
+	"basic.auth.user.info":           true,
+	"bearer.auth.credentials.source": true,
+	"bearer.auth.token":              true,
+	"request.timeout.ms":             false, // only as schema.registry.request.timeout.ms
+}
+
+var serdePrefixes = []string{"schema.registry.", "producer.", "client.", ""}
+
+// schemaRegistryKey reports keys that configure the registry client.
+func schemaRegistryKey(k string) bool {
+	if rest, ok := strings.CutPrefix(k, "schema.registry."); ok {
+		_, known := serdeKeys[rest]
+		return known
+	}
+	return serdeKeys[k] || serdeKeys[strings.TrimPrefix(strings.TrimPrefix(k, "producer."), "client.")]
+}
+
+// serde returns a serializer setting, looked up under each prefix in turn.
+func serde(props map[string]string, key string) string {
+	for _, p := range serdePrefixes {
+		if v, ok := props[p+key]; ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+func (c *Config) parseSchemaRegistry(props map[string]string, get func(string) string) error {
+	r := &c.SchemaRegistry
+	r.Timeout = 10 * time.Second
+	if v := props["schema.registry.request.timeout.ms"]; v != "" {
+		ms, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || ms <= 0 {
+			return fmt.Errorf("schema.registry.request.timeout.ms: %q is not a positive number of milliseconds", v)
+		}
+		r.Timeout = time.Duration(ms) * time.Millisecond
+	}
+	if u := c.SchemaRegistryURL; u != "" {
+		parsed, err := url.Parse(u)
+		if err != nil || parsed.Host == "" || (parsed.Scheme != "http" && parsed.Scheme != "https") {
+			return fmt.Errorf("schema.registry.url: %q is not an http(s) URL", u)
+		}
+	}
+	switch src := strings.ToUpper(serde(props, "basic.auth.credentials.source")); src {
+	case "", "USER_INFO":
+		if info := serde(props, "basic.auth.user.info"); info != "" {
+			user, pass, ok := strings.Cut(info, ":")
+			if !ok {
+				return fmt.Errorf("schema.registry.basic.auth.user.info: want user:password")
+			}
+			r.BasicAuthUser, r.BasicAuthPassword = user, pass
+		}
+	default:
+		return fmt.Errorf("basic.auth.credentials.source=%s is not supported: use USER_INFO with basic.auth.user.info", src)
+	}
+	r.BearerToken = serde(props, "bearer.auth.token")
+	var err error
+	if r.KeyStrategy, err = subjectStrategy(serde(props, "key.subject.name.strategy")); err != nil {
+		return fmt.Errorf("key.subject.name.strategy: %w", err)
+	}
+	if r.ValueStrategy, err = subjectStrategy(serde(props, "value.subject.name.strategy")); err != nil {
+		return fmt.Errorf("value.subject.name.strategy: %w", err)
+	}
+	return nil
+}
+
+// subjectStrategy maps Confluent's strategy class names (or short names) to
+// "topic", "record" or "topic_record".
+func subjectStrategy(v string) (string, error) {
+	short := v[strings.LastIndexByte(v, '.')+1:]
+	switch strings.ToLower(strings.ReplaceAll(short, "_", "")) {
+	case "", "topicnamestrategy", "topicname", "topic":
+		return "topic", nil
+	case "recordnamestrategy", "recordname", "record":
+		return "record", nil
+	case "topicrecordnamestrategy", "topicrecordname", "topicrecord":
+		return "topic_record", nil
+	}
+	return "", fmt.Errorf("%q is not TopicNameStrategy, RecordNameStrategy or TopicRecordNameStrategy", v)
 }

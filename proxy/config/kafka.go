@@ -228,8 +228,8 @@ func mapJava(prefix string, props map[string]string, r role, shared bool) (opts 
 	sort.Strings(keys)
 	for _, k := range keys {
 		v := strings.TrimSpace(props[k])
-		if isProxyConsumerKey(prefix + k) {
-			continue
+		if isProxyConsumerKey(prefix+k) || serdeKeys[k] {
+			continue // read by Parse: krest's own consumer settings, serializer settings
 		}
 		fn, ok := commonOpts[k]
 		if !ok {

@@ -1,12 +1,20 @@
 // Package devcluster starts the embedded single-node Kafka broker (franz-go's
-// kfake) that krest uses when no bootstrap.servers is configured, so that
-// `make run` works on a machine without Kafka. It is a development tool: data
-// lives in memory, and the broker only listens on 127.0.0.1.
+// kfake) and Schema Registry (franz-go's srfake) that krest uses when no
+// bootstrap.servers or schema.registry.url is configured, so that `make run`
+// works on a machine without either. They are development tools: data lives
+// in memory, the broker only listens on 127.0.0.1, and the registry accepts
+// every schema change as compatible.
 package devcluster
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -75,4 +83,38 @@ func (c *Cluster) Close() {
 	close(c.stop)
 	<-c.done
 	c.c.Close()
+}
+
+// Registry is a running embedded Schema Registry.
+type Registry struct {
+	srv *http.Server
+	url string
+}
+
+// StartRegistry serves a Confluent-compatible in-memory Schema Registry on
+// addr (":8081" as Confluent's; port 0 picks a free one).
+func StartRegistry(addr string) (*Registry, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("starting embedded Schema Registry: %w", err)
+	}
+	r := &Registry{srv: &http.Server{Handler: srfake.NewRegistry().Handler(), ReadHeaderTimeout: 10 * time.Second}}
+	port := ln.Addr().(*net.TCPAddr).Port
+	r.url = fmt.Sprintf("http://localhost:%d", port)
+	go func() {
+		if err := r.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			panic(err)
+		}
+	}()
+	return r, nil
+}
+
+// URL is the registry's address, for schema.registry.url.
+func (r *Registry) URL() string { return r.url }
+
+// Close stops the registry.
+func (r *Registry) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r.srv.Shutdown(ctx) //nolint:errcheck // nothing to do about it at exit
 }

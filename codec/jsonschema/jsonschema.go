@@ -1,0 +1,178 @@
+// Package jsonschema validates JSON values against a JSON Schema, as used by
+// the proxy for the Schema Registry "JSON" format (JSON Schema).
+//
+// The payload handled here is the JSON text after the Schema Registry header
+// (magic byte and schema id); framing is done by the caller.
+//
+// Schemas are compiled with github.com/santhosh-tekuri/jsonschema/v6. The
+// draft is taken from "$schema" (draft 4, 6, 7, 2019-09 and 2020-12 are
+// supported); without "$schema" draft 7 is used, like Confluent's Schema
+// Registry. Schemas are self-contained: a "$ref" that does not resolve inside
+// the schema document is a compile error, and no file or network access is
+// ever made (references to the official draft meta-schemas, which the
+// library embeds, are refused too).
+//
+// "format" is asserted for drafts 4 to 7 and only annotates for 2019-09 and
+// 2020-12 (the library's defaults, following the specifications).
+//
+// Numbers are decoded exactly (as decimal text, never float64), so integers
+// beyond 2^53 and long decimals are validated without loss of precision.
+package jsonschema
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	js "github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// schemaURL is the (never loaded) location the compiled schema is registered
+// under. Relative "$ref"s resolve against it (or against the schema's "$id")
+// and, when they leave the document, reach the refusing loader below.
+const schemaURL = "mem:///schema.json"
+
+// Codec validates JSON values against one JSON Schema. Safe for concurrent use.
+type Codec struct {
+	schema *js.Schema
+}
+
+// noLoader refuses every document that is not part of the schema itself.
+type noLoader struct{}
+
+func (noLoader) Load(url string) (any, error) {
+	return nil, refusedError("reference to " + printable(clip(url, maxPointer)) + " outside the schema is not allowed")
+}
+
+// refusedError is the error of noLoader.
+type refusedError string
+
+func (e refusedError) Error() string { return string(e) }
+
+// Compile compiles schema text. The draft is detected from "$schema" and
+// defaults to draft 7. A "$ref" to anything not inside the schema is an error,
+// as is an invalid schema.
+func Compile(schema string) (*Codec, error) {
+	doc, err := js.UnmarshalJSON(strings.NewReader(schema))
+	if err != nil {
+		return nil, fmt.Errorf("jsonschema: invalid schema JSON: %s", jsonErr(err))
+	}
+	if err := checkRefs(doc); err != nil {
+		return nil, fmt.Errorf("jsonschema: invalid schema: %s", err)
+	}
+	c := js.NewCompiler()
+	c.DefaultDraft(js.Draft7)
+	c.UseLoader(noLoader{})
+	if err := c.AddResource(schemaURL, doc); err != nil {
+		return nil, fmt.Errorf("jsonschema: %w", err)
+	}
+	sch, err := c.Compile(schemaURL)
+	if err != nil {
+		return nil, fmt.Errorf("jsonschema: invalid schema: %s", compileErr(err))
+	}
+	return &Codec{schema: sch}, nil
+}
+
+// Validate checks one JSON value. The error is one short line naming the
+// failing location (a JSON pointer) and the reason, e.g.
+// `/age: got string, want integer`. Malformed JSON is an error too.
+func (c *Codec) Validate(jsonValue []byte) error {
+	v, err := js.UnmarshalJSON(bytes.NewReader(jsonValue))
+	if err != nil {
+		return fmt.Errorf("invalid JSON: %s", jsonErr(err))
+	}
+	if err := c.schema.Validate(v); err != nil {
+		var ve *js.ValidationError
+		if errors.As(err, &ve) {
+			return errors.New(describe(ve))
+		}
+		return errors.New(clip(err.Error(), maxMessage))
+	}
+	return nil
+}
+
+// checkRefs rejects references to the draft meta-schemas. The library serves
+// those from embedded copies before consulting the loader, so noLoader never
+// sees them; they are outside the schema all the same.
+func checkRefs(doc any) error {
+	switch v := doc.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			var err error
+			switch k {
+			case "$ref", "$dynamicRef", "$recursiveRef":
+				if ref, ok := v[k].(string); ok && (strings.HasPrefix(ref, "http://json-schema.org/") || strings.HasPrefix(ref, "https://json-schema.org/")) {
+					err = refusedError("reference to " + printable(clip(ref, maxPointer)) + " outside the schema is not allowed")
+				}
+			case "enum", "const", "default", "examples":
+				// instance data, not subschemas
+			case "properties", "patternProperties", "definitions", "$defs", "dependentSchemas", "dependencies":
+				// maps of names (which may be keyword-like) to subschemas
+				if m, ok := v[k].(map[string]any); ok {
+					for _, name := range slices.Sorted(maps.Keys(m)) {
+						if err = checkRefs(m[name]); err != nil {
+							break
+						}
+					}
+				}
+			default:
+				err = checkRefs(v[k])
+			}
+			if err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, item := range v {
+			if err := checkRefs(item); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// jsonErr turns an encoding/json decode error (as returned by
+// jsonschema.UnmarshalJSON) into a short message. Those messages quote at most
+// one input character, but are clipped anyway.
+func jsonErr(err error) string {
+	msg := err.Error()
+	switch msg {
+	case "EOF":
+		return "empty input"
+	case "unexpected EOF":
+		return "unexpected end of input"
+	}
+	return clip(msg, maxMessage)
+}
+
+// compileErr makes a compile error one line: a schema that does not match
+// its meta-schema is reported like a validation error (pointing into the
+// schema), anything else is the library's message.
+func compileErr(err error) string {
+	var sve *js.SchemaValidationError
+	if errors.As(err, &sve) {
+		var ve *js.ValidationError
+		if errors.As(sve.Err, &ve) {
+			return describe(ve)
+		}
+	}
+	var refused refusedError
+	if errors.As(err, &refused) {
+		return string(refused)
+	}
+	var le *js.LoadURLError
+	if errors.As(err, &le) {
+		if errors.As(le.Err, &refused) {
+			return string(refused)
+		}
+	}
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	return clip(msg, maxMessage)
+}

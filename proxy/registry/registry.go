@@ -1,0 +1,262 @@
+// Package registry is krest's Schema Registry client: franz-go's pkg/sr plus
+// the caches a proxy needs, since pkg/sr caches nothing itself.
+//
+//   - schema id → compiled schema: ids are immutable, so entries never go
+//     stale; the cache is bounded (MaxCompiled) because compiled codecs can
+//     be large.
+//   - (subject, type, schema text) → id: the answer of lookup-or-register,
+//     also immutable.
+//   - (subject, id) → registered: whether a schema sent by id is a version of
+//     the subject it is produced under.
+//
+// Concurrent misses for the same key are merged. Errors carry a Kind so the
+// HTTP layer can map them to Kafka-REST codes in one place.
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/sr"
+	"golang.org/x/sync/singleflight"
+)
+
+// MaxCompiled bounds the compiled schemas kept in memory.
+const MaxCompiled = 10000
+
+// Schema is a registered schema and its compiled form.
+type Schema struct {
+	ID       int
+	Type     sr.SchemaType
+	Text     string
+	Compiled any // what the Compile function returned
+}
+
+// CompileFunc compiles schema text of a type into the codec the proxy uses.
+// Its error means the schema is invalid.
+type CompileFunc func(typ sr.SchemaType, text string) (any, error)
+
+// Kind classifies registry errors.
+type Kind int
+
+const (
+	// Invalid: the schema text does not compile.
+	Invalid Kind = iota + 1
+	// NotFound: no schema with that id, or not registered under the subject.
+	NotFound
+	// Rejected: the registry refused the request (incompatible schema,
+	// authorization, ...); Status holds its HTTP status.
+	Rejected
+	// Unavailable: the registry could not be reached or failed.
+	Unavailable
+)
+
+// Error is a registry failure.
+type Error struct {
+	Kind   Kind
+	Status int // the registry's HTTP status, when it answered
+	Msg    string
+	Err    error
+}
+
+func (e *Error) Error() string { return e.Msg }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Client is a Schema Registry client with caches. Safe for concurrent use.
+type Client struct {
+	cl      *sr.Client
+	url     string
+	compile CompileFunc
+
+	mu         sync.Mutex
+	byID       map[int]*Schema
+	order      []int // insertion order of byID, for eviction
+	ids        map[textKey]int
+	registered map[subjectID]bool
+	compiled   map[textKey]any // by (type, text); subject unused
+	compOrder  []textKey
+	flight     singleflight.Group
+}
+
+type textKey struct {
+	subject string
+	typ     sr.SchemaType
+	text    string
+}
+
+type subjectID struct {
+	subject string
+	id      int
+}
+
+// New returns a client of the registry at url. opts are pkg/sr options
+// (authentication, TLS); requests time out after timeout.
+func New(url string, compile CompileFunc, timeout time.Duration, opts ...sr.ClientOpt) (*Client, error) {
+	opts = append([]sr.ClientOpt{sr.URLs(url), sr.HTTPClient(&http.Client{Timeout: timeout}), sr.UserAgent("krest")}, opts...)
+	cl, err := sr.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("schema registry client: %w", err)
+	}
+	return &Client{
+		cl: cl, url: url, compile: compile,
+		byID: map[int]*Schema{}, ids: map[textKey]int{}, registered: map[subjectID]bool{},
+		compiled: map[textKey]any{},
+	}, nil
+}
+
+// URL returns the registry's address.
+func (c *Client) URL() string { return c.url }
+
+// ByID returns the schema with the given id, compiled.
+func (c *Client) ByID(ctx context.Context, id int) (*Schema, error) {
+	c.mu.Lock()
+	s := c.byID[id]
+	c.mu.Unlock()
+	if s != nil {
+		return s, nil
+	}
+	v, err, _ := c.flight.Do("id:"+strconv.Itoa(id), func() (any, error) {
+		got, err := c.cl.SchemaByID(ctx, id)
+		if err != nil {
+			return nil, c.wrap(err, "fetching schema %d", id)
+		}
+		compiled, err := c.compile(got.Type, got.Schema)
+		if err != nil {
+			return nil, &Error{Kind: Invalid, Msg: fmt.Sprintf("schema %d does not compile: %v", id, err), Err: err}
+		}
+		s := &Schema{ID: id, Type: got.Type, Text: got.Schema, Compiled: compiled}
+		c.store(s)
+		return s, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Schema), nil
+}
+
+// Compiled compiles schema text, caching the result (bounded by
+// MaxCompiled): raw schemas arrive with every produce request that uses
+// them. An invalid schema is an Invalid error.
+func (c *Client) Compiled(typ sr.SchemaType, text string) (any, error) {
+	key := textKey{typ: typ, text: text}
+	c.mu.Lock()
+	v, ok := c.compiled[key]
+	c.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	v, err := c.compile(typ, text)
+	if err != nil {
+		return nil, &Error{Kind: Invalid, Msg: err.Error(), Err: err}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, dup := c.compiled[key]; !dup {
+		if len(c.compOrder) >= MaxCompiled {
+			delete(c.compiled, c.compOrder[0])
+			c.compOrder = c.compOrder[1:]
+		}
+		c.compiled[key] = v
+		c.compOrder = append(c.compOrder, key)
+	}
+	return v, nil
+}
+
+// Register returns the id of text under subject, registering it when the
+// registry does not know it yet, as Confluent's proxy does for a raw
+// key_schema / value_schema. The text is compiled first: an invalid schema
+// is an Invalid error and never reaches the registry.
+func (c *Client) Register(ctx context.Context, subject string, typ sr.SchemaType, text string) (*Schema, error) {
+	key := textKey{subject, typ, text}
+	c.mu.Lock()
+	id, known := c.ids[key]
+	s := c.byID[id]
+	c.mu.Unlock()
+	if known && s != nil {
+		return s, nil
+	}
+	v, err, _ := c.flight.Do("reg:"+subject+"\x00"+strconv.Itoa(int(typ))+"\x00"+text, func() (any, error) {
+		compiled, err := c.Compiled(typ, text)
+		if err != nil {
+			return nil, err
+		}
+		schema := sr.Schema{Schema: text, Type: typ}
+		id, err := c.cl.RegisterSchema(ctx, subject, schema, -1, -1)
+		if err != nil {
+			return nil, c.wrap(err, "registering a schema under subject %q", subject)
+		}
+		s := &Schema{ID: id, Type: typ, Text: text, Compiled: compiled}
+		c.store(s)
+		c.mu.Lock()
+		c.ids[key] = id
+		c.registered[subjectID{subject, id}] = true
+		c.mu.Unlock()
+		return s, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Schema), nil
+}
+
+// CheckSubject verifies that s is registered under subject, for a schema
+// sent by id: Confluent's proxy looks the version up and fails otherwise.
+func (c *Client) CheckSubject(ctx context.Context, subject string, s *Schema) error {
+	key := subjectID{subject, s.ID}
+	c.mu.Lock()
+	ok := c.registered[key]
+	c.mu.Unlock()
+	if ok {
+		return nil
+	}
+	_, err, _ := c.flight.Do("sub:"+subject+"\x00"+strconv.Itoa(s.ID), func() (any, error) {
+		got, err := c.cl.LookupSchema(ctx, subject, sr.Schema{Schema: s.Text, Type: s.Type})
+		if err != nil {
+			return nil, c.wrap(err, "looking up schema %d under subject %q", s.ID, subject)
+		}
+		if got.ID != s.ID {
+			return nil, &Error{Kind: NotFound, Msg: fmt.Sprintf("schema %d is not registered under subject %q", s.ID, subject)}
+		}
+		c.mu.Lock()
+		c.registered[key] = true
+		c.mu.Unlock()
+		return nil, nil
+	})
+	return err
+}
+
+func (c *Client) store(s *Schema) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.byID[s.ID]; ok {
+		return
+	}
+	if len(c.order) >= MaxCompiled {
+		evict := c.order[0]
+		c.order = c.order[1:]
+		delete(c.byID, evict)
+	}
+	c.byID[s.ID] = s
+	c.order = append(c.order, s.ID)
+}
+
+// wrap classifies an error of pkg/sr.
+func (c *Client) wrap(err error, format string, args ...any) error {
+	what := fmt.Sprintf(format, args...)
+	var re *sr.ResponseError
+	if errors.As(err, &re) {
+		kind := Rejected
+		if se := re.SchemaError(); se != nil && (se == sr.ErrSchemaNotFound || se == sr.ErrSubjectNotFound || se == sr.ErrVersionNotFound) {
+			kind = NotFound
+		} else if re.StatusCode >= 500 {
+			kind = Unavailable
+		}
+		return &Error{Kind: kind, Status: re.StatusCode, Msg: fmt.Sprintf("%s: %s (Schema Registry at %s answered %d)", what, re.Error(), c.url, re.StatusCode), Err: err}
+	}
+	return &Error{Kind: Unavailable, Msg: fmt.Sprintf("%s: Schema Registry at %s is unreachable: %v", what, c.url, err), Err: err}
+}
