@@ -81,3 +81,35 @@ func FuzzParseMediaType(f *testing.F) {
 		produceFormat([]byte(s))
 	})
 }
+
+func TestRecordsFormat(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		accept  string
+		inst    codec.Format
+		version int
+		want    string // "" = error
+		code    int
+	}{
+		{"", codec.Binary, 2, "application/vnd.kafka.binary.v2+json", 0},
+		{"application/vnd.kafka.v2+json", codec.Binary, 2, "application/vnd.kafka.binary.v2+json", 0},
+		{"application/vnd.kafka.json.v2+json", codec.JSON, 2, "application/vnd.kafka.json.v2+json", 0},
+		{"application/vnd.kafka.avro.v1+json", codec.Avro, 1, "application/vnd.kafka.avro.v1+json", 0},
+		{"application/vnd.kafka.protobuf.v2+json", codec.Avro, 2, "application/vnd.kafka.protobuf.v2+json", 0}, // schema formats interchangeable
+		{"application/json", codec.JSON, 2, "application/json", 0},
+		{"*/*", codec.JSON, 2, "", 40601},
+		{"application/vnd.kafka.binary.v2+json", codec.Avro, 2, "", 40601},
+		{"text/plain", codec.Binary, 2, "", 406},
+	} {
+		got, err := recordsFormat([]byte(tc.accept), tc.inst, tc.version)
+		if tc.want != "" {
+			if err != nil || got != tc.want {
+				t.Errorf("recordsFormat(%q, %v) = %q, %v; want %q", tc.accept, tc.inst, got, err, tc.want)
+			}
+			continue
+		}
+		if e, ok := err.(*Error); !ok || e.Code != tc.code {
+			t.Errorf("recordsFormat(%q, %v) = %q, %v; want error %d", tc.accept, tc.inst, got, err, tc.code)
+		}
+	}
+}

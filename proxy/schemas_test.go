@@ -2,10 +2,15 @@ package proxy
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -262,5 +267,68 @@ func TestSchemaErrors(t *testing.T) {
 		[]byte(`{"value_schema":`+quote(userSchema)+`,"records":[{"value":{"username":"a"}}]}`))
 	if status != 503 || !strings.Contains(body, dead) || !strings.Contains(body, "unreachable") || time.Since(start) > 15*time.Second {
 		t.Errorf("unreachable registry: %d %s after %v", status, body, time.Since(start))
+	}
+}
+
+// TestRegistryTLSAndAuth talks to an https registry trusted through
+// schema.registry.ssl.ca.location, with basic auth.
+func TestRegistryTLSAndAuth(t *testing.T) {
+	t.Parallel()
+	b := fakeBroker(t)
+	reg := srfake.NewRegistry(srfake.WithAuth("Basic " + base64.StdEncoding.EncodeToString([]byte("u:p"))))
+	srv := httptest.NewTLSServer(reg.Handler())
+	t.Cleanup(srv.Close)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	topic := createTopic(t, b, 1)
+	body := `{"value_schema":"\"string\"","records":[{"value":"hi"}]}`
+	for _, tc := range []struct {
+		props  map[string]string
+		status int
+	}{
+		{map[string]string{"schema.registry.url": srv.URL, "schema.registry.ssl.ca.location": caFile, "schema.registry.basic.auth.user.info": "u:p"}, 200},
+		{map[string]string{"schema.registry.url": srv.URL, "schema.registry.ssl.ca.location": caFile, "schema.registry.basic.auth.user.info": "u:wrong"}, 403},
+		{map[string]string{"schema.registry.url": srv.URL, "schema.registry.basic.auth.user.info": "u:p"}, 503}, // untrusted certificate
+	} {
+		ts := startServer(t, b, tc.props)
+		if status, resp := produceSchema(t, ts, topic, "avro", body); status != tc.status {
+			t.Errorf("%v: %d %s, want %d", tc.props, status, resp, tc.status)
+		}
+	}
+}
+
+// TestJSONSchemaAndProtobufByIDAndRecordStrategy: the other two formats by
+// schema id, and under the record subject-name strategy (JSON Schema's
+// title, Protobuf's message full name).
+func TestJSONSchemaAndProtobufByIDAndRecordStrategy(t *testing.T) {
+	t.Parallel()
+	b := fakeBroker(t)
+	reg, url := startRegistry(t)
+	ts := startServer(t, b, map[string]string{"schema.registry.url": url, "value.subject.name.strategy": "RecordNameStrategy"})
+	for _, tc := range []struct {
+		format, schema, subject, value, want string
+	}{
+		{"jsonschema", `{"title":"com.example.Point","type":"object","properties":{"x":{"type":"number"}}}`, "com.example.Point", `{"x":1.5}`, `{"x":1.5}`},
+		{"protobuf", `syntax = "proto3"; package geo; message Point { double x = 1; }`, "geo.Point", `{"x":1.5}`, `{"x":1.5}`},
+	} {
+		topic := createTopic(t, b, 1)
+		status, body := produceSchema(t, ts, topic, tc.format, `{"value_schema":`+quote(tc.schema)+`,"records":[{"value":`+tc.value+`}]}`)
+		var resp produceResponseJSON
+		if err := json.Unmarshal([]byte(body), &resp); status != 200 || err != nil || resp.ValueSchemaID == nil {
+			t.Fatalf("%s by schema: %d %s", tc.format, status, body)
+		}
+		if !reg.SubjectExists(tc.subject) {
+			t.Errorf("%s: subject %s not registered", tc.format, tc.subject)
+		}
+		status, body = produceSchema(t, ts, topic, tc.format, fmt.Sprintf(`{"value_schema_id":%d,"records":[{"value":%s}]}`, *resp.ValueSchemaID, tc.value))
+		if status != 200 {
+			t.Fatalf("%s by id: %d %s", tc.format, status, body)
+		}
+		want := `[{"key":null,"value":` + tc.want + `},{"key":null,"value":` + tc.want + `}]`
+		if got := readAll(t, ts, topic, tc.format, 2); got != want {
+			t.Errorf("%s consumed %s, want %s", tc.format, got, want)
+		}
 	}
 }

@@ -83,7 +83,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		} else if r.BearerToken != "" {
 			opts = append(opts, sr.BearerToken(r.BearerToken))
 		}
-		if s.registry, err = registry.New(cfg.SchemaRegistryURL, compileSchema, cfg.SchemaRegistry.Timeout, opts...); err != nil {
+		if s.registry, err = registry.New(cfg.SchemaRegistryURL, compileSchema, cfg.SchemaRegistry.Timeout, cfg.SchemaRegistry.TLS, opts...); err != nil {
 			s.Close()
 			return nil, err
 		}

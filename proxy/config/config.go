@@ -8,9 +8,12 @@
 package config
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -88,6 +91,11 @@ type SchemaRegistry struct {
 	// default 10 s), so an unreachable registry fails requests instead of
 	// hanging them.
 	Timeout time.Duration
+	// TLS configures https registries: "schema.registry.ssl.ca.location" (PEM
+	// CA bundle to trust), and "schema.registry.ssl.certificate.location" +
+	// "schema.registry.ssl.key.location" (PEM client certificate and key).
+	// Nil uses the system roots.
+	TLS *tls.Config
 	// KeyStrategy and ValueStrategy name the subject of key and value
 	// schemas: "topic" (TopicNameStrategy, the default), "record" or
 	// "topic_record". Set with key.subject.name.strategy /
@@ -375,6 +383,9 @@ func (c *Config) parseConsumers(get func(string) string) error {
 // serdeKeys are the Schema Registry serializer settings krest reads, under
 // any of the prefixes of serdePrefixes.
 var serdeKeys = map[string]bool{
+	"ssl.ca.location":                false, // only as schema.registry.ssl.*
+	"ssl.certificate.location":       false,
+	"ssl.key.location":               false,
 	"key.subject.name.strategy":      true,
 	"value.subject.name.strategy":    true,
 	"basic.auth.credentials.source":  true,
@@ -390,7 +401,7 @@ var serdePrefixes = []string{"schema.registry.", "producer.", "client.", ""}
 func schemaRegistryKey(k string) bool {
 	if rest, ok := strings.CutPrefix(k, "schema.registry."); ok {
 		_, known := serdeKeys[rest]
-		return known
+		return known || strings.HasPrefix(rest, "ssl.")
 	}
 	return serdeKeys[k] || serdeKeys[strings.TrimPrefix(strings.TrimPrefix(k, "producer."), "client.")]
 }
@@ -434,6 +445,9 @@ func (c *Config) parseSchemaRegistry(props map[string]string, get func(string) s
 		return fmt.Errorf("basic.auth.credentials.source=%s is not supported: use USER_INFO with basic.auth.user.info", src)
 	}
 	r.BearerToken = serde(props, "bearer.auth.token")
+	if err := r.parseTLS(props); err != nil {
+		return err
+	}
 	var err error
 	if r.KeyStrategy, err = subjectStrategy(serde(props, "key.subject.name.strategy")); err != nil {
 		return fmt.Errorf("key.subject.name.strategy: %w", err)
@@ -457,4 +471,41 @@ func subjectStrategy(v string) (string, error) {
 		return "topic_record", nil
 	}
 	return "", fmt.Errorf("%q is not TopicNameStrategy, RecordNameStrategy or TopicRecordNameStrategy", v)
+}
+
+func (r *SchemaRegistry) parseTLS(props map[string]string) error {
+	ca := strings.TrimSpace(props["schema.registry.ssl.ca.location"])
+	cert := strings.TrimSpace(props["schema.registry.ssl.certificate.location"])
+	key := strings.TrimSpace(props["schema.registry.ssl.key.location"])
+	for k := range props {
+		if strings.HasPrefix(k, "schema.registry.ssl.") && (strings.Contains(k, "keystore") || strings.Contains(k, "truststore")) {
+			return fmt.Errorf("%s: Java key stores are not supported; use PEM files with schema.registry.ssl.ca.location, .certificate.location and .key.location", k)
+		}
+	}
+	if ca == "" && cert == "" && key == "" {
+		return nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if ca != "" {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			return fmt.Errorf("schema.registry.ssl.ca.location: %w", err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("schema.registry.ssl.ca.location: %s holds no PEM certificate", ca)
+		}
+	}
+	if (cert == "") != (key == "") {
+		return fmt.Errorf("schema.registry.ssl.certificate.location and schema.registry.ssl.key.location go together")
+	}
+	if cert != "" {
+		pair, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			return fmt.Errorf("schema.registry.ssl client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	r.TLS = cfg
+	return nil
 }

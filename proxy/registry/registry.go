@@ -15,6 +15,7 @@ package registry
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -96,8 +97,13 @@ type subjectID struct {
 
 // New returns a client of the registry at url. opts are pkg/sr options
 // (authentication, TLS); requests time out after timeout.
-func New(url string, compile CompileFunc, timeout time.Duration, opts ...sr.ClientOpt) (*Client, error) {
-	opts = append([]sr.ClientOpt{sr.URLs(url), sr.HTTPClient(&http.Client{Timeout: timeout}), sr.UserAgent("krest")}, opts...)
+func New(url string, compile CompileFunc, timeout time.Duration, tlsCfg *tls.Config, opts ...sr.ClientOpt) (*Client, error) {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	if tlsCfg != nil {
+		transport.TLSClientConfig = tlsCfg
+	}
+	httpcl := &http.Client{Timeout: timeout, Transport: transport}
+	opts = append([]sr.ClientOpt{sr.URLs(url), sr.HTTPClient(httpcl), sr.UserAgent("krest")}, opts...)
 	cl, err := sr.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("schema registry client: %w", err)
