@@ -8,6 +8,8 @@
 //     also immutable.
 //   - (subject, id) → registered: whether a schema sent by id is a version of
 //     the subject it is produced under.
+//   - subject → latest version: this one changes, so it expires after
+//     LatestTTL.
 //
 // Concurrent misses for the same key are merged. Errors carry a Kind so the
 // HTTP layer can map them to Kafka-REST codes in one place.
@@ -29,6 +31,9 @@ import (
 
 // MaxCompiled bounds the compiled schemas kept in memory.
 const MaxCompiled = 10000
+
+// LatestTTL is how long the latest version of a subject is cached.
+const LatestTTL = 30 * time.Second
 
 // Schema is a registered schema and its compiled form.
 type Schema struct {
@@ -81,7 +86,16 @@ type Client struct {
 	registered map[subjectID]bool
 	compiled   map[textKey]any // by (type, text); subject unused
 	compOrder  []textKey
-	flight     singleflight.Group
+	latest     map[string]latestEntry
+
+	now    func() time.Time // for tests
+	flight singleflight.Group
+}
+
+type latestEntry struct {
+	schema  *Schema
+	version int
+	expires time.Time
 }
 
 type textKey struct {
@@ -111,7 +125,7 @@ func New(url string, compile CompileFunc, timeout time.Duration, tlsCfg *tls.Con
 	return &Client{
 		cl: cl, url: url, compile: compile,
 		byID: map[int]*Schema{}, ids: map[textKey]int{}, registered: map[subjectID]bool{},
-		compiled: map[textKey]any{},
+		compiled: map[textKey]any{}, latest: map[string]latestEntry{}, now: time.Now,
 	}, nil
 }
 
@@ -208,6 +222,37 @@ func (c *Client) Register(ctx context.Context, subject string, typ sr.SchemaType
 		return nil, err
 	}
 	return v.(*Schema), nil
+}
+
+// Latest returns the newest version of subject and its schema, cached for
+// LatestTTL.
+func (c *Client) Latest(ctx context.Context, subject string) (*Schema, int, error) {
+	c.mu.Lock()
+	e, ok := c.latest[subject]
+	c.mu.Unlock()
+	if ok && c.now().Before(e.expires) {
+		return e.schema, e.version, nil
+	}
+	v, err, _ := c.flight.Do("latest:"+subject, func() (any, error) {
+		got, err := c.cl.SchemaByVersion(ctx, subject, -1)
+		if err != nil {
+			return nil, c.wrap(err, "fetching the latest schema of subject %q", subject)
+		}
+		s, err := c.ByID(ctx, got.ID)
+		if err != nil {
+			return nil, err
+		}
+		e := latestEntry{schema: s, version: got.Version, expires: c.now().Add(LatestTTL)}
+		c.mu.Lock()
+		c.latest[subject] = e
+		c.mu.Unlock()
+		return e, nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	e = v.(latestEntry)
+	return e.schema, e.version, nil
 }
 
 // CheckSubject verifies that s is registered under subject, for a schema
