@@ -1,0 +1,381 @@
+// Command bench measures krest against the native Kafka clients on one real
+// broker, back to back: the Java client's ProducerPerformance and
+// ConsumerPerformance (from the same Maven jars as the broker) and franz-go.
+//
+// `make bench` (full, under 15 minutes) and `make bench-quick` (seconds per
+// row) start the broker and run it; results go to bench/results/ as JSON and
+// an SVG chart, and one table is printed.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/krest-dev/krest/proxy/devcluster"
+)
+
+// scale is the size of a run.
+type scale struct {
+	name            string
+	produceRecords  int64         // row 1
+	requestDuration time.Duration // row 2
+	consumeRecords  int64         // row 3
+	avroRecords     int64         // row 4
+	latencyRate     int           // row 5, records/s
+	latencyDuration time.Duration
+	idleInstances   int
+}
+
+var scales = map[string]scale{
+	"full":  {"full", 1_000_000, 20 * time.Second, 1_000_000, 1_000_000, 1000, 20 * time.Second, 1000},
+	"quick": {"quick", 100_000, 3 * time.Second, 100_000, 100_000, 500, 3 * time.Second, 100},
+	"smoke": {"smoke", 5_000, time.Second, 5_000, 2_000, 100, time.Second, 10},
+}
+
+type config struct {
+	brokers, libs, krest, out string
+	scale                     scale
+	java                      bool
+	krestArgs                 []string // extra flags for krest (profiling)
+	log                       io.Writer
+}
+
+// metric is one measurement of one client.
+type metric struct {
+	Records       int64   `json:"records"`
+	Seconds       float64 `json:"seconds"`
+	RecordsPerSec float64 `json:"records_per_sec"`
+	MBPerSec      float64 `json:"mb_per_sec"`
+	P50ms         float64 `json:"p50_ms,omitempty"`
+	P99ms         float64 `json:"p99_ms,omitempty"`
+	P999ms        float64 `json:"p999_ms,omitempty"`
+}
+
+// row is one line of the result table.
+type row struct {
+	Name       string  `json:"name"`
+	Krest      metric  `json:"krest"`
+	Java       *metric `json:"java,omitempty"`
+	Franz      *metric `json:"franz_go,omitempty"`
+	RatioJava  float64 `json:"ratio_java,omitempty"`
+	RatioFranz float64 `json:"ratio_franz_go,omitempty"`
+	// krest process CPU and memory while it served this row.
+	CPUSecPerGB       float64 `json:"krest_cpu_sec_per_gb,omitempty"`
+	CPUSecPerMRecords float64 `json:"krest_cpu_sec_per_million_records,omitempty"`
+	CPUMicrosPerReq   float64 `json:"krest_cpu_us_per_request,omitempty"`
+	PeakRSSMiB        float64 `json:"krest_peak_rss_mib"`
+}
+
+type report struct {
+	Scale   string    `json:"scale"`
+	Started time.Time `json:"started"`
+	Machine string    `json:"machine"`
+	Rows    []row     `json:"rows"`
+}
+
+func main() {
+	var cfg config
+	scaleName := flag.String("scale", "full", "full, quick or smoke")
+	flag.StringVar(&cfg.brokers, "brokers", os.Getenv("KREST_TEST_BOOTSTRAP"), "Kafka bootstrap servers (make bench starts a broker)")
+	flag.StringVar(&cfg.libs, "kafka-libs", "", "directory of the Kafka jars (for the Java perf tools)")
+	flag.StringVar(&cfg.krest, "krest", "bin/krest", "krest binary")
+	flag.StringVar(&cfg.out, "out", "bench/results", "directory for results (JSON, SVG)")
+	krestArgs := flag.String("krest-args", "", "extra krest flags, space separated")
+	flag.Parse()
+	s, ok := scales[*scaleName]
+	if !ok || cfg.brokers == "" {
+		fmt.Fprintln(os.Stderr, "bench: need -brokers and -scale full|quick|smoke")
+		os.Exit(2)
+	}
+	cfg.scale, cfg.java, cfg.log = s, cfg.libs != "", os.Stdout
+	cfg.krestArgs = strings.Fields(*krestArgs)
+	rep, err := run(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	printTable(cfg.log, rep)
+}
+
+func run(cfg config) (*report, error) {
+	rep := &report{Scale: cfg.scale.name, Started: time.Now().UTC(), Machine: machine()}
+	reg, err := devcluster.StartRegistry("127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	defer reg.Close()
+	k, err := startKrest(cfg.krest, cfg.brokers, append([]string{"-schema.registry.url", reg.URL()}, cfg.krestArgs...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer k.stop()
+	adm, closeAdm, err := admin(cfg.brokers)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAdm()
+
+	steps := []func(config, *krestProc, *kadm.Client) (row, error){
+		rowProduceBatch, rowProduceSmall, rowConsume, rowAvro, rowLatency,
+	}
+	for _, step := range steps {
+		r, err := step(cfg, k, adm)
+		if err != nil {
+			return nil, err
+		}
+		r.PeakRSSMiB = float64(k.stats().peakRSS) / (1 << 20)
+		rep.Rows = append(rep.Rows, r)
+	}
+	if err := k.stop(); err != nil {
+		return nil, err
+	}
+	idle, err := rowIdle(cfg, adm)
+	if err != nil {
+		return nil, err
+	}
+	rep.Rows = append(rep.Rows, idle)
+	return rep, writeReport(cfg.out, rep)
+}
+
+func admin(brokers string) (*kadm.Client, func(), error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
+	if err != nil {
+		return nil, nil, err
+	}
+	return kadm.NewClient(cl), cl.Close, nil
+}
+
+func createTopic(adm *kadm.Client, name string, partitions int32) (string, error) {
+	name = fmt.Sprintf("%s-%d", name, time.Now().UnixNano())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := adm.CreateTopic(ctx, partitions, 1, nil, name)
+	if err == nil {
+		err = resp.Err
+	}
+	return name, err
+}
+
+func toMetric(r loadResult, recordBytes int) metric {
+	s := r.elapsed.Seconds()
+	return metric{Records: r.records, Seconds: s, RecordsPerSec: float64(r.records) / s, MBPerSec: float64(r.records) * float64(recordBytes) / s / 1e6}
+}
+
+// measure runs f while tracking krest's CPU, and fills the CPU columns.
+func measure(k *krestProc, r *row, bytesPerRecord int, f func() (loadResult, error)) (loadResult, error) {
+	before := k.stats().cpu
+	res, err := f()
+	if err != nil {
+		return res, err
+	}
+	cpu := (k.stats().cpu - before).Seconds()
+	if res.records > 0 {
+		r.CPUSecPerMRecords = cpu / float64(res.records) * 1e6
+		r.CPUSecPerGB = cpu / (float64(res.records) * float64(bytesPerRecord) / 1e9)
+	}
+	if res.requests > 0 {
+		r.CPUMicrosPerReq = cpu / float64(res.requests) * 1e6
+	}
+	return res, nil
+}
+
+func ratios(r *row) {
+	if r.Java != nil && r.Java.RecordsPerSec > 0 {
+		r.RatioJava = r.Krest.RecordsPerSec / r.Java.RecordsPerSec
+	}
+	if r.Franz != nil && r.Franz.RecordsPerSec > 0 {
+		r.RatioFranz = r.Krest.RecordsPerSec / r.Franz.RecordsPerSec
+	}
+}
+
+// Row 1: 1 KiB binary values, 500 records per request.
+func rowProduceBatch(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
+	const size, perReq = 1024, 500
+	r := row{Name: "1 produce 1 KiB × 500/req"}
+	topic, err := createTopic(adm, "bench-produce-krest", 4)
+	if err != nil {
+		return r, err
+	}
+	res, err := measure(k, &r, size, produceLoad{
+		url: k.url + "/topics/" + topic, contentType: "application/vnd.kafka.binary.v2+json",
+		body: binaryBody(perReq, size), recsPerReq: perReq, conns: 8, total: cfg.scale.produceRecords, label: "krest produce",
+	}.run)
+	if err != nil {
+		return r, err
+	}
+	r.Krest = toMetric(res, size)
+	if cfg.java {
+		jt, _ := createTopic(adm, "bench-produce-java", 4)
+		jr, err := javaProducer(cfg.libs, cfg.brokers, jt, int(cfg.scale.produceRecords), size)
+		if err != nil {
+			return r, err
+		}
+		m := toMetric(jr, size)
+		r.Java = &m
+	}
+	ft, _ := createTopic(adm, "bench-produce-franz", 4)
+	fr, err := franzProducer(cfg.brokers, ft, cfg.scale.produceRecords, 0, size, 8, false)
+	if err != nil {
+		return r, err
+	}
+	m := toMetric(fr, size)
+	r.Franz = &m
+	ratios(&r)
+	return r, nil
+}
+
+// Row 2: 100-byte values, 1 record per request, 64 connections.
+func rowProduceSmall(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
+	const size = 100
+	r := row{Name: "2 produce 100 B × 1/req, 64 conns"}
+	topic, err := createTopic(adm, "bench-small-krest", 4)
+	if err != nil {
+		return r, err
+	}
+	res, err := measure(k, &r, size, produceLoad{
+		url: k.url + "/topics/" + topic, contentType: "application/vnd.kafka.binary.v2+json",
+		body: binaryBody(1, size), recsPerReq: 1, conns: 64, duration: cfg.scale.requestDuration, label: "krest 1-record requests",
+	}.run)
+	if err != nil {
+		return r, err
+	}
+	r.Krest = toMetric(res, size)
+	ft, _ := createTopic(adm, "bench-small-franz", 4)
+	fr, err := franzProducer(cfg.brokers, ft, 0, cfg.scale.requestDuration, size, 64, true)
+	if err != nil {
+		return r, err
+	}
+	m := toMetric(fr, size)
+	r.Franz = &m
+	ratios(&r)
+	return r, nil
+}
+
+// Row 3: consume 1 KiB binary records through 4 instances of one group.
+func rowConsume(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
+	const size = 1024
+	r := row{Name: "3 consume 1 KiB, 4 instances"}
+	topic, err := createTopic(adm, "bench-consume", 4)
+	if err != nil {
+		return r, err
+	}
+	if _, err := franzProducer(cfg.brokers, topic, cfg.scale.consumeRecords, 0, size, 8, false); err != nil {
+		return r, err
+	}
+	res, err := measure(k, &r, size, func() (loadResult, error) { return krestConsumer(k.url, topic, 4, cfg.scale.consumeRecords) })
+	if err != nil {
+		return r, err
+	}
+	r.Krest = toMetric(res, size)
+	if cfg.java {
+		jr, err := javaConsumer(cfg.libs, cfg.brokers, topic, int(cfg.scale.consumeRecords))
+		if err != nil {
+			return r, err
+		}
+		m := toMetric(jr, size)
+		r.Java = &m
+	}
+	fr, err := franzConsumer(cfg.brokers, topic, cfg.scale.consumeRecords)
+	if err != nil {
+		return r, err
+	}
+	m := toMetric(fr, size)
+	r.Franz = &m
+	ratios(&r)
+	return r, nil
+}
+
+// Row 5: end-to-end latency at a fixed moderate rate.
+func rowLatency(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
+	r := row{Name: fmt.Sprintf("5 e2e latency @ %d rec/s", cfg.scale.latencyRate)}
+	topic, err := createTopic(adm, "bench-latency", 1)
+	if err != nil {
+		return r, err
+	}
+	lat, err := krestLatency(k.url, topic, cfg.scale.latencyRate, cfg.scale.latencyDuration)
+	if err != nil {
+		return r, err
+	}
+	r.Krest = latencyMetric(lat, cfg.scale.latencyDuration)
+	ft, _ := createTopic(adm, "bench-latency-franz", 1)
+	flat, err := franzLatency(cfg.brokers, ft, cfg.scale.latencyRate, cfg.scale.latencyDuration)
+	if err != nil {
+		return r, err
+	}
+	m := latencyMetric(flat, cfg.scale.latencyDuration)
+	r.Franz = &m
+	return r, nil
+}
+
+func latencyMetric(l latencies, d time.Duration) metric {
+	ms := func(t time.Duration) float64 { return float64(t.Microseconds()) / 1000 }
+	return metric{Records: int64(len(l)), Seconds: d.Seconds(), RecordsPerSec: float64(len(l)) / d.Seconds(),
+		P50ms: ms(l.pct(0.5)), P99ms: ms(l.pct(0.99)), P999ms: ms(l.pct(0.999))}
+}
+
+// Idle instances: RSS of a fresh krest holding n subscribed, unpolled
+// consumer instances.
+func rowIdle(cfg config, adm *kadm.Client) (row, error) {
+	n := cfg.scale.idleInstances
+	r := row{Name: fmt.Sprintf("idle: %d consumer instances", n)}
+	k, err := startKrest(cfg.krest, cfg.brokers, "-o", "consumer.buffer.max.bytes=262144")
+	if err != nil {
+		return r, err
+	}
+	defer k.stop()
+	topic, err := createTopic(adm, "bench-idle", 1)
+	if err != nil {
+		return r, err
+	}
+	start := time.Now()
+	group := fmt.Sprintf("idle-%d", time.Now().UnixNano())
+	for i := range n {
+		if _, err := createInstance(k.url, group, fmt.Sprintf("c%d", i), topic, ""); err != nil {
+			return r, err
+		}
+	}
+	time.Sleep(2 * time.Second) // joins and heartbeats settle
+	st := k.stats()
+	r.Krest = metric{Records: int64(n), Seconds: time.Since(start).Seconds()}
+	r.PeakRSSMiB = float64(st.rss) / (1 << 20)
+	return r, nil
+}
+
+func machine() string {
+	model := ""
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d cores, %s %s/%s", model, runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+func writeReport(dir string, rep *report) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	base := filepath.Join(dir, "bench-"+rep.Scale)
+	if err := os.WriteFile(base+".json", b, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(base+".svg", []byte(chart(rep)), 0o644)
+}

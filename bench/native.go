@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// javaProducer runs the Java client's ProducerPerformance with the same acks
+// and linger as krest's producer.
+func javaProducer(libs, brokers, topic string, records, size int) (loadResult, error) {
+	out, err := exec.Command("java", "-Xmx512M", "-cp", libs+"/*", "org.apache.kafka.tools.ProducerPerformance",
+		"--topic", topic, "--num-records", strconv.Itoa(records), "--record-size", strconv.Itoa(size),
+		"--throughput", "-1", "--producer-props", "bootstrap.servers="+brokers, "acks=all", "linger.ms=5",
+	).CombinedOutput()
+	if err != nil {
+		return loadResult{}, fmt.Errorf("ProducerPerformance: %v\n%s", err, out)
+	}
+	// "N records sent, X records/sec (Y MB/sec), ..." is the last summary line.
+	m := regexp.MustCompile(`(\d+) records sent, ([\d.]+) records/sec`).FindAllSubmatch(out, -1)
+	if len(m) == 0 {
+		return loadResult{}, fmt.Errorf("ProducerPerformance output not understood:\n%s", out)
+	}
+	last := m[len(m)-1]
+	n, _ := strconv.ParseInt(string(last[1]), 10, 64)
+	rate, _ := strconv.ParseFloat(string(last[2]), 64)
+	return loadResult{records: n, elapsed: time.Duration(float64(n) / rate * float64(time.Second))}, nil
+}
+
+// javaConsumer runs ConsumerPerformance over records of topic.
+func javaConsumer(libs, brokers, topic string, records int) (loadResult, error) {
+	out, err := exec.Command("java", "-Xmx512M", "-cp", libs+"/*", "org.apache.kafka.tools.ConsumerPerformance",
+		"--bootstrap-server", brokers, "--topic", topic, "--num-records", strconv.Itoa(records),
+		"--timeout", "120000", "--hide-header", "--group", fmt.Sprintf("java-perf-%d", time.Now().UnixNano()),
+	).CombinedOutput()
+	if err != nil {
+		return loadResult{}, fmt.Errorf("ConsumerPerformance: %v\n%s", err, out)
+	}
+	// start.time, end.time, MB, MB.sec, nMsg, nMsg.sec, rebalance.ms, fetch.ms, fetch.MB.sec, fetch.nMsg.sec
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		f := strings.Split(string(line), ",")
+		if len(f) < 6 {
+			continue
+		}
+		n, err1 := strconv.ParseInt(strings.TrimSpace(f[4]), 10, 64)
+		rate, err2 := strconv.ParseFloat(strings.TrimSpace(f[5]), 64)
+		if err1 == nil && err2 == nil && rate > 0 {
+			return loadResult{records: n, elapsed: time.Duration(float64(n) / rate * float64(time.Second))}, nil
+		}
+	}
+	return loadResult{}, fmt.Errorf("ConsumerPerformance output not understood:\n%s", out)
+}
+
+// franzProducer produces records of size bytes with the same settings as
+// krest's producer (idempotent, acks=all, linger 5 ms), from conns
+// goroutines; each waits for its record when sync is set (the 1-record
+// request case), else records are produced asynchronously.
+func franzProducer(brokers, topic string, records int64, duration time.Duration, size, conns int, waitEach bool) (loadResult, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...), kgo.DefaultProduceTopic(topic),
+		kgo.ProducerLinger(5*time.Millisecond), kgo.AllowAutoTopicCreation(), kgo.MaxBufferedRecords(1<<20))
+	if err != nil {
+		return loadResult{}, err
+	}
+	defer cl.Close()
+	value := bytes.Repeat([]byte{'v'}, size)
+	var sent, done atomic.Int64
+	var firstErr atomic.Value
+	start := time.Now()
+	deadline := time.Time{}
+	if duration > 0 {
+		deadline = start.Add(duration)
+	}
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() {
+			ctx := context.Background()
+			for {
+				if records > 0 && sent.Add(1) > records {
+					return
+				}
+				if !deadline.IsZero() && time.Now().After(deadline) {
+					return
+				}
+				r := &kgo.Record{Value: value}
+				if waitEach {
+					if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+						firstErr.CompareAndSwap(nil, err)
+						return
+					}
+					done.Add(1)
+					continue
+				}
+				cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
+					if err != nil {
+						firstErr.CompareAndSwap(nil, err)
+					}
+					done.Add(1)
+				})
+			}
+		})
+	}
+	wg.Wait()
+	if err := cl.Flush(context.Background()); err != nil {
+		return loadResult{}, err
+	}
+	if err, _ := firstErr.Load().(error); err != nil {
+		return loadResult{}, err
+	}
+	return loadResult{records: done.Load(), elapsed: time.Since(start)}, nil
+}
+
+// franzConsumer reads records of topic from the start.
+func franzConsumer(brokers, topic string, records int64) (loadResult, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.ConsumerGroup(fmt.Sprintf("franz-perf-%d", time.Now().UnixNano())),
+		kgo.DisableAutoCommit())
+	if err != nil {
+		return loadResult{}, err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	start := time.Now()
+	var n int64
+	for n < records {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return loadResult{}, fmt.Errorf("franz-go consumer: %d of %d records: %w", n, records, ctx.Err())
+		}
+		n += int64(fs.NumRecords())
+	}
+	return loadResult{records: n, elapsed: time.Since(start)}, nil
+}

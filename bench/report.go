@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+func httpPost(url, contentType, body string) (int, string, error) {
+	resp, err := http.Post(url, contentType, strings.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+func printTable(w io.Writer, rep *report) {
+	fmt.Fprintf(w, "\nkrest bench (%s) on %s\n\n", rep.Scale, rep.Machine)
+	fmt.Fprintln(w, markdownTable(rep))
+}
+
+// markdownTable renders the results as a Markdown table (README-ready).
+func markdownTable(rep *report) string {
+	var b strings.Builder
+	b.WriteString("| row | krest rec/s | krest MB/s | Java rec/s | krest/Java | franz-go rec/s | krest/franz-go | p50 / p99 / p99.9 ms (krest; native) | krest CPU s/GB | krest CPU s/M rec | krest CPU µs/req | krest peak RSS MiB |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n")
+	num := func(v float64, format string) string {
+		if v == 0 {
+			return "–"
+		}
+		return fmt.Sprintf(format, v)
+	}
+	for _, r := range rep.Rows {
+		java, franz, lat := "–", "–", "–"
+		if r.Java != nil {
+			java = num(r.Java.RecordsPerSec, "%.0f")
+		}
+		if r.Franz != nil {
+			franz = num(r.Franz.RecordsPerSec, "%.0f")
+		}
+		if r.Krest.P50ms > 0 && r.Franz != nil {
+			lat = fmt.Sprintf("%.1f / %.1f / %.1f; %.1f / %.1f / %.1f", r.Krest.P50ms, r.Krest.P99ms, r.Krest.P999ms, r.Franz.P50ms, r.Franz.P99ms, r.Franz.P999ms)
+		}
+		rate, mb := num(r.Krest.RecordsPerSec, "%.0f"), num(r.Krest.MBPerSec, "%.1f")
+		if strings.HasPrefix(r.Name, "idle") {
+			rate, mb = "–", "–"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f |\n",
+			r.Name, rate, mb, java, num(r.RatioJava, "%.2f×"), franz, num(r.RatioFranz, "%.2f×"), lat,
+			num(r.CPUSecPerGB, "%.1f"), num(r.CPUSecPerMRecords, "%.2f"), num(r.CPUMicrosPerReq, "%.0f"), r.PeakRSSMiB)
+	}
+	return b.String()
+}
+
+// chart draws krest's throughput ratio to the native clients per row as an
+// SVG bar chart, with the 1.0× line.
+func chart(rep *report) string {
+	type bar struct {
+		label string
+		v     float64
+	}
+	var bars []bar
+	for _, r := range rep.Rows {
+		if r.RatioJava > 0 {
+			bars = append(bars, bar{r.Name + " vs Java", r.RatioJava})
+		}
+		if r.RatioFranz > 0 {
+			bars = append(bars, bar{r.Name + " vs franz-go", r.RatioFranz})
+		}
+	}
+	const w, rowH, left = 760, 28, 330
+	maxV := 1.5
+	for _, b := range bars {
+		maxV = max(maxV, b.v*1.1)
+	}
+	scale := float64(w-left-60) / maxV
+	h := len(bars)*rowH + 60
+	var s strings.Builder
+	fmt.Fprintf(&s, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`, w, h)
+	fmt.Fprintf(&s, `<text x="10" y="20" font-size="14">krest throughput / native client (%s run)</text>`, rep.Scale)
+	for i, b := range bars {
+		y := 40 + i*rowH
+		color := "#3b7dd8"
+		if b.v < 1 {
+			color = "#d8843b"
+		}
+		fmt.Fprintf(&s, `<text x="%d" y="%d" text-anchor="end">%s</text>`, left-8, y+15, b.label)
+		fmt.Fprintf(&s, `<rect x="%d" y="%d" width="%.0f" height="18" fill="%s"/>`, left, y+2, b.v*scale, color)
+		fmt.Fprintf(&s, `<text x="%.0f" y="%d">%.2f×</text>`, float64(left)+b.v*scale+4, y+15, b.v)
+	}
+	x1 := float64(left) + scale
+	fmt.Fprintf(&s, `<line x1="%.0f" y1="32" x2="%.0f" y2="%d" stroke="#333" stroke-dasharray="4"/>`, x1, x1, h-10)
+	fmt.Fprintf(&s, `<text x="%.0f" y="%d">1.0×</text></svg>`, x1+3, h-2)
+	return s.String()
+}
