@@ -9,7 +9,7 @@ FUZZTIME         ?= 5s
 ARGS             ?=
 WITH_BROKER      := .ci/kafka/with-broker.sh
 
-.PHONY: all build run test unit lint deps kafka-jars fuzz bench clean
+.PHONY: all build run test unit lint deps kafka-jars fuzz bench bench-quick profiles clean
 
 all: build
 
@@ -50,6 +50,14 @@ fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg >/tmp/krest-fuzz.log 2>&1 || { cat /tmp/krest-fuzz.log; exit 1; }; \
 	  done; \
 	done
+
+## bench: the full benchmark against the Java client and franz-go on a real broker (< 15 min)
+bench: build kafka-jars
+	KREST_KAFKA_HEAP=2g $(WITH_BROKER) $(GO) run ./bench -scale full -kafka-libs "$$(.ci/kafka/fetch-jars.sh)" -krest bin/krest
+
+## bench-quick: the same rows for a few seconds each
+bench-quick: build kafka-jars
+	KREST_KAFKA_HEAP=2g $(WITH_BROKER) $(GO) run ./bench -scale quick -kafka-libs "$$(.ci/kafka/fetch-jars.sh)" -krest bin/krest
 
 clean:
 	rm -rf bin

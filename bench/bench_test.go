@@ -1,0 +1,55 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSmoke runs every row at the smoke scale against the real broker, to
+// prove the bench tools work (make test runs it; timing is never asserted).
+func TestSmoke(t *testing.T) {
+	brokers := os.Getenv("KREST_TEST_BOOTSTRAP")
+	if brokers == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("KREST_TEST_BOOTSTRAP is not set: CI must run the bench smoke test against the real broker")
+		}
+		t.Skip("no real Kafka broker: set KREST_TEST_BOOTSTRAP (make test does)")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "krest")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/krest").CombinedOutput(); err != nil {
+		t.Fatalf("build krest: %v\n%s", err, out)
+	}
+	libs, err := exec.Command("../.ci/kafka/fetch-jars.sh").Output()
+	if err != nil {
+		t.Fatalf("fetch-jars: %v", err)
+	}
+	var log strings.Builder
+	rep, err := run(config{brokers: brokers, libs: strings.TrimSpace(string(libs)), krest: bin, out: dir, scale: scales["smoke"], java: true, log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rows) != 6 {
+		t.Fatalf("%d rows", len(rep.Rows))
+	}
+	for _, r := range rep.Rows[:4] {
+		if r.Krest.Records == 0 || r.Franz == nil || r.Franz.Records == 0 {
+			t.Errorf("row %q measured nothing: %+v", r.Name, r)
+		}
+	}
+	if rep.Rows[0].Java == nil || rep.Rows[2].Java == nil {
+		t.Error("the Java baselines did not run")
+	}
+	if r := rep.Rows[4]; r.Krest.P50ms <= 0 || r.Franz.P50ms <= 0 {
+		t.Errorf("latency row measured nothing: %+v", r)
+	}
+	for _, f := range []string{"bench-smoke.json", "bench-smoke.svg"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Log("\n" + markdownTable(rep))
+}
