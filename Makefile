@@ -13,8 +13,12 @@ WITH_BROKER      := .ci/kafka/with-broker.sh
 
 all: build
 
+# The release build feeds the merged CPU profile of `make profiles` to Go's
+# profile-guided optimisation.
+PGO := $(if $(wildcard profiles/merged.pprof),-pgo=profiles/merged.pprof,-pgo=off)
+
 build:
-	$(GO) build -o bin/krest ./cmd/krest
+	$(GO) build $(PGO) -o bin/krest ./cmd/krest
 
 ## run: build and start krest on :8082 (pass flags with ARGS="-bootstrap.servers host:9092")
 run: build
@@ -58,6 +62,16 @@ bench: build kafka-jars
 ## bench-quick: the same rows for a few seconds each
 bench-quick: build kafka-jars
 	KREST_KAFKA_HEAP=2g $(WITH_BROKER) $(GO) run ./bench -scale quick -kafka-libs "$$(.ci/kafka/fetch-jars.sh)" -krest bin/krest
+
+## profiles: CPU and heap profiles of krest under the quick bench, merged for PGO
+profiles: kafka-jars
+	$(GO) build -pgo=off -o bin/krest-noprofile ./cmd/krest
+	mkdir -p profiles/latest
+	KREST_KAFKA_HEAP=2g $(WITH_BROKER) $(GO) run ./bench -scale quick -kafka-libs "$$(.ci/kafka/fetch-jars.sh)" \
+	  -krest bin/krest-noprofile -out profiles/latest \
+	  -krest-args "-cpuprofile profiles/latest/cpu.pprof -memprofile profiles/latest/allocs.pprof"
+	$(GO) tool pprof -proto profiles/latest/cpu.pprof > profiles/merged.pprof
+	$(GO) tool pprof -top -nodecount=25 bin/krest-noprofile profiles/latest/cpu.pprof > profiles/latest/top.txt
 
 clean:
 	rm -rf bin

@@ -551,10 +551,13 @@ func (s *Server) read(ctx *fasthttp.RequestCtx, topic string, version int) error
 		style := recordStyle{topic: version == 2, extensions: version == 2}
 		buf := pool.GetBuffer()
 		defer pool.PutBuffer(buf)
+		buf.Grow(renderedSize(recs))
 		if buf.B, err = s.appendRecords(buf.B, recs, inst.format, style); err != nil {
 			return err
 		}
-		ctx.SetBody(buf.B)
+		// Hand the rendered body to fasthttp instead of copying it; its old
+		// body buffer comes back to our pool.
+		buf.B = ctx.Response.SwapBody(buf.B)[:0]
 		ctx.SetContentType(ct)
 		return nil
 	})
@@ -567,6 +570,19 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// renderedSize estimates the JSON size of recs (base64 inflates by 4/3),
+// so the response buffer is allocated once instead of regrown.
+func renderedSize(recs []*kgo.Record) int {
+	n := 2
+	for _, r := range recs {
+		n += (len(r.Key)+len(r.Value))*4/3 + len(r.Topic) + 128
+		for _, h := range r.Headers {
+			n += len(h.Key) + len(h.Value)*4/3 + 32
+		}
+	}
+	return n
 }
 
 // readLimits resolves timeout and max_bytes as Confluent's proxy does: the

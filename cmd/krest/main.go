@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -56,6 +57,8 @@ func run(args, environ []string) error {
 	devPort := fs.Int("dev.kafka.port", 0, "port of the embedded dev-mode Kafka broker (0 = any free port)")
 	devRegistry := fs.String("dev.schema.registry.listen", ":8081", "address of the embedded dev-mode Schema Registry (port 0 = any free port)")
 	logLevel := fs.String("log.level", "info", "log level: debug, info, warn or error")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for PGO and bench profiles)")
+	memProfile := fs.String("memprofile", "", "write a heap profile at shutdown to this file")
 	set := overrides{}
 	fs.Var(set, "o", "set any key, as key=value (repeatable)")
 	flagVals := map[string]*string{}
@@ -65,6 +68,28 @@ func run(args, environ []string) error {
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
+	if *memProfile != "" {
+		defer func() {
+			if f, err := os.Create(*memProfile); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0) //nolint:errcheck // best effort at exit
+				f.Close()
+			}
+		}()
 	}
 
 	var level slog.Level
