@@ -1,0 +1,29 @@
+package codec
+
+import (
+	"encoding/base64"
+	"testing"
+)
+
+func BenchmarkAppendBase64Value(b *testing.B) {
+	raw := []byte(`"` + base64.StdEncoding.EncodeToString(make([]byte, 1024)) + `"`)
+	dst := make([]byte, 0, 2048)
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if dst, err = AppendBase64Value(dst[:0], raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAppendCompactJSON(b *testing.B) {
+	raw := []byte(`{ "id": 12345, "name": "a name with spaces", "tags": [ "x", "y", "z" ], "nested": { "ok": true, "n": null } }`)
+	dst := make([]byte, 0, 256)
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		dst = AppendCompactJSON(dst[:0], raw)
+	}
+}

@@ -1,0 +1,55 @@
+//go:build !race
+
+package proxy
+
+import (
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/krest-dev/krest/codec"
+)
+
+// TestProduceHotPathAllocs is the allocation budget of the produce hot path
+// per record, in steady state (pooled job warm): decode the request, build
+// the kgo records, render the response. The envelope decoder copies each
+// raw key and value (sonic's json.RawMessage), which is most of it; a
+// regression past the budget fails here, not in production.
+func TestProduceHotPathAllocs(t *testing.T) {
+	const n = 500
+	const budgetPerRecord = 2.5
+	body := produceBody(n, 1024)
+	run := func() {
+		j := getProduceJob()
+		if err := j.decode(body, codec.Binary, "t", autoPartition); err != nil {
+			t.Fatal(err)
+		}
+		for i := range j.recs {
+			j.recs[i].Partition, j.recs[i].Offset = 0, int64(i)
+		}
+		j.out = appendProduceResponse(j.out[:0], nil, nil, j.recs, j.errs)
+		putProduceJob(j)
+	}
+	run() // warm the pool
+	perRecord := testing.AllocsPerRun(20, run) / n
+	t.Logf("%.2f allocations per record", perRecord)
+	if perRecord > budgetPerRecord {
+		t.Errorf("produce hot path: %.2f allocations per record, budget %.1f", perRecord, budgetPerRecord)
+	}
+}
+
+// TestRenderRecordsAllocs: rendering consumed records allocates nothing
+// per record once the buffer is sized.
+func TestRenderRecordsAllocs(t *testing.T) {
+	recs := make([]*kgo.Record, 100)
+	for i := range recs {
+		recs[i] = &kgo.Record{Topic: "t", Value: make([]byte, 100), Offset: int64(i)}
+	}
+	s := &Server{}
+	dst := make([]byte, 0, renderedSize(recs))
+	if a := testing.AllocsPerRun(20, func() {
+		dst, _ = s.appendRecords(dst[:0], recs, codec.Binary, recordStyle{topic: true, extensions: true})
+	}); a != 0 {
+		t.Errorf("rendering 100 records: %.0f allocations, want 0", a)
+	}
+}
