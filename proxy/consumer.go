@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -475,15 +477,15 @@ type topicPartition struct {
 }
 
 func sortTopicPartitions(tps []topicPartition) {
-	slices.SortFunc(tps, func(a, b topicPartition) int {
-		if a.Topic != b.Topic {
-			if a.Topic < b.Topic {
-				return -1
-			}
-			return 1
-		}
-		return int(a.Partition - b.Partition)
-	})
+	slices.SortFunc(tps, func(a, b topicPartition) int { return compareTP(a.Topic, a.Partition, b.Topic, b.Partition) })
+}
+
+// compareTP orders by topic, then partition.
+func compareTP(t1 string, p1 int32, t2 string, p2 int32) int {
+	if c := strings.Compare(t1, t2); c != 0 {
+		return c
+	}
+	return cmp.Compare(p1, p2)
 }
 
 // checkAssigned returns 409/40903 for the first partition not currently
@@ -551,7 +553,7 @@ func (c *consumerInstance) seekTo(ctx context.Context, tps []topicPartition, beg
 	if err != nil {
 		return err
 	}
-	return c.seekListed(tps, listed)
+	return c.seekListed(tps, func(topicPartition) kadm.ListedOffsets { return listed })
 }
 
 // seekToTimes moves each partition to the first offset at or after its
@@ -564,31 +566,22 @@ func (c *consumerInstance) seekToTimes(ctx context.Context, times map[topicParti
 	if err := c.checkAssigned(tps); err != nil {
 		return err
 	}
-	offsets := map[string]map[int32]int64{}
+	lookups := map[topicPartition]kadm.ListedOffsets{}
 	for tp, ts := range times {
 		listed, err := c.m.admin.ListOffsetsAfterMilli(ctx, ts.UnixMilli(), tp.Topic)
 		if err != nil {
 			return err
 		}
-		o, ok := listed.Lookup(tp.Topic, tp.Partition)
-		if !ok {
-			return errPartitionNotFound
-		}
-		if o.Err != nil {
-			return o.Err
-		}
-		if offsets[tp.Topic] == nil {
-			offsets[tp.Topic] = map[int32]int64{}
-		}
-		offsets[tp.Topic][tp.Partition] = o.Offset
+		lookups[tp] = listed
 	}
-	return c.seek(offsets)
+	return c.seekListed(tps, func(tp topicPartition) kadm.ListedOffsets { return lookups[tp] })
 }
 
-func (c *consumerInstance) seekListed(tps []topicPartition, listed kadm.ListedOffsets) error {
+// seekListed seeks each partition to the offset listed for it.
+func (c *consumerInstance) seekListed(tps []topicPartition, listed func(topicPartition) kadm.ListedOffsets) error {
 	offsets := map[string]map[int32]int64{}
 	for _, tp := range tps {
-		o, ok := listed.Lookup(tp.Topic, tp.Partition)
+		o, ok := listed(tp).Lookup(tp.Topic, tp.Partition)
 		if !ok {
 			return errPartitionNotFound
 		}
@@ -655,15 +648,7 @@ func (c *consumerInstance) commitDeliveredList(ctx context.Context) ([]committed
 	if err := c.commitDelivered(ctx); err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, func(a, b committedOffset) int {
-		if a.Topic != b.Topic {
-			if a.Topic < b.Topic {
-				return -1
-			}
-			return 1
-		}
-		return int(a.Partition - b.Partition)
-	})
+	slices.SortFunc(out, func(a, b committedOffset) int { return compareTP(a.Topic, a.Partition, b.Topic, b.Partition) })
 	if out == nil {
 		out = []committedOffset{}
 	}

@@ -751,26 +751,14 @@ func (s *Server) readMessages(ctx *fasthttp.RequestCtx) error {
 	}
 	c, cancel := adminContext()
 	defer cancel()
-	if _, err := s.topicDetail(c, topic); err != nil {
-		return err
-	}
-	starts, err := s.admin.ListStartOffsets(c, topic)
+	start, end, err := s.partitionRange(c, topic, p)
 	if err != nil {
 		return err
 	}
-	ends, err := s.admin.ListEndOffsets(c, topic)
-	if err != nil {
-		return err
+	if offset < start || offset > end {
+		return newError(404, 40402, "Offset %d is out of range for partition %d of topic %s: it holds %d..%d", offset, p, topic, start, end)
 	}
-	start, ok1 := starts.Lookup(topic, p)
-	end, ok2 := ends.Lookup(topic, p)
-	if !ok1 || !ok2 {
-		return errPartitionNotFound
-	}
-	if offset < start.Offset || offset > end.Offset {
-		return newError(404, 40402, "Offset %d is out of range for partition %d of topic %s: it holds %d..%d", offset, p, topic, start.Offset, end.Offset)
-	}
-	want := min(count, end.Offset-offset)
+	want := min(count, end-offset)
 	var recs []*kgo.Record
 	if want > 0 {
 		if recs, err = s.fetchRange(topic, p, offset, want); err != nil {

@@ -177,32 +177,42 @@ func (s *Server) getPartitionOffsets(ctx *fasthttp.RequestCtx) error {
 	}
 	c, cancel := adminContext()
 	defer cancel()
-	td, err := s.topicDetail(c, topic)
+	start, end, err := s.partitionRange(c, topic, p)
 	if err != nil {
 		return err
 	}
+	return writeJSON(ctx, partitionOffsets{Beginning: start, End: end})
+}
+
+// partitionRange returns the first and the next offset of an existing
+// partition: 40403 for an unknown topic, 40402 for an unknown partition.
+func (s *Server) partitionRange(c context.Context, topic string, p int32) (start, end int64, err error) {
+	td, err := s.topicDetail(c, topic)
+	if err != nil {
+		return 0, 0, err
+	}
 	if _, ok := td.Partitions[p]; !ok {
-		return errPartitionNotFound
+		return 0, 0, errPartitionNotFound
 	}
 	starts, err := s.admin.ListStartOffsets(c, topic)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	ends, err := s.admin.ListEndOffsets(c, topic)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
-	start, ok1 := starts.Lookup(topic, p)
-	end, ok2 := ends.Lookup(topic, p)
+	so, ok1 := starts.Lookup(topic, p)
+	eo, ok2 := ends.Lookup(topic, p)
 	switch {
 	case !ok1 || !ok2:
-		return errPartitionNotFound
-	case start.Err != nil:
-		return start.Err
-	case end.Err != nil:
-		return end.Err
+		return 0, 0, errPartitionNotFound
+	case so.Err != nil:
+		return 0, 0, so.Err
+	case eo.Err != nil:
+		return 0, 0, eo.Err
 	}
-	return writeJSON(ctx, partitionOffsets{Beginning: start.Offset, End: end.Offset})
+	return so.Offset, eo.Offset, nil
 }
 
 func (s *Server) topicPartition(ctx *fasthttp.RequestCtx) (string, int32, error) {
