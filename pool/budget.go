@@ -30,9 +30,6 @@ func NewBudget(limit int64) *Budget {
 	return &Budget{limit: limit}
 }
 
-// Limit returns the budget's capacity.
-func (b *Budget) Limit() int64 { return b.limit }
-
 // Used returns the units currently acquired.
 func (b *Budget) Used() int64 {
 	b.mu.Lock()

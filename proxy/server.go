@@ -110,9 +110,6 @@ func (s *Server) Serve(ln net.Listener) error {
 	return s.http.Serve(ln)
 }
 
-// Handler returns the HTTP handler, for tests that serve it themselves.
-func (s *Server) Handler() fasthttp.RequestHandler { return s.http.Handler }
-
 // Shutdown stops accepting connections, waits for in-flight requests (each
 // produce request waits for its broker acknowledgements), flushes anything
 // the producer still holds and closes the Kafka client. ctx bounds the wait.
