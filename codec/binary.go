@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 )
@@ -12,26 +13,43 @@ func AppendBase64Value(dst, raw []byte) ([]byte, error) {
 	if len(raw) < 2 || raw[0] != '"' {
 		return dst, notBase64(raw)
 	}
-	s := raw[1 : len(raw)-1]
-	var scratch [256]byte
-	if hasEscape(s) {
-		u, err := AppendUnquote(scratch[:0], raw)
+	out, ok := appendBase64(dst, raw[1:len(raw)-1])
+	if !ok && bytes.IndexByte(raw, '\\') >= 0 {
+		// JSON escapes (say "\/" for "/") are legal but rare: unquote,
+		// then decode again.
+		var scratch [256]byte
+		s, err := AppendUnquote(scratch[:0], raw)
 		if err != nil {
 			return dst, notBase64(raw)
 		}
-		s = u
+		out, ok = appendBase64(dst, s)
 	}
-	enc := base64.StdEncoding
+	if !ok {
+		return dst, invalidBase64(raw)
+	}
+	return out, nil
+}
+
+// appendBase64 decodes s in one pass. encoding/base64 silently skips line
+// breaks, which Confluent's decoder (Guava) rejects; they show as fewer
+// decoded bytes than s's length implies.
+func appendBase64(dst, s []byte) ([]byte, bool) {
+	enc, want := base64.StdEncoding, len(s)/4*3
 	if len(s)%4 != 0 {
-		enc = base64.RawStdEncoding
+		enc, want = base64.RawStdEncoding, len(s)*6/8
+	} else if len(s) > 0 && s[len(s)-1] == '=' {
+		want--
+		if s[len(s)-2] == '=' {
+			want--
+		}
 	}
 	start := len(dst)
 	dst = growBy(dst, enc.DecodedLen(len(s)))
 	n, err := enc.Decode(dst[start:cap(dst)], s)
-	if err != nil || !canonicalBase64(s) {
-		return dst[:start], invalidBase64(raw)
+	if err != nil || n != want {
+		return dst[:start], false
 	}
-	return dst[:start+n], nil
+	return dst[:start+n], true
 }
 
 // The messages are Confluent's, word for word, trailing period included.
@@ -46,26 +64,6 @@ func invalidBase64(raw []byte) error {
 // AppendBase64 appends the standard padded base64 encoding of b to dst.
 func AppendBase64(dst, b []byte) []byte {
 	return base64.StdEncoding.AppendEncode(dst, b)
-}
-
-// canonicalBase64 rejects the line breaks that encoding/base64 silently skips:
-// Confluent's decoder (Guava) does not accept them either.
-func canonicalBase64(s []byte) bool {
-	for _, c := range s {
-		if c == '\r' || c == '\n' {
-			return false
-		}
-	}
-	return true
-}
-
-func hasEscape(s []byte) bool {
-	for _, c := range s {
-		if c == '\\' {
-			return true
-		}
-	}
-	return false
 }
 
 // growBy extends dst's capacity by at least n bytes beyond its length.
