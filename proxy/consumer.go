@@ -78,6 +78,7 @@ var (
 	errTooManyInstances = newError(429, 429, "Too many consumer instances: consumer.instances.max is reached; delete unused instances or raise it")
 	errConsumerMemory   = newError(429, 429, "Consumer memory budget exhausted: consumer.memory.max.bytes cannot hold another instance's consumer.buffer.max.bytes; delete idle instances or raise it")
 	errMixedConsuming   = illegalState("Subscription to topics, partitions and pattern are mutually exclusive")
+	errNotConsuming     = illegalState("Consumer is not subscribed to any topics or assigned any partitions")
 )
 
 // illegalState is Confluent's 409/40903 for Kafka's IllegalStateException.
@@ -782,7 +783,7 @@ type readLimits struct {
 // rather than never. Records returned count as delivered for commits.
 func (c *consumerInstance) read(lim readLimits, dst []*kgo.Record) ([]*kgo.Record, error) {
 	if c.cl == nil {
-		return dst, illegalState("Consumer is not subscribed to any topics or assigned any partitions")
+		return dst, errNotConsuming
 	}
 	c.maybeAutoCommitManual()
 	c.focus(lim.topic)

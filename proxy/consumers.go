@@ -328,7 +328,7 @@ func (s *Server) seek(ctx *fasthttp.RequestCtx) error {
 			return err
 		}
 		if inst.cl == nil {
-			return illegalState("Consumer is not subscribed to any topics or assigned any partitions")
+			return errNotConsuming
 		}
 		offsets := map[string]map[int32]int64{}
 		for _, o := range req.Offsets {
@@ -379,7 +379,7 @@ func (s *Server) seekToEdge(ctx *fasthttp.RequestCtx, beginning bool) error {
 			return err
 		}
 		if inst.cl == nil {
-			return illegalState("Consumer is not subscribed to any topics or assigned any partitions")
+			return errNotConsuming
 		}
 		if len(req.Partitions) == 0 {
 			return noContent(ctx)

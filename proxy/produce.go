@@ -55,7 +55,7 @@ func (s *Server) produce(ctx *fasthttp.RequestCtx, pathPartition int32) error {
 	if err := job.build(format, topic, pathPartition); err != nil {
 		return err
 	}
-	if err := s.producer.produce(job.recs, job.errs); err != nil {
+	if err := s.producer.produce(job); err != nil {
 		return err
 	}
 	status := fasthttp.StatusOK
@@ -158,10 +158,18 @@ type produceJob struct {
 	recs                   []kgo.Record
 	errs                   []error
 	out                    []byte
+	// wg and promises serve producer.produce: one promise per record slot,
+	// made once and reused with the pooled job.
+	wg       sync.WaitGroup
+	promises []func(*kgo.Record, error)
 }
 
-// maxPooledJobBytes keeps jobs that served a huge request out of the pool.
-const maxPooledJobBytes = 1 << 20
+// maxPooledJobBytes and maxPooledJobRecords keep jobs that served a huge
+// request out of the pool.
+const (
+	maxPooledJobBytes   = 1 << 20
+	maxPooledJobRecords = 4096
+)
 
 var produceJobs = sync.Pool{New: func() any { return new(produceJob) }}
 
@@ -178,7 +186,7 @@ func getProduceJob() *produceJob {
 func putProduceJob(j *produceJob) {
 	pool.PutBuffer(j.arena)
 	j.arena = nil
-	if cap(j.out) > maxPooledJobBytes || cap(j.recs) > 4096 {
+	if cap(j.out) > maxPooledJobBytes || cap(j.recs) > maxPooledJobRecords {
 		return
 	}
 	j.reset()

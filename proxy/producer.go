@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -30,11 +29,12 @@ type producer struct {
 var errProduceOverloaded = newError(429, 429,
 	"Too many records waiting for Kafka: krest's produce buffer (producer.buffer.memory) stayed full for producer.max.block.ms; retry later")
 
-// produce sends recs and waits for all of them. errs[i] receives record i's
-// failure (nil on success; recs[i].Partition and Offset are then set). When
-// the budget has no room within maxBlock it returns errProduceOverloaded and
-// sends nothing.
-func (p *producer) produce(recs []kgo.Record, errs []error) error {
+// produce sends j.recs and waits for all of them. j.errs[i] receives record
+// i's failure (nil on success; j.recs[i].Partition and Offset are then set).
+// When the budget has no room within maxBlock it returns errProduceOverloaded
+// and sends nothing.
+func (p *producer) produce(j *produceJob) error {
+	recs := j.recs
 	var cost int64
 	for i := range recs {
 		cost += recordCost(&recs[i])
@@ -52,16 +52,26 @@ func (p *producer) produce(recs []kgo.Record, errs []error) error {
 	// more than the few milliseconds between requests.
 	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
 	defer cancel()
-	var wg sync.WaitGroup
-	wg.Add(len(recs))
+	promises := j.promisesFor(len(recs))
+	j.wg.Add(len(recs))
 	for i := range recs {
-		p.cl.Produce(ctx, &recs[i], func(_ *kgo.Record, err error) {
-			errs[i] = err
-			wg.Done()
+		p.cl.Produce(ctx, &recs[i], promises[i])
+	}
+	j.wg.Wait()
+	return nil
+}
+
+// promisesFor returns n promises, promise i recording record i's outcome.
+// They live as long as the pooled job, so steady-state requests allocate no
+// closure per record.
+func (j *produceJob) promisesFor(n int) []func(*kgo.Record, error) {
+	for i := len(j.promises); i < n; i++ {
+		j.promises = append(j.promises, func(_ *kgo.Record, err error) {
+			j.errs[i] = err
+			j.wg.Done()
 		})
 	}
-	wg.Wait()
-	return nil
+	return j.promises[:n]
 }
 
 func recordCost(r *kgo.Record) int64 {
