@@ -180,3 +180,14 @@ func FuzzAppendCompactJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendJSONValue(t *testing.T) {
+	if got, err := AppendJSONValue(nil, []byte(`{ "a" : [1, 2] }`)); err != nil || string(got) != `{"a":[1,2]}` {
+		t.Errorf("valid value: %q, %v", got, err)
+	}
+	for _, bad := range []string{`"\å"`, `{"a":}`, `[1,`, `tru`} {
+		if _, err := AppendJSONValue(nil, []byte(bad)); err == nil || !strings.Contains(err.Error(), "is not valid JSON") {
+			t.Errorf("AppendJSONValue(%q) = %v", bad, err)
+		}
+	}
+}

@@ -1,10 +1,29 @@
 package codec
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
 )
+
+// ValidJSON reports whether raw is exactly one valid JSON value, strings
+// included: sonic's Valid checks structure but accepts bad escapes and
+// control characters inside strings, which must never reach Kafka or a
+// response verbatim. The standard library's scanner is strict and does not
+// allocate.
+func ValidJSON(raw []byte) bool { return json.Valid(raw) }
+
+// AppendJSONValue is the "json" embedded format: it checks that raw is one
+// valid JSON value and appends it to dst compacted. Request decoders may
+// hand over raw values they only skipped, not validated.
+func AppendJSONValue(dst, raw []byte) ([]byte, error) {
+	if !ValidJSON(raw) {
+		return dst, fmt.Errorf("data=%s is not valid JSON", abbreviate(raw))
+	}
+	return AppendCompactJSON(dst, raw), nil
+}
 
 // AppendCompactJSON appends raw, a valid JSON value, to dst with the
 // insignificant whitespace removed: the bytes Confluent's proxy writes for the

@@ -145,6 +145,11 @@ func TestAppendRecordsRejectsInvalidJSON(t *testing.T) {
 	if !ok || e.Status != 408 || e.Code != 40801 || !strings.Contains(e.Message, "topic t partition 2 offset 7") {
 		t.Fatalf("appendRecords: %v", err)
 	}
+	// Structurally fine but a bad escape: must not reach a response verbatim.
+	badEscape := []*kgo.Record{{Topic: "t", Value: []byte(`"\x"`)}}
+	if _, err := s.appendRecords(nil, badEscape, codec.JSON, recordStyle{}); err == nil {
+		t.Error("a value with a bad string escape was rendered")
+	}
 	out, err := s.appendRecords(nil, recs, codec.Binary, recordStyle{})
 	if err != nil || string(out) != `[{"key":null,"value":"bm90IGpzb24=","partition":2,"offset":7}]` {
 		t.Fatalf("binary: %s %v", out, err)

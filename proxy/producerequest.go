@@ -170,7 +170,7 @@ func (j *produceJob) embed(format codec.Format, raw []byte, sch *resolvedSchema)
 	case format == codec.Binary:
 		a.B, err = codec.AppendBase64Value(a.B, raw)
 	case format == codec.JSON:
-		a.B = codec.AppendCompactJSON(a.B, raw)
+		a.B, err = codec.AppendJSONValue(a.B, raw)
 	case sch != nil:
 		if a.B, err = schemaHeader.AppendEncode(a.B, sch.id, sch.codec.index()); err == nil {
 			a.B, err = sch.codec.appendPayload(a.B, raw)

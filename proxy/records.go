@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/bytedance/sonic"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/valyala/fasthttp"
 
@@ -109,7 +108,7 @@ func (s *Server) appendData(dst, data []byte, format codec.Format, r *kgo.Record
 	}
 	switch format {
 	case codec.JSON:
-		if !sonic.Valid(data) {
+		if !codec.ValidJSON(data) {
 			return dst, newError(408, 40801, "Error deserializing JSON of the record at topic %s partition %d offset %d: not valid JSON; seek past it to go on", r.Topic, r.Partition, r.Offset)
 		}
 		return append(dst, data...), nil

@@ -80,7 +80,7 @@ func (j jsonSchema) appendPayload(dst, v []byte) ([]byte, error) {
 }
 
 func (j jsonSchema) appendJSON(dst, p []byte, _ []int) ([]byte, error) {
-	if !sonic.Valid(p) {
+	if !codec.ValidJSON(p) {
 		return dst, errors.New("payload is not JSON")
 	}
 	return append(dst, p...), nil
