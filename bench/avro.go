@@ -75,7 +75,7 @@ func rowAvro(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 // Confluent framing, and produces it with franz-go.
 func franzAvro(brokers, topic string, id int, c *avro.Codec, n int64) (loadResult, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...), kgo.DefaultProduceTopic(topic),
-		kgo.ProducerLinger(5*time.Millisecond), kgo.MaxBufferedRecords(1<<20))
+		kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.MaxBufferedRecords(1<<20))
 	if err != nil {
 		return loadResult{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,9 +57,11 @@ func krestConsumer(base, topic string, instances int, records int64) (loadResult
 		}
 		urls = append(urls, u)
 	}
+	fmt.Fprintf(os.Stderr, "  krest consumer: %d instances subscribed in %v\n", instances, time.Since(start).Round(time.Millisecond))
 	cl := &fasthttp.Client{MaxConnsPerHost: instances, ReadTimeout: time.Minute}
 	var n atomic.Int64
 	var firstErr atomic.Value
+	var first sync.Once
 	stop := make(chan struct{})
 	go progress("krest consumer", &n, stop)
 	deadline := time.Now().Add(5 * time.Minute)
@@ -75,7 +78,13 @@ func krestConsumer(base, topic string, instances int, records int64) (loadResult
 					firstErr.CompareAndSwap(nil, fmt.Errorf("read: %v %d %s", err, resp.StatusCode(), abbreviate(resp.Body())))
 					return
 				}
-				n.Add(int64(bytes.Count(resp.Body(), []byte(`"offset":`))))
+				got := int64(bytes.Count(resp.Body(), []byte(`"offset":`)))
+				if got > 0 {
+					first.Do(func() {
+						fmt.Fprintf(os.Stderr, "  krest consumer: first records after %v\n", time.Since(start).Round(time.Millisecond))
+					})
+				}
+				n.Add(got)
 			}
 		})
 	}

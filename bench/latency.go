@@ -131,7 +131,7 @@ func krestLatency(base, topic string, rate int, d time.Duration) (latencies, err
 // franzLatency is the same through native franz-go clients.
 func franzLatency(brokers, topic string, rate int, d time.Duration) (latencies, error) {
 	seeds := strings.Split(brokers, ",")
-	prod, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(5*time.Millisecond))
+	prod, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchCompression(kgo.NoCompression()))
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"sync"
@@ -107,13 +108,20 @@ func abbreviate(b []byte) string {
 	return string(b)
 }
 
-// binaryBody is a produce body of n records with size-byte values.
-func binaryBody(n, size int) []byte {
+// payload is the record value of every row: size random upper-case letters,
+// generated once and sent in every record, as ProducerPerformance does.
+func payload(size int) []byte {
+	r := rand.New(rand.NewPCG(uint64(size), 42))
 	v := make([]byte, size)
 	for i := range v {
-		v[i] = byte('a' + i%26)
+		v[i] = byte('A' + r.IntN(26))
 	}
-	enc := base64.StdEncoding.EncodeToString(v)
+	return v
+}
+
+// binaryBody is a produce body of n records with payload(size) values.
+func binaryBody(n, size int) []byte {
+	enc := base64.StdEncoding.EncodeToString(payload(size))
 	recs := make([]string, n)
 	for i := range recs {
 		recs[i] = `{"value":"` + enc + `"}`

@@ -47,7 +47,8 @@ type config struct {
 	brokers, libs, krest, out string
 	scale                     scale
 	java                      bool
-	krestArgs                 []string // extra flags for krest (profiling)
+	krestArgs                 []string        // extra flags for krest (profiling)
+	rows                      map[string]bool // rows to run ("1".."5", "idle"); nil = all
 	log                       io.Writer
 }
 
@@ -92,6 +93,7 @@ func main() {
 	flag.StringVar(&cfg.krest, "krest", "bin/krest", "krest binary")
 	flag.StringVar(&cfg.out, "out", "bench/results", "directory for results (JSON, SVG)")
 	krestArgs := flag.String("krest-args", "", "extra krest flags, space separated")
+	rows := flag.String("rows", "", "comma-separated rows to run (1,2,3,4,5,idle); empty = all")
 	flag.Parse()
 	s, ok := scales[*scaleName]
 	if !ok || cfg.brokers == "" {
@@ -100,6 +102,12 @@ func main() {
 	}
 	cfg.scale, cfg.java, cfg.log = s, cfg.libs != "", os.Stdout
 	cfg.krestArgs = strings.Fields(*krestArgs)
+	if *rows != "" {
+		cfg.rows = map[string]bool{}
+		for _, r := range strings.Split(*rows, ",") {
+			cfg.rows[strings.TrimSpace(r)] = true
+		}
+	}
 	rep, err := run(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -129,7 +137,10 @@ func run(cfg config) (*report, error) {
 	steps := []func(config, *krestProc, *kadm.Client) (row, error){
 		rowProduceBatch, rowProduceSmall, rowConsume, rowAvro, rowLatency,
 	}
-	for _, step := range steps {
+	for i, step := range steps {
+		if cfg.rows != nil && !cfg.rows[fmt.Sprint(i+1)] {
+			continue
+		}
 		r, err := step(cfg, k, adm)
 		if err != nil {
 			return nil, err
@@ -140,11 +151,13 @@ func run(cfg config) (*report, error) {
 	if err := k.stop(); err != nil {
 		return nil, err
 	}
-	idle, err := rowIdle(cfg, adm)
-	if err != nil {
-		return nil, err
+	if cfg.rows == nil || cfg.rows["idle"] {
+		idle, err := rowIdle(cfg, adm)
+		if err != nil {
+			return nil, err
+		}
+		rep.Rows = append(rep.Rows, idle)
 	}
-	rep.Rows = append(rep.Rows, idle)
 	return rep, writeReport(cfg.out, rep)
 }
 

@@ -61,17 +61,17 @@ func javaConsumer(libs, brokers, topic string, records int) (loadResult, error) 
 }
 
 // franzProducer produces records of size bytes with the same settings as
-// krest's producer (idempotent, acks=all, linger 5 ms), from conns
+// krest's producer (idempotent, acks=all, linger 5 ms, no compression), from conns
 // goroutines; each waits for its record when sync is set (the 1-record
 // request case), else records are produced asynchronously.
 func franzProducer(brokers, topic string, records int64, duration time.Duration, size, conns int, waitEach bool) (loadResult, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...), kgo.DefaultProduceTopic(topic),
-		kgo.ProducerLinger(5*time.Millisecond), kgo.AllowAutoTopicCreation(), kgo.MaxBufferedRecords(1<<20))
+		kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.AllowAutoTopicCreation(), kgo.MaxBufferedRecords(1<<20))
 	if err != nil {
 		return loadResult{}, err
 	}
 	defer cl.Close()
-	value := bytes.Repeat([]byte{'v'}, size)
+	value := payload(size)
 	var sent, done atomic.Int64
 	var firstErr atomic.Value
 	start := time.Now()

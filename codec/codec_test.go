@@ -191,3 +191,39 @@ func TestAppendJSONValue(t *testing.T) {
 		}
 	}
 }
+
+// stdDecode is appendBase64's contract written with encoding/base64 alone:
+// padded standard base64, or unpadded when the length is not a multiple of 4,
+// and no skipped line breaks.
+func stdDecode(s []byte) ([]byte, bool) {
+	enc := base64.StdEncoding
+	if len(s)%4 != 0 {
+		enc = base64.RawStdEncoding
+	}
+	out, err := enc.DecodeString(string(s))
+	if err != nil || bytes.ContainsAny(s, "\r\n") {
+		return nil, false
+	}
+	return out, true
+}
+
+// FuzzBase64MatchesStdlib holds the SIMD encoder and decoder to
+// encoding/base64 on any input, long enough for the vector loops or not.
+func FuzzBase64MatchesStdlib(f *testing.F) {
+	long := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("krest\xff\x00"), 40))
+	for _, s := range []string{"", "a2V5", "aGk", "/w==", long, long[:101], long[:60] + "!" + long[61:],
+		long[:50] + "\n" + long[51:], long[:200] + "=" + long[201:], long[:len(long)-4] + "AB=="} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		enc := AppendBase64([]byte("prefix"), in)
+		if want := "prefix" + base64.StdEncoding.EncodeToString(in); string(enc) != want {
+			t.Fatalf("AppendBase64(%q) = %q, want %q", in, enc, want)
+		}
+		got, ok := appendBase64([]byte("p"), in)
+		want, wantOK := stdDecode(in)
+		if ok != wantOK || (ok && string(got) != "p"+string(want)) {
+			t.Fatalf("appendBase64(%q) = %q, %v; encoding/base64 gives %q, %v", in, got, ok, want, wantOK)
+		}
+	})
+}

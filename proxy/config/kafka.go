@@ -127,8 +127,8 @@ var producerIgnored = map[string]string{
 const metadataMinAge = 250 * time.Millisecond
 
 // ProducerOpts returns the franz-go options of the shared producer: seeds,
-// krest's defaults (idempotent, acks=all, linger 5 ms and auto topic
-// creation, as the Java producer has; the delivery time is bounded per
+// krest's defaults (idempotent, acks=all, linger 5 ms, no compression and
+// auto topic creation, as the Java producer has; the delivery time is bounded per
 // request, see ProduceDeliveryTimeout), then the client.* and
 // producer.* pass-through keys. Parse has already validated them and put
 // keys without a franz-go equivalent in Warnings.
@@ -157,6 +157,7 @@ func (c *Config) producerOpts() ([]kgo.Opt, []string, error) {
 		kgo.AllowAutoTopicCreation(),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(5 * time.Millisecond),
+		kgo.ProducerBatchCompression(kgo.NoCompression()), // franz-go's default is snappy
 		kgo.MetadataMinAge(metadataMinAge),
 	}
 	opts, warnings, err := withJava(base, roleProducer, "client.", c.Client)
