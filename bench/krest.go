@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -12,6 +13,9 @@ import (
 	"syscall"
 	"time"
 )
+
+// krestLog, when set (-krest-log), also receives krest's log.
+var krestLog io.Writer
 
 // krestProc is a krest process under test.
 type krestProc struct {
@@ -33,6 +37,9 @@ func startKrest(bin string, brokers string, extra ...string) (*krestProc, error)
 	args := append([]string{"-listeners", p.url, "-bootstrap.servers", brokers, "-log.level", "warn"}, extra...)
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stderr = &p.stderr
+	if krestLog != nil {
+		p.cmd.Stderr = io.MultiWriter(&p.stderr, krestLog)
+	}
 	if err := p.cmd.Start(); err != nil {
 		return nil, err
 	}

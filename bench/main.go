@@ -93,6 +93,7 @@ func main() {
 	flag.StringVar(&cfg.krest, "krest", "bin/krest", "krest binary")
 	flag.StringVar(&cfg.out, "out", "bench/results", "directory for results (JSON, SVG)")
 	krestArgs := flag.String("krest-args", "", "extra krest flags, space separated")
+	logFile := flag.String("krest-log", "", "append krest's log to this file (add -krest-args \"-log.level debug\" for more)")
 	rows := flag.String("rows", "", "comma-separated rows to run (1,2,3,4,5,idle); empty = all")
 	flag.Parse()
 	s, ok := scales[*scaleName]
@@ -102,6 +103,15 @@ func main() {
 	}
 	cfg.scale, cfg.java, cfg.log = s, cfg.libs != "", os.Stdout
 	cfg.krestArgs = strings.Fields(*krestArgs)
+	if *logFile != "" {
+		f, err := os.OpenFile(*logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(2)
+		}
+		defer f.Close()
+		krestLog = f
+	}
 	if *rows != "" {
 		cfg.rows = map[string]bool{}
 		for _, r := range strings.Split(*rows, ",") {
@@ -286,7 +296,7 @@ func rowConsume(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	if _, err := franzProducer(cfg.brokers, topic, cfg.scale.consumeRecords, 0, size, 8, false); err != nil {
 		return r, err
 	}
-	res, err := measure(k, &r, size, func() (loadResult, error) { return krestConsumer(k.url, topic, 4, cfg.scale.consumeRecords) })
+	res, err := measure(k, &r, size, func() (loadResult, error) { return krestConsumer(k.url, topic, 4, 4, cfg.scale.consumeRecords) })
 	if err != nil {
 		return r, err
 	}

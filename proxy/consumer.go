@@ -406,6 +406,7 @@ func (c *consumerInstance) closeClient() {
 // of partitions that moved away (another member now owns them; they are
 // re-read from the committed offset).
 func (c *consumerInstance) onAssigned(_ context.Context, _ *kgo.Client, added map[string][]int32) {
+	c.m.log.Debug("partitions assigned", "group", c.group, "instance", c.name, "partitions", added)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for t, ps := range added {
@@ -430,6 +431,7 @@ func (c *consumerInstance) onRevoked(ctx context.Context, cl *kgo.Client, lost m
 }
 
 func (c *consumerInstance) onLost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+	c.m.log.Debug("partitions revoked", "group", c.group, "instance", c.name, "partitions", lost)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for t, ps := range lost {

@@ -212,3 +212,43 @@ func TestConsumerV1MultiTopicBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestConsumerAssignmentStrategy: instances balance with the Java
+// consumer's default assignors (range first, as Confluent's proxy does: one
+// join round instead of cooperative-sticky's two), and
+// consumer.partition.assignment.strategy changes that.
+func TestConsumerAssignmentStrategy(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		for _, tc := range []struct {
+			strategy, want string
+		}{
+			{"", "range"},
+			{"org.apache.kafka.clients.consumer.CooperativeStickyAssignor", "cooperative-sticky"},
+			{"roundrobin, range", "roundrobin"},
+		} {
+			props := map[string]string{}
+			if tc.strategy != "" {
+				props["consumer.partition.assignment.strategy"] = tc.strategy
+			}
+			ts := startServer(t, b, props)
+			topic := createTopic(t, b, 2)
+			group := "assignor-" + topic
+			c := newRESTConsumer(t, ts, group, `{"format":"binary"}`)
+			c.mustCall(t, "POST", "/subscription", `{"topics":["`+topic+`"]}`, 204)
+			eventually(t, 30*time.Second, "an assignment", func() bool {
+				c.records(t, "timeout=100", v2)
+				return len(c.assignment(t)) == 2
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			described, err := adminFor(t, b).DescribeGroups(ctx, group)
+			cancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := described[group].Protocol; got != tc.want {
+				t.Errorf("strategy %q: group protocol %q, want %q", tc.strategy, got, tc.want)
+			}
+		}
+	})
+}

@@ -82,12 +82,13 @@ var producerOpts = map[string]javaOpt{
 
 // consumerOpts are Java consumer properties (consumer.* and client.*).
 var consumerOpts = map[string]javaOpt{
-	"fetch.max.wait.ms":     msOpt(kgo.FetchMaxWait),
-	"fetch.min.bytes":       intOpt(func(n int) kgo.ConsumerOpt { return kgo.FetchMinBytes(int32(min(n, 1<<30))) }),
-	"session.timeout.ms":    msOpt(kgo.SessionTimeout),
-	"heartbeat.interval.ms": msOpt(kgo.HeartbeatInterval),
-	"max.poll.interval.ms":  msOpt(kgo.RebalanceTimeout),
-	"client.rack":           func(v string) ([]kgo.Opt, error) { return one(kgo.Rack(v)) },
+	"fetch.max.wait.ms":             msOpt(kgo.FetchMaxWait),
+	"fetch.min.bytes":               intOpt(func(n int) kgo.ConsumerOpt { return kgo.FetchMinBytes(int32(min(n, 1<<30))) }),
+	"session.timeout.ms":            msOpt(kgo.SessionTimeout),
+	"heartbeat.interval.ms":         msOpt(kgo.HeartbeatInterval),
+	"max.poll.interval.ms":          msOpt(kgo.RebalanceTimeout),
+	"client.rack":                   func(v string) ([]kgo.Opt, error) { return one(kgo.Rack(v)) },
+	"partition.assignment.strategy": assignmentStrategy,
 	"isolation.level": func(v string) ([]kgo.Opt, error) {
 		switch v {
 		case "read_uncommitted":
@@ -97,6 +98,48 @@ var consumerOpts = map[string]javaOpt{
 		}
 		return nil, fmt.Errorf("must be read_uncommitted or read_committed, got %q", v)
 	},
+}
+
+// assignors maps the Java consumer's assignor class names (and their
+// short protocol names) onto franz-go's balancers.
+var assignors = map[string]func() kgo.GroupBalancer{
+	"org.apache.kafka.clients.consumer.RangeAssignor":             kgo.RangeBalancer,
+	"org.apache.kafka.clients.consumer.RoundRobinAssignor":        kgo.RoundRobinBalancer,
+	"org.apache.kafka.clients.consumer.StickyAssignor":            kgo.StickyBalancer,
+	"org.apache.kafka.clients.consumer.CooperativeStickyAssignor": kgo.CooperativeStickyBalancer,
+	"range":              kgo.RangeBalancer,
+	"roundrobin":         kgo.RoundRobinBalancer,
+	"sticky":             kgo.StickyBalancer,
+	"cooperative-sticky": kgo.CooperativeStickyBalancer,
+}
+
+// defaultAssignors sets the Java consumer's default
+// partition.assignment.strategy, range then cooperative-sticky: the group
+// balances eagerly with range (one join round, as Confluent's proxy does)
+// until every member also lists cooperative-sticky first.
+func defaultAssignors() kgo.Opt {
+	return kgo.Balancers(kgo.RangeBalancer(), kgo.CooperativeStickyBalancer())
+}
+
+// assignmentStrategy parses partition.assignment.strategy, a comma list in
+// order of preference.
+func assignmentStrategy(v string) ([]kgo.Opt, error) {
+	var bs []kgo.GroupBalancer
+	for _, name := range strings.Split(v, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		b, ok := assignors[name]
+		if !ok {
+			return nil, fmt.Errorf("must list RangeAssignor, RoundRobinAssignor, StickyAssignor or CooperativeStickyAssignor (org.apache.kafka.clients.consumer.*), got %q", name)
+		}
+		bs = append(bs, b())
+	}
+	if len(bs) == 0 {
+		return nil, fmt.Errorf("must name at least one assignor")
+	}
+	return one(kgo.Balancers(bs...))
 }
 
 // consumerIgnored are Java consumer properties with no effect in krest.
@@ -169,14 +212,15 @@ func (c *Config) producerOpts() ([]kgo.Opt, []string, error) {
 }
 
 // ConsumerOpts returns the franz-go options shared by every consumer
-// instance: seeds, then client.* and consumer.* pass-through keys (the
+// instance: seeds, the Java consumer's default assignors, then client.* and consumer.* pass-through keys (the
 // proxy-level consumer.* keys of Consumers excluded).
 func (c *Config) ConsumerOpts() []kgo.Opt {
 	return c.mustOpts(c.consumerOpts)
 }
 
 func (c *Config) consumerOpts() ([]kgo.Opt, []string, error) {
-	opts, warnings, err := withJava([]kgo.Opt{kgo.SeedBrokers(c.BootstrapServers...), kgo.MetadataMinAge(metadataMinAge)}, roleConsumer, "client.", c.Client)
+	base := []kgo.Opt{kgo.SeedBrokers(c.BootstrapServers...), kgo.MetadataMinAge(metadataMinAge), defaultAssignors()}
+	opts, warnings, err := withJava(base, roleConsumer, "client.", c.Client)
 	if err != nil {
 		return nil, nil, err
 	}
