@@ -252,3 +252,20 @@ func TestConsumerAssignmentStrategy(t *testing.T) {
 		}
 	})
 }
+
+// TestAppendRecordsTopics: each record names its own topic, quoted once per
+// run of equal topics and copied after that.
+func TestAppendRecordsTopics(t *testing.T) {
+	t.Parallel()
+	recs := []*kgo.Record{
+		{Topic: "a", Offset: 1}, {Topic: "a", Offset: 2}, {Topic: "b.c", Offset: 3}, {Topic: "a", Offset: 4},
+	}
+	out, err := (&Server{}).appendRecords(make([]byte, 0, 8), recs, codec.Binary, recordStyle{topic: true})
+	want := `[{"topic":"a","key":null,"value":null,"partition":0,"offset":1},` +
+		`{"topic":"a","key":null,"value":null,"partition":0,"offset":2},` +
+		`{"topic":"b.c","key":null,"value":null,"partition":0,"offset":3},` +
+		`{"topic":"a","key":null,"value":null,"partition":0,"offset":4}]`
+	if err != nil || string(out) != want {
+		t.Fatalf("appendRecords = %s, %v\nwant %s", out, err, want)
+	}
+}

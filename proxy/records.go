@@ -39,6 +39,8 @@ type recordStyle struct {
 // "headers" (only when the record has some).
 func (s *Server) appendRecords(dst []byte, recs []*kgo.Record, format codec.Format, style recordStyle) ([]byte, error) {
 	dst = append(dst, '[')
+	var topic string  // the last record's topic,
+	var quoted [2]int // and where dst holds it quoted
 	for i, r := range recs {
 		if i > 0 {
 			dst = append(dst, ',')
@@ -46,7 +48,13 @@ func (s *Server) appendRecords(dst []byte, recs []*kgo.Record, format codec.Form
 		dst = append(dst, '{')
 		if style.topic {
 			dst = append(dst, `"topic":`...)
-			dst = codec.AppendQuote(dst, r.Topic)
+			if i > 0 && r.Topic == topic {
+				dst = append(dst, dst[quoted[0]:quoted[1]]...)
+			} else {
+				topic, quoted[0] = r.Topic, len(dst)
+				dst = codec.AppendQuote(dst, r.Topic)
+				quoted[1] = len(dst)
+			}
 			dst = append(dst, ',')
 		}
 		var err error
