@@ -158,10 +158,7 @@ type produceJob struct {
 	recs                   []kgo.Record
 	errs                   []error
 	out                    []byte
-	// wg and promises serve producer.produce: one promise per record slot,
-	// made once and reused with the pooled job.
-	wg       sync.WaitGroup
-	promises []func(*kgo.Record, error)
+	ptrs                   []*kgo.Record // &recs[i], for ProduceSync
 }
 
 // maxPooledJobBytes and maxPooledJobRecords keep jobs that served a huge
@@ -197,8 +194,9 @@ func putProduceJob(j *produceJob) {
 func (j *produceJob) reset() {
 	clear(j.recs) // drop references to arena bytes, headers and contexts
 	clear(j.errs)
+	clear(j.ptrs)
 	clear(j.req.Records)
-	j.recs, j.errs, j.spans, j.out = j.recs[:0], j.errs[:0], j.spans[:0], j.out[:0]
+	j.recs, j.errs, j.spans, j.out, j.ptrs = j.recs[:0], j.errs[:0], j.spans[:0], j.out[:0], j.ptrs[:0]
 	j.keySchema, j.valueSchema = nil, nil
 	// The decoder leaves fields absent from the next body untouched, so
 	// every field of the envelope is reset, not just the records.

@@ -189,3 +189,23 @@ func checkProduced(t *testing.T, b backend, topic, resp string, want []wantRecor
 		}
 	}
 }
+
+// TestProduceMixedRecordErrors: a failed record's error lands on its own
+// offsets entry, between records that succeeded.
+func TestProduceMixedRecordErrors(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		ts := startServer(t, b, nil)
+		topic := createTopic(t, b, 1)
+		body := `{"records":[{"value":"YQ==","partition":0},{"value":"Yg==","partition":7},{"value":"Yw=="},{"value":"ZA==","partition":3}]}`
+		status, resp, _ := ts.do(t, "POST", "/topics/"+topic, map[string]string{"Content-Type": "application/vnd.kafka.binary.v2+json"}, []byte(body))
+		want := `{"key_schema_id":null,"value_schema_id":null,"offsets":[` +
+			`{"partition":0,"offset":0,"error_code":null,"error":null},` +
+			`{"partition":null,"offset":null,"error_code":40402,"error":"Partition not found."},` +
+			`{"partition":0,"offset":1,"error_code":null,"error":null},` +
+			`{"partition":null,"offset":null,"error_code":40402,"error":"Partition not found."}]}`
+		if status != 200 || resp != want {
+			t.Fatalf("produce: %d %s\nwant 200 %s", status, resp, want)
+		}
+	})
+}

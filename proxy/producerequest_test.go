@@ -115,23 +115,3 @@ func FuzzDecodeProduceRequest(f *testing.F) {
 		}
 	})
 }
-
-// TestPromisesReused: record promises are made once per pooled job slot and
-// record each record's outcome in its own slot.
-func TestPromisesReused(t *testing.T) {
-	j := new(produceJob)
-	j.errs = make([]error, 3)
-	first := j.promisesFor(3)
-	if a := testing.AllocsPerRun(10, func() { j.promisesFor(3) }); a != 0 {
-		t.Errorf("promisesFor allocates %.0f times on a warm job", a)
-	}
-	boom := errors.New("boom")
-	j.wg.Add(3)
-	first[0](nil, nil)
-	first[2](nil, boom)
-	first[1](nil, nil)
-	j.wg.Wait()
-	if j.errs[0] != nil || j.errs[1] != nil || j.errs[2] != boom {
-		t.Errorf("errs = %v", j.errs)
-	}
-}
