@@ -184,12 +184,12 @@ func TestConsumerV1MultiTopicBounded(t *testing.T) {
 		var gotA []consumerRecordJSON
 		eventually(t, 30*time.Second, "the three records of the read topic", func() bool {
 			gotA = append(gotA, read(a)...)
-			inst, err := ts.consumers.use("multi-"+a, c.name)
+			inst, err := ts.consumers.Use("multi-"+a, c.name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			n := inst.bufferedCount()
-			inst.release()
+			n := inst.Buffered()
+			inst.Release()
 			if n > 5 {
 				t.Fatalf("instance buffers %d records, over consumer.buffer.max.records=5", n)
 			}

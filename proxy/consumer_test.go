@@ -428,7 +428,7 @@ func TestConsumerExpiry(t *testing.T) {
 			groups, err := adm.DescribeGroups(context.Background(), group)
 			return err == nil && len(groups[group].Members) == 0
 		})
-		if n := ts.consumers.budget.Used(); n != 0 {
+		if n := ts.consumers.MemoryUsed(); n != 0 {
 			t.Errorf("expired instance still holds %d bytes of the consumer budget", n)
 		}
 	})
@@ -570,6 +570,10 @@ func TestConsumerErrors(t *testing.T) {
 	}
 	if status, body, _ := ts.do(t, "POST", bin.path("/subscription"), map[string]string{"Content-Type": "text/plain"}, []byte(`{"topics":["x"]}`)); status != 415 {
 		t.Errorf("subscription with text/plain: %d %s", status, body)
+	}
+	badPattern := `{"error_code":422,"message":"Invalid topic_pattern \"a(\": error parsing regexp: missing closing ): ` + "`a(`" + `"}`
+	if status, body, _ := ts.do(t, "POST", bin.path("/subscription"), ct, []byte(`{"topic_pattern":"a("}`)); status != 422 || body != badPattern {
+		t.Errorf("subscription to an invalid pattern: %d %s, want 422 %s", status, body, badPattern)
 	}
 }
 

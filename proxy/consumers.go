@@ -15,6 +15,7 @@ import (
 
 	"github.com/krest-dev/krest/codec"
 	"github.com/krest-dev/krest/pool"
+	"github.com/krest-dev/krest/proxy/consumer"
 )
 
 // Request bodies of the consumer endpoints (Confluent's v2 entities).
@@ -36,6 +37,11 @@ type (
 	}
 	partitionsRequest struct {
 		Partitions []topicPartition `json:"partitions"`
+	}
+	// topicPartition is a consumer.TopicPartition.
+	topicPartition struct {
+		Topic     string `json:"topic"`
+		Partition int32  `json:"partition"`
 	}
 	seekRequest struct {
 		Offsets []struct {
@@ -60,6 +66,61 @@ type (
 		} `json:"offsets"`
 	}
 )
+
+// Response bodies of the consumer endpoints.
+type (
+	// committedOffset is a consumer.Commit, an entry of the commit
+	// response: the offset of the last record processed (Confluent's API)
+	// and what Kafka stores (that + 1).
+	committedOffset struct {
+		Topic     string `json:"topic"`
+		Partition int32  `json:"partition"`
+		Consumed  int64  `json:"consumed"`
+		Committed int64  `json:"committed"`
+	}
+	// partitionCommitted is a consumer.CommittedOffset.
+	partitionCommitted struct {
+		Topic     string `json:"topic"`
+		Partition int32  `json:"partition"`
+		Offset    int64  `json:"offset"`
+		Metadata  string `json:"metadata"`
+	}
+)
+
+// The functions below convert between the consumer package's values and the
+// JSON entities above. They never return nil, which would render as null.
+
+func toTopicPartitions(tps []topicPartition) []consumer.TopicPartition {
+	out := make([]consumer.TopicPartition, len(tps))
+	for i, tp := range tps {
+		out[i] = consumer.TopicPartition(tp)
+	}
+	return out
+}
+
+func fromTopicPartitions(tps []consumer.TopicPartition) []topicPartition {
+	out := make([]topicPartition, len(tps))
+	for i, tp := range tps {
+		out[i] = topicPartition(tp)
+	}
+	return out
+}
+
+func fromCommits(cs []consumer.Commit) []committedOffset {
+	out := make([]committedOffset, len(cs))
+	for i, c := range cs {
+		out[i] = committedOffset{Topic: c.Topic, Partition: c.Partition, Consumed: c.Consumed, Committed: c.Committed}
+	}
+	return out
+}
+
+func fromCommittedOffsets(offs []consumer.CommittedOffset) []partitionCommitted {
+	out := make([]partitionCommitted, len(offs))
+	for i, o := range offs {
+		out[i] = partitionCommitted(o)
+	}
+	return out
+}
 
 // decodeBody decodes an optional JSON body into v; an empty body leaves v
 // as it is and reports false.
@@ -106,7 +167,7 @@ func groupInstance(ctx *fasthttp.RequestCtx) (string, string, error) {
 }
 
 // withInstance runs f on the instance named by the path, holding it.
-func (s *Server) withInstance(ctx *fasthttp.RequestCtx, f func(inst *consumerInstance) error) error {
+func (s *Server) withInstance(ctx *fasthttp.RequestCtx, f func(inst *consumer.Instance) error) error {
 	if err := consumerContentType(ctx); err != nil {
 		return err
 	}
@@ -114,11 +175,11 @@ func (s *Server) withInstance(ctx *fasthttp.RequestCtx, f func(inst *consumerIns
 	if err != nil {
 		return err
 	}
-	inst, err := s.consumers.use(g, i)
+	inst, err := s.consumers.Use(g, i)
 	if err != nil {
 		return err
 	}
-	defer inst.release()
+	defer inst.Release()
 	return f(inst)
 }
 
@@ -145,36 +206,36 @@ func (s *Server) createConsumer(ctx *fasthttp.RequestCtx) error {
 	if err != nil {
 		return err
 	}
-	inst, err := s.consumers.create(group, settings)
+	inst, err := s.consumers.Create(group, settings)
 	if err != nil {
 		return err
 	}
 	var b []byte
 	b = append(b, `{"instance_id":`...)
-	b = codec.AppendQuote(b, inst.name)
+	b = codec.AppendQuote(b, inst.Name())
 	b = append(b, `,"base_uri":`...)
-	b = codec.AppendQuote(b, s.baseURI(ctx, group, inst.name))
+	b = codec.AppendQuote(b, s.baseURI(ctx, group, inst.Name()))
 	b = append(b, '}')
 	ctx.SetBody(b)
 	return nil
 }
 
-func (s *Server) instanceSettings(req *createConsumerRequest) (instanceSettings, error) {
-	st := instanceSettings{
-		format:         codec.Binary,
-		reset:          kgo.NewOffset().AtEnd(), // Kafka's default: latest
-		autoCommit:     true,                    // Kafka's default
-		fetchMinBytes:  s.cfg.Consumers.FetchMinBytes,
-		requestTimeout: s.cfg.Consumers.RequestTimeout,
+func (s *Server) instanceSettings(req *createConsumerRequest) (consumer.Settings, error) {
+	st := consumer.Settings{
+		Format:         codec.Binary,
+		Reset:          kgo.NewOffset().AtEnd(), // Kafka's default: latest
+		AutoCommit:     true,                    // Kafka's default
+		FetchMinBytes:  s.cfg.Consumers.FetchMinBytes,
+		RequestTimeout: s.cfg.Consumers.RequestTimeout,
 	}
 	if req.Name != nil {
-		st.name = *req.Name
+		st.Name = *req.Name
 	}
 	if req.ID != nil && *req.ID != "" {
-		st.name = *req.ID // the legacy id wins over name, as in Confluent's proxy
+		st.Name = *req.ID // the legacy id wins over name, as in Confluent's proxy
 	}
-	if strings.ContainsAny(st.name, "/?#") {
-		return st, newError(422, 422, "Invalid consumer instance name %q", st.name)
+	if strings.ContainsAny(st.Name, "/?#") {
+		return st, newError(422, 422, "Invalid consumer instance name %q", st.Name)
 	}
 	if req.Format != nil {
 		f, ok := codec.ParseFormat(*req.Format)
@@ -184,16 +245,16 @@ func (s *Server) instanceSettings(req *createConsumerRequest) (instanceSettings,
 		if f.UsesSchema() && s.registry == nil {
 			return st, errNoRegistry
 		}
-		st.format = f
+		st.Format = f
 	}
 	if req.AutoOffsetReset != nil {
 		switch strings.ToLower(*req.AutoOffsetReset) {
 		case "earliest", "smallest":
-			st.reset = kgo.NewOffset().AtStart()
+			st.Reset = kgo.NewOffset().AtStart()
 		case "latest", "largest":
-			st.reset = kgo.NewOffset().AtEnd()
+			st.Reset = kgo.NewOffset().AtEnd()
 		case "none":
-			st.reset = kgo.NewOffset().AtCommitted()
+			st.Reset = kgo.NewOffset().AtCommitted()
 		default:
 			return st, newError(422, 42204, "Invalid consumer configuration: Invalid value %s for configuration auto.offset.reset: String must be one of: latest, earliest, none", *req.AutoOffsetReset)
 		}
@@ -204,7 +265,7 @@ func (s *Server) instanceSettings(req *createConsumerRequest) (instanceSettings,
 		if err != nil {
 			return st, newError(422, 42204, "Invalid consumer configuration: Invalid value %s for configuration enable.auto.commit: Expected value to be either true or false", v)
 		}
-		st.autoCommit = b
+		st.AutoCommit = b
 	}
 	minBytes := req.FetchMinBytes
 	if minBytes == nil {
@@ -214,14 +275,14 @@ func (s *Server) instanceSettings(req *createConsumerRequest) (instanceSettings,
 		if *minBytes < -1 || *minBytes > 10000000 {
 			return st, newError(422, 40001, "Invalid consumer configuration. It does not abide by the constraints: fetch.min.bytes must be in -1..10000000, got %d", *minBytes)
 		}
-		st.fetchMinBytes = *minBytes
+		st.FetchMinBytes = *minBytes
 	}
 	wait := req.RequestTimeoutMs
 	if wait == nil {
 		wait = req.RequestWaitMs
 	}
 	if wait != nil && *wait > 0 {
-		st.requestTimeout = time.Duration(*wait) * time.Millisecond
+		st.RequestTimeout = time.Duration(*wait) * time.Millisecond
 	}
 	return st, nil
 }
@@ -257,19 +318,19 @@ func (s *Server) deleteConsumer(ctx *fasthttp.RequestCtx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.consumers.remove(g, i); err != nil {
+	if err := s.consumers.Remove(g, i); err != nil {
 		return err
 	}
 	return noContent(ctx)
 }
 
 func (s *Server) subscribe(ctx *fasthttp.RequestCtx) error {
-	return s.withInstance(ctx, func(inst *consumerInstance) error {
+	return s.withInstance(ctx, func(inst *consumer.Instance) error {
 		var req subscriptionRequest
 		if _, err := s.decodeBody(ctx, &req); err != nil {
 			return err
 		}
-		if err := inst.subscribe(req.Topics, req.TopicPattern); err != nil {
+		if err := inst.Subscribe(req.Topics, req.TopicPattern); err != nil {
 			return err
 		}
 		return noContent(ctx)
@@ -277,20 +338,20 @@ func (s *Server) subscribe(ctx *fasthttp.RequestCtx) error {
 }
 
 func (s *Server) getSubscription(ctx *fasthttp.RequestCtx) error {
-	return s.withInstance(ctx, func(inst *consumerInstance) error {
-		return writeJSON(ctx, map[string][]string{"topics": inst.subscription()})
+	return s.withInstance(ctx, func(inst *consumer.Instance) error {
+		return writeJSON(ctx, map[string][]string{"topics": inst.Subscription()})
 	})
 }
 
 func (s *Server) unsubscribe(ctx *fasthttp.RequestCtx) error {
-	return s.withInstance(ctx, func(inst *consumerInstance) error {
-		inst.unsubscribe()
+	return s.withInstance(ctx, func(inst *consumer.Instance) error {
+		inst.Unsubscribe()
 		return noContent(ctx)
 	})
 }
 
 func (s *Server) assign(ctx *fasthttp.RequestCtx) error {
-	return s.withInstance(ctx, func(inst *consumerInstance) error {
+	return s.withInstance(ctx, func(inst *consumer.Instance) error {
 		var req partitionsRequest
 		if _, err := s.decodeBody(ctx, &req); err != nil {
 			return err
@@ -304,7 +365,7 @@ func (s *Server) assign(ctx *fasthttp.RequestCtx) error {
 		}
 		c, cancel := adminContext()
 		defer cancel()
-		if err := inst.assign(c, parts); err != nil {
+		if err := inst.Assign(c, parts); err != nil {
 			return err
 		}
 		return noContent(ctx)
@@ -312,23 +373,19 @@ func (s *Server) assign(ctx *fasthttp.RequestCtx) error {
 }
 
 func (s *Server) getAssignments(ctx *fasthttp.RequestCtx) error {
-	return s.withInstance(ctx, func(inst *consumerInstance) error {
-		tps := inst.assignment()
-		if tps == nil {
-			tps = []topicPartition{}
-		}
-		return writeJSON(ctx, partitionsRequest{Partitions: tps})
+	return s.withInstance(ctx, func(inst *consumer.Instance) error {
+		return writeJSON(ctx, partitionsRequest{Partitions: fromTopicPartitions(inst.Assignment())})
 	})
 }
 
 func (s *Server) seek(ctx *fasthttp.RequestCtx) error {
-	return s.withInstance(ctx, func(inst *consumerInstance) error {
+	return s.withInstance(ctx, func(inst *consumer.Instance) error {
 		var req seekRequest
 		if _, err := s.decodeBody(ctx, &req); err != nil {
 			return err
 		}
-		if inst.cl == nil {
-			return errNotConsuming
+		if !inst.Consuming() {
+			return consumer.ErrNotConsuming
 		}
 		offsets := map[string]map[int32]int64{}
 		for _, o := range req.Offsets {
@@ -338,22 +395,22 @@ func (s *Server) seek(ctx *fasthttp.RequestCtx) error {
 			offsets[o.Topic][o.Partition] = o.Offset
 		}
 		if len(offsets) > 0 {
-			if err := inst.seek(offsets); err != nil {
+			if err := inst.Seek(offsets); err != nil {
 				return err
 			}
 		}
 		if len(req.Timestamps) > 0 {
-			times := map[topicPartition]time.Time{}
+			times := map[consumer.TopicPartition]time.Time{}
 			for _, ts := range req.Timestamps {
 				t, err := time.Parse(time.RFC3339Nano, ts.Timestamp)
 				if err != nil {
 					return badRequest(errTimestamp(ts.Timestamp))
 				}
-				times[topicPartition{ts.Topic, ts.Partition}] = t
+				times[consumer.TopicPartition{Topic: ts.Topic, Partition: ts.Partition}] = t
 			}
 			c, cancel := adminContext()
 			defer cancel()
-			if err := inst.seekToTimes(c, times); err != nil {
+			if err := inst.SeekToTimes(c, times); err != nil {
 				return err
 			}
 		}
@@ -373,20 +430,27 @@ func (s *Server) seekToBeginning(ctx *fasthttp.RequestCtx) error { return s.seek
 func (s *Server) seekToEnd(ctx *fasthttp.RequestCtx) error       { return s.seekToEdge(ctx, false) }
 
 func (s *Server) seekToEdge(ctx *fasthttp.RequestCtx, beginning bool) error {
-	return s.withInstance(ctx, func(inst *consumerInstance) error {
+	return s.withInstance(ctx, func(inst *consumer.Instance) error {
 		var req partitionsRequest
 		if _, err := s.decodeBody(ctx, &req); err != nil {
 			return err
 		}
-		if inst.cl == nil {
-			return errNotConsuming
+		if !inst.Consuming() {
+			return consumer.ErrNotConsuming
 		}
 		if len(req.Partitions) == 0 {
 			return noContent(ctx)
 		}
 		c, cancel := adminContext()
 		defer cancel()
-		if err := inst.seekTo(c, req.Partitions, beginning); err != nil {
+		var err error
+		tps := toTopicPartitions(req.Partitions)
+		if beginning {
+			err = inst.SeekToBeginning(c, tps)
+		} else {
+			err = inst.SeekToEnd(c, tps)
+		}
+		if err != nil {
 			return err
 		}
 		return noContent(ctx)
@@ -397,43 +461,43 @@ func (s *Server) seekToEdge(ctx *fasthttp.RequestCtx, beginning bool) error {
 // everything delivered so far. It answers with what was committed
 // (Confluent's v2 answers [], its v1 this list).
 func (s *Server) commitOffsets(ctx *fasthttp.RequestCtx) error {
-	return s.withInstance(ctx, func(inst *consumerInstance) error {
+	return s.withInstance(ctx, func(inst *consumer.Instance) error {
 		var req commitRequest
 		if _, err := s.decodeBody(ctx, &req); err != nil {
 			return err
 		}
-		var explicit []committedOffset
+		var explicit []consumer.Commit
 		for _, o := range req.Offsets {
 			if o.Partition < 0 || o.Offset < 0 {
 				return newError(422, 422, "offsets: partition and offset must not be negative")
 			}
-			explicit = append(explicit, committedOffset{Topic: o.Topic, Partition: o.Partition, Consumed: o.Offset, metadata: o.Metadata})
+			explicit = append(explicit, consumer.Commit{Topic: o.Topic, Partition: o.Partition, Consumed: o.Offset, Metadata: o.Metadata})
 		}
 		c, cancel := adminContext()
 		defer cancel()
-		done, err := inst.commit(c, explicit)
+		done, err := inst.Commit(c, explicit)
 		if err != nil {
 			return err
 		}
-		return writeJSON(ctx, done)
+		return writeJSON(ctx, fromCommits(done))
 	})
 }
 
 // getCommittedOffsets is GET .../offsets with {"partitions":[...]}; without
 // a body it reports the instance's current partitions.
 func (s *Server) getCommittedOffsets(ctx *fasthttp.RequestCtx) error {
-	return s.withInstance(ctx, func(inst *consumerInstance) error {
+	return s.withInstance(ctx, func(inst *consumer.Instance) error {
 		var req partitionsRequest
 		if _, err := s.decodeBody(ctx, &req); err != nil {
 			return err
 		}
 		c, cancel := adminContext()
 		defer cancel()
-		offs, err := inst.committedOffsets(c, req.Partitions)
+		offs, err := inst.CommittedOffsets(c, toTopicPartitions(req.Partitions))
 		if err != nil {
 			return err
 		}
-		return writeJSON(ctx, map[string][]partitionCommitted{"offsets": offs})
+		return writeJSON(ctx, map[string][]partitionCommitted{"offsets": fromCommittedOffsets(offs)})
 	})
 }
 
@@ -514,28 +578,24 @@ func (s *Server) readTopicV1(ctx *fasthttp.RequestCtx) error {
 var recordSlices = sync.Pool{New: func() any { return new([]*kgo.Record) }}
 
 func (s *Server) read(ctx *fasthttp.RequestCtx, topic string, version int) error {
-	return s.withInstance(ctx, func(inst *consumerInstance) error {
-		ct, err := recordsFormat(ctx.Request.Header.Peek(fasthttp.HeaderAccept), inst.format, version)
+	return s.withInstance(ctx, func(inst *consumer.Instance) error {
+		settings := inst.Settings()
+		ct, err := recordsFormat(ctx.Request.Header.Peek(fasthttp.HeaderAccept), settings.Format, version)
 		if err != nil {
 			return err
 		}
-		lim, err := s.readLimits(ctx, inst)
+		lim, err := s.readLimits(ctx, settings)
 		if err != nil {
 			return err
 		}
 		if topic != "" {
-			lim.topic = topic
-			if inst.mode == modeAssigned {
-				return errMixedConsuming
-			}
-			if !containsString(inst.topics, topic) {
-				if err := inst.subscribe(append(inst.subscription(), topic), ""); err != nil {
-					return err
-				}
+			lim.Topic = topic
+			if err := inst.AddTopic(topic); err != nil {
+				return err
 			}
 		}
 		rp := recordSlices.Get().(*[]*kgo.Record)
-		recs, err := inst.read(lim, (*rp)[:0])
+		recs, err := inst.Read(lim, (*rp)[:0])
 		defer func() {
 			clear(recs)
 			*rp = recs[:0]
@@ -548,7 +608,7 @@ func (s *Server) read(ctx *fasthttp.RequestCtx, topic string, version int) error
 		buf := pool.GetBuffer()
 		defer pool.PutBuffer(buf)
 		buf.Grow(renderedSize(recs))
-		if buf.B, err = s.appendRecords(buf.B, recs, inst.format, style); err != nil {
+		if buf.B, err = s.appendRecords(buf.B, recs, settings.Format, style); err != nil {
 			return err
 		}
 		// Hand the rendered body to fasthttp instead of copying it; its old
@@ -559,20 +619,11 @@ func (s *Server) read(ctx *fasthttp.RequestCtx, topic string, version int) error
 	})
 }
 
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // readLimits resolves timeout and max_bytes as Confluent's proxy does: the
 // timeout parameter can only shorten the instance's wait, and max_bytes is
 // capped by consumer.request.max.bytes.
-func (s *Server) readLimits(ctx *fasthttp.RequestCtx, inst *consumerInstance) (readLimits, error) {
-	lim := readLimits{wait: inst.requestTimeout, maxBytes: s.cfg.Consumers.RequestMaxBytes, minBytes: inst.fetchMinBytes}
+func (s *Server) readLimits(ctx *fasthttp.RequestCtx, st consumer.Settings) (consumer.ReadLimits, error) {
+	lim := consumer.ReadLimits{Wait: st.RequestTimeout, MaxBytes: s.cfg.Consumers.RequestMaxBytes, MinBytes: st.FetchMinBytes}
 	args := ctx.QueryArgs()
 	if v := args.Peek("timeout"); len(v) > 0 {
 		ms, err := strconv.ParseInt(string(v), 10, 64)
@@ -580,7 +631,7 @@ func (s *Server) readLimits(ctx *fasthttp.RequestCtx, inst *consumerInstance) (r
 			return lim, badRequest(errQuery("timeout", v))
 		}
 		if ms > 0 {
-			lim.wait = min(lim.wait, time.Duration(ms)*time.Millisecond)
+			lim.Wait = min(lim.Wait, time.Duration(ms)*time.Millisecond)
 		}
 	}
 	if v := args.Peek("max_bytes"); len(v) > 0 {
@@ -589,7 +640,7 @@ func (s *Server) readLimits(ctx *fasthttp.RequestCtx, inst *consumerInstance) (r
 			return lim, badRequest(errQuery("max_bytes", v))
 		}
 		if n > 0 {
-			lim.maxBytes = min(lim.maxBytes, n)
+			lim.MaxBytes = min(lim.MaxBytes, n)
 		}
 	}
 	return lim, nil

@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/proxy/consumer"
 	"github.com/krest-dev/krest/proxy/registry"
 )
 
@@ -55,23 +56,60 @@ var (
 	errInternal             = newError(500, 500, "Internal Server Error")
 )
 
+// The errors of consumer instances (package consumer) as Confluent's proxy
+// reports them; consumerError maps them.
+var (
+	errInstanceNotFound = newError(404, 40403, "Consumer instance not found.")
+	errInstanceExists   = newError(409, 40902, "Consumer with specified consumer ID already exists in the specified consumer group.")
+	errTooManyInstances = newError(429, 429, "Too many consumer instances: consumer.instances.max is reached; delete unused instances or raise it")
+	errConsumerMemory   = newError(429, 429, "Consumer memory budget exhausted: consumer.memory.max.bytes cannot hold another instance's consumer.buffer.max.bytes; delete idle instances or raise it")
+)
+
 // badRequest is Confluent's BadRequestException: 400 and "Bad Request: ...".
 func badRequest(err error) *Error {
 	return &Error{Status: 400, Code: 400, Message: "Bad Request: " + err.Error(), Err: err}
 }
 
 // apiError is the one place errors get their status and code: *Error as is,
-// Schema Registry failures by kind, anything else as a Kafka error.
+// consumer instance errors and Schema Registry failures by kind, anything
+// else as a Kafka error.
 func apiError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	if ce := consumerError(err); ce != nil {
+		return ce
 	}
 	var re *registry.Error
 	if errors.As(err, &re) {
 		return registryError(re)
 	}
 	return kafkaError(err)
+}
+
+// consumerError maps the errors of package consumer, and returns nil for
+// any other error. Kafka's IllegalStateException is Confluent's 409/40903.
+func consumerError(err error) *Error {
+	var ise *consumer.IllegalStateError
+	var pe *consumer.PatternError
+	switch {
+	case errors.Is(err, consumer.ErrInstanceNotFound):
+		return errInstanceNotFound
+	case errors.Is(err, consumer.ErrInstanceExists):
+		return errInstanceExists
+	case errors.Is(err, consumer.ErrTooManyInstances):
+		return errTooManyInstances
+	case errors.Is(err, consumer.ErrMemory):
+		return errConsumerMemory
+	case errors.Is(err, consumer.ErrPartitionNotFound):
+		return errPartitionNotFound
+	case errors.As(err, &ise):
+		return &Error{Status: 409, Code: 40903, Message: "Illegal state: " + ise.Msg, Err: err}
+	case errors.As(err, &pe):
+		return &Error{Status: 422, Code: 422, Message: fmt.Sprintf("Invalid topic_pattern %q: %v", pe.Pattern, pe.Err), Err: err}
+	}
+	return nil
 }
 
 // writeError renders err as the JSON error body.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/config"
+	"github.com/krest-dev/krest/proxy/consumer"
 	"github.com/krest-dev/krest/proxy/registry"
 )
 
@@ -37,7 +38,7 @@ type Server struct {
 	adminCl   *kgo.Client // metadata and admin; never auto-creates topics
 	admin     *kadm.Client
 	producer  *producer
-	consumers *consumerManager
+	consumers *consumer.Manager
 	registry  *registry.Client // nil without schema.registry.url
 	http      *fasthttp.Server
 
@@ -75,7 +76,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		admin:    kadm.NewClient(adminCl),
 		producer: &producer{cl: cl, budget: budget, maxBlock: cfg.ProduceMaxBlock, timeout: cfg.ProduceDeliveryTimeout},
 	}
-	s.consumers = newConsumerManager(cfg, s.admin, log)
+	s.consumers = consumer.NewManager(cfg, s.admin, log)
 	if cfg.SchemaRegistryURL != "" {
 		var opts []sr.ClientOpt
 		if r := cfg.SchemaRegistry; r.BasicAuthUser != "" {
@@ -116,7 +117,7 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.ShutdownWithContext(ctx)
 	s.closeOnce.Do(func() {
-		s.consumers.close() // leave groups, committing what auto-commit owes
+		s.consumers.Close() // leave groups, committing what auto-commit owes
 		if ferr := s.kafka.Flush(ctx); ferr != nil && err == nil {
 			err = fmt.Errorf("flushing producer: %w", ferr)
 		}
@@ -130,7 +131,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // failures.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
-		s.consumers.close()
+		s.consumers.Close()
 		s.kafka.Close()
 		s.adminCl.Close()
 	})

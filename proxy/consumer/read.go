@@ -1,0 +1,175 @@
+package consumer
+
+import (
+	"context"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// ReadLimits are the bounds of one records read.
+type ReadLimits struct {
+	// Wait is how long a read waits while there are no records (or fewer
+	// than MinBytes of them).
+	Wait time.Duration
+	// MaxBytes bounds the keys and values a read returns; a single larger
+	// record is returned on its own rather than never.
+	MaxBytes int64
+	// MinBytes is how much a read waits for. <= 0: any record ends the wait.
+	MinBytes int64
+	// Topic, when set, restricts the read to one topic (the v1 read of a
+	// topic by path).
+	Topic string
+}
+
+// Read returns delivered records, appended to dst: it answers as soon as
+// records are there (or lim.MinBytes of them, if set), and waits up to
+// lim.Wait only while there are none. A record larger than lim.MaxBytes is
+// returned on its own rather than never. Records returned count as delivered
+// for commits. It fails with ErrNotConsuming when the instance is neither
+// subscribed nor assigned.
+func (c *Instance) Read(lim ReadLimits, dst []*kgo.Record) ([]*kgo.Record, error) {
+	if c.cl == nil {
+		return dst, ErrNotConsuming
+	}
+	c.maybeAutoCommitManual()
+	c.focus(lim.Topic)
+	deadline := time.Now().Add(lim.Wait)
+	var bytes int64
+	full := false
+	for {
+		dst, bytes, full = c.take(dst, bytes, lim)
+		if full || (len(dst) > 0 && (lim.MinBytes <= 0 || bytes >= lim.MinBytes)) {
+			break
+		}
+		left := time.Until(deadline)
+		if left <= 0 || c.bufferFull() {
+			// Out of time, or the buffer holds records this read does not
+			// take (other topics of a v1 topic read): polling more would
+			// grow it past the instance's bound.
+			break
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), left)
+		fs := c.cl.PollRecords(ctx, c.m.cfg.BufferRecords-c.Buffered())
+		cancel()
+		fs.EachError(func(t string, p int32, err error) {
+			if ctx.Err() == nil && !isContextErr(err) {
+				c.m.log.Warn("fetch error", "group", c.group, "instance", c.s.Name, "topic", t, "partition", p, "error", err)
+			}
+		})
+		c.mu.Lock()
+		fs.EachRecord(func(r *kgo.Record) {
+			if c.assigned[r.Topic][r.Partition] || c.mode == modeAssigned {
+				c.buf = append(c.buf, r)
+			}
+		})
+		c.mu.Unlock()
+	}
+	c.markDelivered(dst)
+	return dst, nil
+}
+
+// focus makes a v1 topic read fetch only its topic: the instance's other
+// topics are paused (franz-go drops what it buffered for them and fetches it
+// again on resume) until a read asks for them. A read of everything resumes
+// all.
+func (c *Instance) focus(topic string) {
+	if c.mode != modeSubscribed || c.pattern != "" {
+		return
+	}
+	if topic == "" {
+		if paused := c.cl.PauseFetchTopics(); len(paused) > 0 {
+			c.cl.ResumeFetchTopics(paused...)
+		}
+		return
+	}
+	var others []string
+	for _, t := range c.topics {
+		if t != topic {
+			others = append(others, t)
+		}
+	}
+	if len(others) > 0 {
+		c.cl.PauseFetchTopics(others...)
+	}
+	c.cl.ResumeFetchTopics(topic)
+}
+
+// bufferFull reports whether the records fetched but not delivered reach a
+// quarter of the instance's byte bound or its record bound. A read finds the
+// buffer drained unless it holds records the read does not take (other
+// topics of a v1 topic read); it must then not poll for more.
+func (c *Instance) bufferFull() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.buf) >= c.m.cfg.BufferRecords {
+		return true
+	}
+	var n int64
+	for _, r := range c.buf {
+		n += int64(len(r.Key) + len(r.Value))
+	}
+	return n >= c.m.cfg.BufferBytes/4
+}
+
+// Buffered returns how many records the instance holds fetched but not yet
+// delivered (at most consumer.buffer.max.records between reads).
+func (c *Instance) Buffered() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.buf)
+}
+
+// take moves buffered records (of lim.Topic only, when set) to dst while
+// they fit in MaxBytes; the first record is taken even if it alone is
+// larger. full reports that MaxBytes stopped it.
+func (c *Instance) take(dst []*kgo.Record, bytes int64, lim ReadLimits) ([]*kgo.Record, int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	full := false
+	kept := c.buf[:0]
+	for i, r := range c.buf {
+		if full || (lim.Topic != "" && r.Topic != lim.Topic) {
+			kept = append(kept, r)
+			continue
+		}
+		size := int64(len(r.Key) + len(r.Value))
+		if len(dst) > 0 && bytes+size > lim.MaxBytes {
+			full = true
+			kept = append(kept, r)
+			continue
+		}
+		dst = append(dst, r)
+		bytes += size
+		c.buf[i] = nil
+	}
+	clear(c.buf[len(kept):])
+	c.buf = kept
+	return dst, bytes, full
+}
+
+// markDelivered records what the caller of Read now has, for commits.
+func (c *Instance) markDelivered(recs []*kgo.Record) {
+	if len(recs) == 0 {
+		return
+	}
+	c.mu.Lock()
+	if c.delivered == nil {
+		c.delivered = map[string]map[int32]int64{}
+	}
+	for _, r := range recs {
+		if c.delivered[r.Topic] == nil {
+			c.delivered[r.Topic] = map[int32]int64{}
+		}
+		c.delivered[r.Topic][r.Partition] = r.Offset + 1
+	}
+	c.pendingAC = true
+	c.mu.Unlock()
+	if c.s.AutoCommit && c.mode == modeSubscribed {
+		c.cl.MarkCommitRecords(recs...)
+	}
+}
+
+func isContextErr(err error) bool {
+	return err == context.DeadlineExceeded || err == context.Canceled
+}
