@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -19,10 +21,7 @@ func TestSmoke(t *testing.T) {
 		t.Skip("no real Kafka broker: set KREST_TEST_BOOTSTRAP (make test does)")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "krest")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/krest").CombinedOutput(); err != nil {
-		t.Fatalf("build krest: %v\n%s", err, out)
-	}
+	bin := buildKrest(t)
 	libs, err := exec.Command("../.ci/kafka/fetch-jars.sh").Output()
 	if err != nil {
 		t.Fatalf("fetch-jars: %v", err)
@@ -52,4 +51,56 @@ func TestSmoke(t *testing.T) {
 		}
 	}
 	t.Log("\n" + markdownTable(rep))
+}
+
+var (
+	krestOnce sync.Once
+	krestBin  string
+	krestErr  error
+)
+
+// buildKrest builds cmd/krest once per test binary.
+func buildKrest(t *testing.T) string {
+	t.Helper()
+	krestOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "krest-bench-test")
+		if err != nil {
+			krestErr = err
+			return
+		}
+		krestBin = filepath.Join(dir, "krest")
+		if out, err := exec.Command("go", "build", "-o", krestBin, "../cmd/krest").CombinedOutput(); err != nil {
+			krestErr = fmt.Errorf("build krest: %v\n%s", err, out)
+		}
+	})
+	if krestErr != nil {
+		t.Fatal(krestErr)
+	}
+	return krestBin
+}
+
+// TestLoadCommand drives a dev-mode krest (embedded broker and registry)
+// with `bench load` in every format, and checks every record was
+// acknowledged; a bad flag is an error, not a run.
+func TestLoadCommand(t *testing.T) {
+	k, err := startKrest(buildKrest(t), "", "-dev.schema.registry.listen", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.stop()
+	for _, format := range []string{"binary", "json", "avro", "jsonschema", "protobuf"} {
+		var out strings.Builder
+		err := loadCommand([]string{"-url", k.url, "-topic", "load-" + format, "-format", format,
+			"-size", "100", "-records-per-request", "50", "-conns", "4", "-count", "1000"}, &out)
+		if err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		if !strings.HasPrefix(out.String(), "1000 records in 20 requests") {
+			t.Errorf("%s: %s", format, out.String())
+		}
+	}
+	var out strings.Builder
+	if err := loadCommand([]string{"-url", k.url, "-format", "xml"}, &out); err == nil {
+		t.Error("-format xml accepted")
+	}
 }

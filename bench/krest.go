@@ -34,7 +34,11 @@ func startKrest(bin string, brokers string, extra ...string) (*krestProc, error)
 	addr := ln.Addr().String()
 	ln.Close()
 	p := &krestProc{url: "http://" + addr}
-	args := append([]string{"-listeners", p.url, "-bootstrap.servers", brokers, "-log.level", "warn"}, extra...)
+	args := []string{"-listeners", p.url, "-log.level", "warn"}
+	if brokers != "" { // else dev mode: an embedded broker and registry
+		args = append(args, "-bootstrap.servers", brokers)
+	}
+	args = append(args, extra...)
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stderr = &p.stderr
 	if krestLog != nil {

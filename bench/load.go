@@ -32,6 +32,7 @@ type loadResult struct {
 	records  int64
 	requests int64
 	elapsed  time.Duration
+	latency  latencies // of each request (krest loads only)
 }
 
 func (l produceLoad) run() (loadResult, error) {
@@ -46,8 +47,16 @@ func (l produceLoad) run() (loadResult, error) {
 	stop := make(chan struct{})
 	go progress(l.label, &done, stop)
 	var wg sync.WaitGroup
+	var latMu sync.Mutex
+	var lat latencies
 	for range l.conns {
 		wg.Go(func() {
+			var mine latencies
+			defer func() {
+				latMu.Lock()
+				lat = append(lat, mine...)
+				latMu.Unlock()
+			}()
 			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 			defer fasthttp.ReleaseRequest(req)
 			defer fasthttp.ReleaseResponse(resp)
@@ -62,6 +71,7 @@ func (l produceLoad) run() (loadResult, error) {
 					return
 				}
 				req.SetBodyRaw(l.body)
+				t0 := time.Now()
 				if err := cl.Do(req, resp); err != nil {
 					firstErr.CompareAndSwap(nil, err)
 					return
@@ -70,6 +80,7 @@ func (l produceLoad) run() (loadResult, error) {
 					firstErr.CompareAndSwap(nil, fmt.Errorf("produce: %d %s", resp.StatusCode(), abbreviate(resp.Body())))
 					return
 				}
+				mine = append(mine, time.Since(t0))
 				done.Add(int64(l.recsPerReq))
 				reqs.Add(1)
 			}
@@ -77,7 +88,7 @@ func (l produceLoad) run() (loadResult, error) {
 	}
 	wg.Wait()
 	close(stop)
-	res := loadResult{records: done.Load(), requests: reqs.Load(), elapsed: time.Since(start)}
+	res := loadResult{records: done.Load(), requests: reqs.Load(), elapsed: time.Since(start), latency: lat}
 	if err, _ := firstErr.Load().(error); err != nil {
 		return res, err
 	}
@@ -119,9 +130,12 @@ func payload(size int) []byte {
 	return v
 }
 
+// base64Payload is payload(size) in base64, a binary-format value.
+func base64Payload(size int) string { return base64.StdEncoding.EncodeToString(payload(size)) }
+
 // binaryBody is a produce body of n records with payload(size) values.
 func binaryBody(n, size int) []byte {
-	enc := base64.StdEncoding.EncodeToString(payload(size))
+	enc := base64Payload(size)
 	recs := make([]string, n)
 	for i := range recs {
 		recs[i] = `{"value":"` + enc + `"}`

@@ -5,6 +5,10 @@
 // `make bench` (full, under 15 minutes) and `make bench-quick` (seconds per
 // row) start the broker and run it; results go to bench/results/ as JSON and
 // an SVG chart, and one table is printed.
+//
+// `bench load` runs the load generator alone against any krest:
+//
+//	go run ./bench load -url http://localhost:8082 -format binary -size 1024 -records-per-request 500 -conns 8 -count 1000000
 package main
 
 import (
@@ -86,6 +90,13 @@ type report struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "load" {
+		if err := loadCommand(os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var cfg config
 	scaleName := flag.String("scale", "full", "full, quick or smoke")
 	flag.StringVar(&cfg.brokers, "brokers", os.Getenv("KREST_TEST_BOOTSTRAP"), "Kafka bootstrap servers (make bench starts a broker)")
@@ -192,8 +203,14 @@ func createTopic(adm *kadm.Client, name string, partitions int32) (string, error
 
 func toMetric(r loadResult, recordBytes int) metric {
 	s := r.elapsed.Seconds()
-	return metric{Records: r.records, Seconds: s, RecordsPerSec: float64(r.records) / s, MBPerSec: float64(r.records) * float64(recordBytes) / s / 1e6}
+	m := metric{Records: r.records, Seconds: s, RecordsPerSec: float64(r.records) / s, MBPerSec: float64(r.records) * float64(recordBytes) / s / 1e6}
+	if len(r.latency) > 0 {
+		m.P50ms, m.P99ms, m.P999ms = ms(r.latency.pct(0.5)), ms(r.latency.pct(0.99)), ms(r.latency.pct(0.999))
+	}
+	return m
 }
+
+func ms(t time.Duration) float64 { return float64(t.Microseconds()) / 1000 }
 
 // measure runs f while tracking krest's CPU, and fills the CPU columns.
 func measure(k *krestProc, r *row, bytesPerRecord int, f func() (loadResult, error)) (loadResult, error) {
@@ -342,7 +359,6 @@ func rowLatency(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 }
 
 func latencyMetric(l latencies, d time.Duration) metric {
-	ms := func(t time.Duration) float64 { return float64(t.Microseconds()) / 1000 }
 	return metric{Records: int64(len(l)), Seconds: d.Seconds(), RecordsPerSec: float64(len(l)) / d.Seconds(),
 		P50ms: ms(l.pct(0.5)), P99ms: ms(l.pct(0.99)), P999ms: ms(l.pct(0.999))}
 }

@@ -76,6 +76,8 @@ func franzProducer(brokers, topic string, records int64, duration time.Duration,
 	value := payload(size)
 	var sent, done atomic.Int64
 	var firstErr atomic.Value
+	var latMu sync.Mutex
+	var lat latencies // of each ProduceSync, when waitEach
 	start := time.Now()
 	deadline := time.Time{}
 	if duration > 0 {
@@ -84,6 +86,12 @@ func franzProducer(brokers, topic string, records int64, duration time.Duration,
 	var wg sync.WaitGroup
 	for range conns {
 		wg.Go(func() {
+			var mine latencies
+			defer func() {
+				latMu.Lock()
+				lat = append(lat, mine...)
+				latMu.Unlock()
+			}()
 			ctx := context.Background()
 			for {
 				if records > 0 && sent.Add(1) > records {
@@ -94,10 +102,12 @@ func franzProducer(brokers, topic string, records int64, duration time.Duration,
 				}
 				r := &kgo.Record{Value: value}
 				if waitEach {
+					t0 := time.Now()
 					if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
 						firstErr.CompareAndSwap(nil, err)
 						return
 					}
+					mine = append(mine, time.Since(t0))
 					done.Add(1)
 					continue
 				}
@@ -117,7 +127,7 @@ func franzProducer(brokers, topic string, records int64, duration time.Duration,
 	if err, _ := firstErr.Load().(error); err != nil {
 		return loadResult{}, err
 	}
-	return loadResult{records: done.Load(), elapsed: time.Since(start)}, nil
+	return loadResult{records: done.Load(), elapsed: time.Since(start), latency: lat}, nil
 }
 
 // franzConsumer reads records of topic from the start, timed from its

@@ -41,8 +41,11 @@ func markdownTable(rep *report) string {
 		if r.Franz != nil {
 			franz = num(r.Franz.RecordsPerSec, "%.0f")
 		}
-		if r.Krest.P50ms > 0 && r.Franz != nil {
-			lat = fmt.Sprintf("%.1f / %.1f / %.1f; %.1f / %.1f / %.1f", r.Krest.P50ms, r.Krest.P99ms, r.Krest.P999ms, r.Franz.P50ms, r.Franz.P99ms, r.Franz.P999ms)
+		if r.Krest.P50ms > 0 {
+			lat = fmt.Sprintf("%.1f / %.1f / %.1f", r.Krest.P50ms, r.Krest.P99ms, r.Krest.P999ms)
+			if r.Franz != nil && r.Franz.P50ms > 0 {
+				lat += fmt.Sprintf("; %.1f / %.1f / %.1f", r.Franz.P50ms, r.Franz.P99ms, r.Franz.P999ms)
+			}
 		}
 		rate, mb := num(r.Krest.RecordsPerSec, "%.0f"), num(r.Krest.MBPerSec, "%.1f")
 		if strings.HasPrefix(r.Name, "idle") {
