@@ -87,39 +87,21 @@ type (
 	}
 )
 
-// The functions below convert between the consumer package's values and the
-// JSON entities above. They never return nil, which would render as null.
-
-func toTopicPartitions(tps []topicPartition) []consumer.TopicPartition {
-	out := make([]consumer.TopicPartition, len(tps))
-	for i, tp := range tps {
-		out[i] = consumer.TopicPartition(tp)
+// convert maps the consumer package's values to and from the JSON entities
+// above. It never returns nil, which would render as null.
+func convert[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, len(in))
+	for i, v := range in {
+		out[i] = f(v)
 	}
 	return out
 }
 
-func fromTopicPartitions(tps []consumer.TopicPartition) []topicPartition {
-	out := make([]topicPartition, len(tps))
-	for i, tp := range tps {
-		out[i] = topicPartition(tp)
-	}
-	return out
-}
-
-func fromCommits(cs []consumer.Commit) []committedOffset {
-	out := make([]committedOffset, len(cs))
-	for i, c := range cs {
-		out[i] = committedOffset{Topic: c.Topic, Partition: c.Partition, Consumed: c.Consumed, Committed: c.Committed}
-	}
-	return out
-}
-
-func fromCommittedOffsets(offs []consumer.CommittedOffset) []partitionCommitted {
-	out := make([]partitionCommitted, len(offs))
-	for i, o := range offs {
-		out[i] = partitionCommitted(o)
-	}
-	return out
+func toTopicPartition(tp topicPartition) consumer.TopicPartition        { return consumer.TopicPartition(tp) }
+func fromTopicPartition(tp consumer.TopicPartition) topicPartition      { return topicPartition(tp) }
+func fromCommittedOffset(o consumer.CommittedOffset) partitionCommitted { return partitionCommitted(o) }
+func fromCommit(c consumer.Commit) committedOffset {
+	return committedOffset{Topic: c.Topic, Partition: c.Partition, Consumed: c.Consumed, Committed: c.Committed}
 }
 
 // decodeBody decodes an optional JSON body into v; an empty body leaves v
@@ -374,7 +356,7 @@ func (s *Server) assign(ctx *fasthttp.RequestCtx) error {
 
 func (s *Server) getAssignments(ctx *fasthttp.RequestCtx) error {
 	return s.withInstance(ctx, func(inst *consumer.Instance) error {
-		return writeJSON(ctx, partitionsRequest{Partitions: fromTopicPartitions(inst.Assignment())})
+		return writeJSON(ctx, partitionsRequest{Partitions: convert(inst.Assignment(), fromTopicPartition)})
 	})
 }
 
@@ -444,7 +426,7 @@ func (s *Server) seekToEdge(ctx *fasthttp.RequestCtx, beginning bool) error {
 		c, cancel := adminContext()
 		defer cancel()
 		var err error
-		tps := toTopicPartitions(req.Partitions)
+		tps := convert(req.Partitions, toTopicPartition)
 		if beginning {
 			err = inst.SeekToBeginning(c, tps)
 		} else {
@@ -479,7 +461,7 @@ func (s *Server) commitOffsets(ctx *fasthttp.RequestCtx) error {
 		if err != nil {
 			return err
 		}
-		return writeJSON(ctx, fromCommits(done))
+		return writeJSON(ctx, convert(done, fromCommit))
 	})
 }
 
@@ -493,11 +475,11 @@ func (s *Server) getCommittedOffsets(ctx *fasthttp.RequestCtx) error {
 		}
 		c, cancel := adminContext()
 		defer cancel()
-		offs, err := inst.CommittedOffsets(c, toTopicPartitions(req.Partitions))
+		offs, err := inst.CommittedOffsets(c, convert(req.Partitions, toTopicPartition))
 		if err != nil {
 			return err
 		}
-		return writeJSON(ctx, map[string][]partitionCommitted{"offsets": fromCommittedOffsets(offs)})
+		return writeJSON(ctx, map[string][]partitionCommitted{"offsets": convert(offs, fromCommittedOffset)})
 	})
 }
 
