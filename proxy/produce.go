@@ -159,6 +159,10 @@ type produceJob struct {
 	errs                   []error
 	out                    []byte
 	ptrs                   []*kgo.Record // &recs[i], for ProduceSync
+	results                chan kgo.ProduceResults
+	// abandoned marks a job whose records kgo still held when the request
+	// gave up waiting (see producer.produce): it must not be recycled.
+	abandoned bool
 }
 
 // maxPooledJobBytes and maxPooledJobRecords keep jobs that served a huge
@@ -181,6 +185,9 @@ func getProduceJob() *produceJob {
 // j has been acknowledged or failed: kgo holds pointers into j.recs and the
 // arena until then.
 func putProduceJob(j *produceJob) {
+	if j.abandoned {
+		return // kgo may still read its records and arena: leave it to the GC
+	}
 	pool.PutBuffer(j.arena)
 	j.arena = nil
 	if cap(j.out) > maxPooledJobBytes || cap(j.recs) > maxPooledJobRecords {

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 type produceResponseJSON struct {
@@ -208,4 +211,47 @@ func TestProduceMixedRecordErrors(t *testing.T) {
 			t.Fatalf("produce: %d %s\nwant 200 %s", status, resp, want)
 		}
 	})
+}
+
+// TestProduceDeliveryTimeout: when Kafka never takes the records, the
+// request answers at producer.delivery.timeout.ms with a retriable
+// per-record error, instead of hanging; the records keep their share of the
+// produce budget until kgo lets go of them.
+func TestProduceDeliveryTimeout(t *testing.T) {
+	t.Parallel()
+	b := fakeBroker(t)
+	ts := startServer(t, b, map[string]string{"producer.delivery.timeout.ms": "700"})
+	ct := map[string]string{"Content-Type": "application/vnd.kafka.binary.v2+json"}
+	if status, resp, _ := ts.do(t, "POST", "/topics/slow", ct, []byte(`{"records":[{"value":"YQ=="}]}`)); status != 200 {
+		t.Fatalf("first produce: %d %s", status, resp)
+	}
+	var healed atomic.Bool // then the broker answers again, so shutdown can flush
+	defer healed.Store(true)
+	b.fake.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		if healed.Load() {
+			return nil, nil, false
+		}
+		b.fake.KeepControl()
+		time.Sleep(2 * time.Second) // longer than the delivery timeout
+		return nil, errors.New("dropped"), true
+	})
+	start := time.Now()
+	status, resp, _ := ts.do(t, "POST", "/topics/slow", ct, []byte(`{"records":[{"value":"Yg=="},{"value":"Yw=="}]}`))
+	took := time.Since(start)
+	want := `{"key_schema_id":null,"value_schema_id":null,"offsets":[` +
+		`{"partition":null,"offset":null,"error_code":50003,"error":"Kafka did not acknowledge the record within producer.delivery.timeout.ms"},` +
+		`{"partition":null,"offset":null,"error_code":50003,"error":"Kafka did not acknowledge the record within producer.delivery.timeout.ms"}]}`
+	if status != 200 || resp != want {
+		t.Errorf("produce to a broker that never answers: %d %s\nwant 200 %s", status, resp, want)
+	}
+	if took > 1900*time.Millisecond {
+		t.Errorf("answered after %v: the delivery timeout (700 ms) did not bound the wait", took)
+	}
+	// kgo still holds the records, so they still count against the
+	// produce budget, until the broker answers again.
+	if ts.producer.budget.Used() == 0 {
+		t.Error("the produce budget was released while kgo still held the records")
+	}
+	healed.Store(true)
+	eventually(t, 30*time.Second, "the budget to be released", func() bool { return ts.producer.budget.Used() == 0 })
 }

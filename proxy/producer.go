@@ -30,10 +30,30 @@ type producer struct {
 var errProduceOverloaded = newError(429, 429,
 	"Too many records waiting for Kafka: krest's produce buffer (producer.buffer.memory) stayed full for producer.max.block.ms; retry later")
 
-// produce sends j.recs and waits for all of them. j.errs[i] receives record
-// i's failure (nil on success; j.recs[i].Partition and Offset are then set).
-// When the budget has no room within maxBlock it returns errProduceOverloaded
-// and sends nothing.
+// errNotAcknowledged is the per-record error of records whose outcome kgo
+// had not reported by producer.delivery.timeout.ms: Kafka may still write
+// them (as with the Java producer's delivery timeout), but krest never
+// acknowledged them.
+var errNotAcknowledged = fmt.Errorf("no acknowledgement within producer.delivery.timeout.ms: %w", context.DeadlineExceeded)
+
+// deliveryGrace is how long past the delivery deadline produce waits for kgo
+// to report records it fails at the deadline itself, before it gives up on
+// the rest.
+const deliveryGrace = 50 * time.Millisecond
+
+// produce sends j.recs and waits for all of them, for at most
+// producer.delivery.timeout.ms. j.errs[i] receives record i's failure (nil
+// on success; j.recs[i].Partition and Offset are then set). When the budget
+// has no room within maxBlock it returns errProduceOverloaded and sends
+// nothing.
+//
+// kgo cannot fail a record whose produce request is in flight (an
+// idempotent producer must learn the outcome), so a broker that stops
+// answering would hold the request forever. At the deadline, produce
+// therefore stops waiting: every record gets errNotAcknowledged, and the job
+// is marked abandoned, so it is not recycled while kgo still holds its
+// records; the budget is released only when kgo lets go of them, so a dead
+// broker turns new requests into 429s instead of growing memory.
 func (p *producer) produce(j *produceJob) error {
 	recs := j.recs
 	var cost int64
@@ -43,16 +63,14 @@ func (p *producer) produce(j *produceJob) error {
 	if !p.budget.Acquire(cost, p.maxBlock) {
 		return errProduceOverloaded
 	}
-	defer p.budget.Release(cost)
 
-	// The deadline bounds the wait below. It is a context, not kgo's
-	// RecordDeliveryTimeout, because kgo measures that from each record's
-	// Timestamp, and clients may send timestamps from the past. kgo lets the
-	// first record of a batch decide for the batch; batches fill in arrival
-	// order, so a record never fails before its own request's deadline by
-	// more than the few milliseconds between requests.
+	// The deadline is a context, not kgo's RecordDeliveryTimeout, because
+	// kgo measures that from each record's Timestamp, and clients may send
+	// timestamps from the past. kgo lets the first record of a batch decide
+	// for the batch; batches fill in arrival order, so a record never fails
+	// before its own request's deadline by more than the few milliseconds
+	// between requests.
 	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
-	defer cancel()
 	// ProduceSync, unlike Produce, ends the linger of the partitions it
 	// wrote to once every record is buffered: the request's records still
 	// form full batches, and the client, who waits for them, does not wait
@@ -62,15 +80,35 @@ func (p *producer) produce(j *produceJob) error {
 	for i := range recs {
 		j.ptrs = append(j.ptrs, &recs[i])
 	}
-	for _, res := range p.cl.ProduceSync(ctx, j.ptrs...) {
-		if res.Err == nil {
-			continue
+	if j.results == nil {
+		j.results = make(chan kgo.ProduceResults, 1)
+	}
+	results := j.results
+	go func() {
+		res := p.cl.ProduceSync(ctx, j.ptrs...)
+		cancel()
+		p.budget.Release(cost)
+		results <- res
+	}()
+	timer := time.NewTimer(p.timeout + deliveryGrace)
+	defer timer.Stop()
+	select {
+	case res := <-results:
+		for _, r := range res {
+			if r.Err == nil {
+				continue
+			}
+			i := recordIndex(recs, r.Record)
+			if i < 0 {
+				return fmt.Errorf("proxy: the producer reported a record it was not given: %w", r.Err)
+			}
+			j.errs[i] = r.Err
 		}
-		i := recordIndex(recs, res.Record)
-		if i < 0 {
-			return fmt.Errorf("proxy: the producer reported a record it was not given: %w", res.Err)
+	case <-timer.C:
+		j.abandoned = true
+		for i := range j.errs {
+			j.errs[i] = errNotAcknowledged
 		}
-		j.errs[i] = res.Err
 	}
 	return nil
 }
