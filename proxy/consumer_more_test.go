@@ -214,9 +214,9 @@ func TestConsumerV1MultiTopicBounded(t *testing.T) {
 }
 
 // TestConsumerAssignmentStrategy: instances balance with the Java
-// consumer's default assignors (range first, as Confluent's proxy does: one
-// join round instead of cooperative-sticky's two), and
-// consumer.partition.assignment.strategy changes that.
+// consumer's default assignors (range first, as Confluent's proxy does, not
+// franz-go's cooperative-sticky), and consumer.partition.assignment.strategy
+// changes that.
 func TestConsumerAssignmentStrategy(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, b backend) {

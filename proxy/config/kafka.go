@@ -115,8 +115,11 @@ var assignors = map[string]func() kgo.GroupBalancer{
 
 // defaultAssignors sets the Java consumer's default
 // partition.assignment.strategy, range then cooperative-sticky: the group
-// balances eagerly with range (one join round, as Confluent's proxy does)
-// until every member also lists cooperative-sticky first.
+// balances eagerly with range, as Confluent's proxy does, until every member
+// lists cooperative-sticky first. (franz-go's own default is
+// cooperative-sticky alone.) Members that join together balance in one
+// round; a member joining later waits, as with Java consumers, until the
+// others learn of the rebalance at their next heartbeat.
 func defaultAssignors() kgo.Opt {
 	return kgo.Balancers(kgo.RangeBalancer(), kgo.CooperativeStickyBalancer())
 }
