@@ -107,6 +107,18 @@ func TestAppendUnquoteMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// TestAppendQuoteLikeJackson pins the exact escapes: Jackson's short forms,
+// \u00XX for other control characters, raw U+FFFD for invalid UTF-8.
+func TestAppendQuoteLikeJackson(t *testing.T) {
+	got, valid := AppendQuoteBytes([]byte("x"), []byte("a\bb\fc\x01\x7f\"\\/<\xffé"))
+	if want := "x\"a\\bb\\fc\\u0001\x7f\\\"\\\\/<\uFFFDé\""; string(got) != want || valid {
+		t.Errorf("AppendQuoteBytes = %q, %v; want %q, false", got, valid, want)
+	}
+	if _, valid := AppendQuoteBytes(nil, []byte("é中😀")); !valid {
+		t.Error("valid UTF-8 reported invalid")
+	}
+}
+
 func TestAppendQuoteMatchesEncodingJSON(t *testing.T) {
 	for _, s := range []string{"plain", "quote\" back\\ slash", "ctl\x00\x1f\n\r\t", "<html>&", "é中😀", "bad\xffutf8"} {
 		got := AppendQuote(nil, s)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // ValidJSON reports whether raw is exactly one valid JSON value, strings
@@ -136,23 +137,50 @@ func hex4(s []byte) (rune, bool) {
 	return r, true
 }
 
-// AppendQuote appends s as a JSON string token to dst. It escapes only what
-// JSON requires (no HTML escaping, like Jackson); invalid UTF-8 becomes U+FFFD.
+// quoteSafe marks the ASCII bytes that stand for themselves inside a JSON
+// string.
+var quoteSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// AppendQuote appends s as a JSON string token to dst, escaped as Jackson
+// (and so Confluent's proxy) escapes: \" \\ \b \f \n \r \t, other control
+// characters as \u00XX, nothing else (no HTML escaping). Each byte of
+// invalid UTF-8 becomes U+FFFD.
 func AppendQuote(dst []byte, s string) []byte {
+	dst, _ = appendQuote(dst, s)
+	return dst
+}
+
+// AppendQuoteBytes is AppendQuote for a byte slice, and reports whether s
+// was valid UTF-8.
+func AppendQuoteBytes(dst, s []byte) ([]byte, bool) {
+	return appendQuote(dst, unsafe.String(unsafe.SliceData(s), len(s)))
+}
+
+func appendQuote(dst []byte, s string) ([]byte, bool) {
 	const hex = "0123456789abcdef"
+	valid := true
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
 		if c < utf8.RuneSelf {
+			if quoteSafe[c] {
+				i++
+				continue
+			}
 			dst = append(dst, s[start:i]...)
 			switch c {
 			case '"', '\\':
 				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
 			case '\n':
 				dst = append(dst, '\\', 'n')
 			case '\r':
@@ -169,13 +197,14 @@ func AppendQuote(dst []byte, s string) []byte {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
+			dst = append(dst, "\uFFFD"...)
+			valid = false
+			i++
 			start = i
 			continue
 		}
 		i += size
 	}
 	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, '"'), valid
 }

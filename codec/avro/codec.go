@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	havro "github.com/hamba/avro/v2"
+
+	"github.com/krest-dev/krest/codec"
 )
 
 // maxDepth caps the nesting of records, arrays, maps and unions in one
@@ -217,7 +219,7 @@ func (c *compiler) compile(s havro.Schema) (*node, error) {
 		n.symbols = s.Symbols()
 		n.symbolIndex = make(map[string]int, len(n.symbols))
 		for i, sym := range n.symbols {
-			n.symbolJSON = append(n.symbolJSON, appendStringJSON(nil, []byte(sym)))
+			n.symbolJSON = append(n.symbolJSON, codec.AppendQuote(nil, sym))
 			n.symbolIndex[sym] = i
 		}
 		return n, nil
@@ -247,7 +249,7 @@ func (c *compiler) compile(s havro.Schema) (*node, error) {
 			if err != nil {
 				return nil, err
 			}
-			key := appendStringJSON(nil, []byte(f.Name()))
+			key := codec.AppendQuote(nil, f.Name())
 			n.fields[i] = field{name: f.Name(), keyJSON: append(key, ':'), node: fn}
 			n.fieldIndex[f.Name()] = i
 			if f.HasDefault() {
@@ -284,7 +286,7 @@ func (c *compiler) compile(s havro.Schema) (*node, error) {
 				n.branchJSON = append(n.branchJSON, nil)
 				continue
 			}
-			prefix := append([]byte{'{'}, appendStringJSON(nil, []byte(name))...)
+			prefix := append([]byte{'{'}, codec.AppendQuote(nil, name)...)
 			n.branchJSON = append(n.branchJSON, append(prefix, ':'))
 		}
 		for i, b := range n.branches {

@@ -4,7 +4,8 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/krest-dev/krest/codec"
 )
 
 // decoder converts one Avro binary datum to JSON, appending to out.
@@ -181,7 +182,7 @@ func (d *decoder) value(n *node) error {
 			return err
 		}
 		var valid bool
-		d.out, valid = appendString(d.out, d.in[d.pos:d.pos+l])
+		d.out, valid = codec.AppendQuoteBytes(d.out, d.in[d.pos:d.pos+l])
 		d.canonical = d.canonical && valid
 		d.pos += l
 	case kindEnum:
@@ -300,7 +301,7 @@ func (d *decoder) mapValue(n *node) error {
 			key := d.in[d.pos : d.pos+l]
 			d.pos += l
 			var valid bool
-			d.out, valid = appendString(d.out, key)
+			d.out, valid = codec.AppendQuoteBytes(d.out, key)
 			d.canonical = d.canonical && valid
 			d.out = append(d.out, ':')
 			if err := d.value(n.elem); err != nil {
@@ -360,60 +361,4 @@ func appendBytesJSON(b, data []byte) []byte {
 		}
 	}
 	return append(b, '"')
-}
-
-// appendStringJSON writes s as a JSON string.
-func appendStringJSON(b, s []byte) []byte {
-	b, _ = appendString(b, s)
-	return b
-}
-
-// appendString writes s as a JSON string, each invalid UTF-8 byte as the
-// character U+FFFD (written raw, as valid U+FFFD is), and
-// reports whether s was valid UTF-8.
-func appendString(b, s []byte) ([]byte, bool) {
-	valid := true
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if strSafe[c] {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRune(s[i:])
-			if r != utf8.RuneError || size != 1 {
-				i += size
-				continue
-			}
-			b = append(b, s[start:i]...)
-			b = append(b, "\uFFFD"...)
-			valid = false
-			i++
-			start = i
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\f':
-			b = append(b, '\\', 'f')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"'), valid
 }
