@@ -208,3 +208,16 @@ func appendQuote(dst []byte, s string) ([]byte, bool) {
 	dst = append(dst, s[start:]...)
 	return append(dst, '"'), valid
 }
+
+// Clip shortens s to at most n bytes, cut on a rune boundary and marked
+// with "...", for quoting user input in error messages.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "..."
+}

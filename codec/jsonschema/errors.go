@@ -12,6 +12,8 @@ import (
 
 	js "github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+
+	"github.com/krest-dev/krest/codec"
 )
 
 const (
@@ -97,7 +99,7 @@ func pointer(tokens []string) string {
 			break
 		}
 	}
-	return printable(clip(sb.String(), maxPointer))
+	return printable(codec.Clip(sb.String(), maxPointer))
 }
 
 // reason is the message for one error kind. Values from the input are
@@ -127,11 +129,11 @@ func reason(e *js.ValidationError) string {
 		for _, w := range k.Want {
 			want = append(want, display(w))
 		}
-		return clip("value must be one of "+strings.Join(want, ", "), maxMessage)
+		return codec.Clip("value must be one of "+strings.Join(want, ", "), maxMessage)
 	case *kind.Const:
-		return clip("value must be "+display(k.Want), maxMessage)
+		return codec.Clip("value must be "+display(k.Want), maxMessage)
 	case *kind.Format:
-		return display(k.Got) + " is not a valid " + printable(clip(k.Want, maxInput))
+		return display(k.Got) + " is not a valid " + printable(codec.Clip(k.Want, maxInput))
 	case *kind.Pattern:
 		return quote(k.Got) + " does not match pattern " + quote(k.Want)
 	case *kind.MinLength:
@@ -165,7 +167,7 @@ func reason(e *js.ValidationError) string {
 	// ValidationError, as "at '<location>': <message>"; keep the message.
 	msg := (&js.ValidationError{ErrorKind: e.ErrorKind}).Error()
 	msg = strings.TrimPrefix(msg, "at '': ")
-	return printable(clip(msg, maxMessage))
+	return printable(codec.Clip(msg, maxMessage))
 }
 
 // number renders a decoded number exactly when it is an integer (clipped),
@@ -175,7 +177,7 @@ func number(r *big.Rat) string {
 		return "?"
 	}
 	if r.IsInt() {
-		return clip(r.Num().String(), maxInput)
+		return codec.Clip(r.Num().String(), maxInput)
 	}
 	f, _ := r.Float64()
 	return strconv.FormatFloat(f, 'g', -1, 64)
@@ -196,12 +198,12 @@ func display(v any) string {
 	case map[string]any:
 		return "an object"
 	default: // json.Number
-		return printable(clip(fmt.Sprint(v), maxInput))
+		return printable(codec.Clip(fmt.Sprint(v), maxInput))
 	}
 }
 
 func quote(s string) string {
-	return strconv.Quote(clip(s, maxInput))
+	return strconv.Quote(codec.Clip(s, maxInput))
 }
 
 func quoteList(list []string) string {
@@ -218,19 +220,6 @@ func quoteList(list []string) string {
 		sb.WriteString(quote(s))
 	}
 	return sb.String()
-}
-
-// clip shortens s to at most n bytes (on a rune boundary), marking the cut
-// with "...".
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := n
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "..."
 }
 
 // printable escapes control and non-printable characters (Go syntax) so that

@@ -28,6 +28,8 @@ import (
 	"strings"
 
 	js "github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/krest-dev/krest/codec"
 )
 
 // schemaURL is the (never loaded) location the compiled schema is registered
@@ -44,7 +46,7 @@ type Codec struct {
 type noLoader struct{}
 
 func (noLoader) Load(url string) (any, error) {
-	return nil, refusedError("reference to " + printable(clip(url, maxPointer)) + " outside the schema is not allowed")
+	return nil, refusedError("reference to " + printable(codec.Clip(url, maxPointer)) + " outside the schema is not allowed")
 }
 
 // refusedError is the error of noLoader.
@@ -89,7 +91,7 @@ func (c *Codec) Validate(jsonValue []byte) error {
 		if errors.As(err, &ve) {
 			return errors.New(describe(ve))
 		}
-		return errors.New(clip(err.Error(), maxMessage))
+		return errors.New(codec.Clip(err.Error(), maxMessage))
 	}
 	return nil
 }
@@ -105,7 +107,7 @@ func checkRefs(doc any) error {
 			switch k {
 			case "$ref", "$dynamicRef", "$recursiveRef":
 				if ref, ok := v[k].(string); ok && (strings.HasPrefix(ref, "http://json-schema.org/") || strings.HasPrefix(ref, "https://json-schema.org/")) {
-					err = refusedError("reference to " + printable(clip(ref, maxPointer)) + " outside the schema is not allowed")
+					err = refusedError("reference to " + printable(codec.Clip(ref, maxPointer)) + " outside the schema is not allowed")
 				}
 			case "enum", "const", "default", "examples":
 				// instance data, not subschemas
@@ -146,7 +148,7 @@ func jsonErr(err error) string {
 	case "unexpected EOF":
 		return "unexpected end of input"
 	}
-	return clip(msg, maxMessage)
+	return codec.Clip(msg, maxMessage)
 }
 
 // compileErr makes a compile error one line: a schema that does not match
@@ -174,5 +176,5 @@ func compileErr(err error) string {
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
 		msg = msg[:i]
 	}
-	return clip(msg, maxMessage)
+	return codec.Clip(msg, maxMessage)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/krest-dev/krest/codec"
 )
 
 const (
@@ -33,12 +35,12 @@ func jsonError(err error, input []byte) error {
 		if msg == "unexpected EOF" {
 			msg = "unexpected end of JSON input"
 		}
-		return plainError(clip(msg, maxMessage))
+		return plainError(codec.Clip(msg, maxMessage))
 	}
 	msg = rewrite(rest)
 	path := pathAt(input, offsetOf(input, line, col))
 	if path != "" {
-		return plainError("field " + strconv.Quote(clip(path, maxPath)) + ": " + msg)
+		return plainError("field " + strconv.Quote(codec.Clip(path, maxPath)) + ": " + msg)
 	}
 	if syntax && msg != "unexpected end of JSON input" {
 		return plainError("syntax error at line " + strconv.Itoa(line) + ":" + strconv.Itoa(col) + ": " + msg)
@@ -67,21 +69,21 @@ func rewrite(msg string) string {
 			if kind, _, isField := strings.Cut(what, " field "); isField {
 				what = kind + " field"
 			}
-			return "invalid value for " + what + ": " + clip(raw, maxRaw)
+			return "invalid value for " + what + ": " + codec.Clip(raw, maxRaw)
 		}
 	case msg == "unexpected token ":
 		return "unexpected end of JSON input"
 	case strings.HasPrefix(msg, "unexpected token "):
-		return "unexpected token " + clip(msg[len("unexpected token "):], maxRaw)
+		return "unexpected token " + codec.Clip(msg[len("unexpected token "):], maxRaw)
 	case strings.HasPrefix(msg, "invalid value "): // syntax error: bad literal
-		return "invalid value " + clip(msg[len("invalid value "):], maxRaw)
+		return "invalid value " + codec.Clip(msg[len("invalid value "):], maxRaw)
 	case strings.HasPrefix(msg, "error parsing "):
 		// "error parsing <name>, oneof <oneof> is already set"
 		if _, oneof, ok := strings.Cut(msg, ", "); ok {
 			return oneof
 		}
 	}
-	return clip(msg, maxMessage)
+	return codec.Clip(msg, maxMessage)
 }
 
 // stripPrefix removes the "proto: " prefix of protobuf-go errors (whose
@@ -233,19 +235,6 @@ func oneLine(msg string) string {
 		msg = msg[:i]
 	}
 	return msg
-}
-
-// clip shortens s to at most n bytes (on a rune boundary), marking the cut
-// with "...".
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := n
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "..."
 }
 
 // sanitize escapes control and non-printable characters and invalid UTF-8

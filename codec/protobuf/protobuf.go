@@ -76,6 +76,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/krest-dev/krest/codec"
 )
 
 // fileName is the name the schema is compiled under (it shows in compile
@@ -199,7 +201,7 @@ func (c *Codec) DefaultIndex() []int {
 func (c *Codec) Index(fullName string) ([]int, error) {
 	p, ok := c.byName[protoreflect.FullName(strings.TrimPrefix(fullName, "."))]
 	if !ok {
-		return nil, fmt.Errorf("no message %s in schema", strconv.Quote(clip(fullName, maxPath)))
+		return nil, fmt.Errorf("no message %s in schema", strconv.Quote(codec.Clip(fullName, maxPath)))
 	}
 	return slices.Clone(p), nil
 }
@@ -267,7 +269,7 @@ func (c *Codec) AppendBinary(dst []byte, index []int, jsonValue []byte) ([]byte,
 	}
 	out, err := proto.MarshalOptions{Deterministic: true}.MarshalAppend(dst, m)
 	if err != nil {
-		return dst, errors.New(clip(stripPrefix(err.Error()), maxMessage))
+		return dst, errors.New(codec.Clip(stripPrefix(err.Error()), maxMessage))
 	}
 	return out, nil
 }
@@ -282,14 +284,14 @@ func (c *Codec) AppendJSON(dst []byte, index []int, binary []byte) ([]byte, erro
 	}
 	m := dynamicpb.NewMessage(n.md)
 	if err := unmarshalBinary(binary, m, c.types); err != nil {
-		return dst, fmt.Errorf("invalid protobuf binary for %s: %s", n.md.FullName(), clip(stripPrefix(err.Error()), maxMessage))
+		return dst, fmt.Errorf("invalid protobuf binary for %s: %s", n.md.FullName(), codec.Clip(stripPrefix(err.Error()), maxMessage))
 	}
 	fillDefaults(m, n.plan)
 	start := len(dst)
 	mo := protojson.MarshalOptions{EmitDefaultValues: true, Resolver: c.types}
 	out, err := mo.MarshalAppend(dst, m)
 	if err != nil {
-		return dst, errors.New(clip(stripPrefix(err.Error()), maxMessage))
+		return dst, errors.New(codec.Clip(stripPrefix(err.Error()), maxMessage))
 	}
 	return compact(out, start), nil
 }
