@@ -343,56 +343,17 @@ func (e *encoder) enum(n *node) error {
 
 // array encodes a JSON array as one block: count, items, 0.
 func (e *encoder) array(n *node) error {
-	if err := e.enter(); err != nil {
-		return err
-	}
-	e.pos++ // '['
-	p := len(e.out)
-	e.out = append(e.out, 0)
-	e.skipWS()
-	if e.pos < len(e.in) && e.in[e.pos] == ']' {
-		e.pos++
-		e.depth--
-		return nil
-	}
-	count := 0
-	for {
+	return e.block(']', func(i int) error {
 		if err := e.value(n.elem); err != nil {
-			return atIndex(err, count)
+			return atIndex(err, i)
 		}
-		count++
-		e.skipWS()
-		if e.pos < len(e.in) && e.in[e.pos] == ',' {
-			e.pos++
-			continue
-		}
-		if err := e.expect(']'); err != nil {
-			return err
-		}
-		break
-	}
-	e.out = insertVarint(e.out, p, int64(count))
-	e.out = append(e.out, 0)
-	e.depth--
-	return nil
+		return nil
+	})
 }
 
 // mapValue encodes a JSON object as an Avro map in one block.
 func (e *encoder) mapValue(n *node) error {
-	if err := e.enter(); err != nil {
-		return err
-	}
-	e.pos++ // '{'
-	p := len(e.out)
-	e.out = append(e.out, 0)
-	e.skipWS()
-	if e.pos < len(e.in) && e.in[e.pos] == '}' {
-		e.pos++
-		e.depth--
-		return nil
-	}
-	count := 0
-	for {
+	return e.block('}', func(int) error {
 		e.skipWS()
 		if e.pos >= len(e.in) || e.in[e.pos] != '"' {
 			return e.unexpected()
@@ -407,13 +368,39 @@ func (e *encoder) mapValue(n *node) error {
 		if err := e.value(n.elem); err != nil {
 			return e.keyError(err, kp)
 		}
+		return nil
+	})
+}
+
+// block encodes the comma-separated items of the JSON array or object at
+// e.pos, up to close, as one Avro block: the item count, what item wrote for
+// each (given its index), then the 0 that ends the blocks. An empty array
+// or object is the lone 0.
+func (e *encoder) block(close byte, item func(i int) error) error {
+	if err := e.enter(); err != nil {
+		return err
+	}
+	e.pos++ // '[' or '{'
+	p := len(e.out)
+	e.out = append(e.out, 0)
+	e.skipWS()
+	if e.pos < len(e.in) && e.in[e.pos] == close {
+		e.pos++
+		e.depth--
+		return nil
+	}
+	count := 0
+	for {
+		if err := item(count); err != nil {
+			return err
+		}
 		count++
 		e.skipWS()
 		if e.pos < len(e.in) && e.in[e.pos] == ',' {
 			e.pos++
 			continue
 		}
-		if err := e.expect('}'); err != nil {
+		if err := e.expect(close); err != nil {
 			return err
 		}
 		break
