@@ -240,14 +240,48 @@ func (d *decoder) value(n *node) error {
 	return nil
 }
 
+// array writes an Avro array as a JSON array.
 func (d *decoder) array(n *node) error {
+	return d.blocks('[', ']', n.elem.minSize, func(i int) error {
+		if err := d.value(n.elem); err != nil {
+			return atIndex(err, i)
+		}
+		return nil
+	})
+}
+
+// mapValue writes an Avro map as a JSON object.
+func (d *decoder) mapValue(n *node) error {
+	return d.blocks('{', '}', 1+n.elem.minSize, func(int) error {
+		l, err := d.readLen()
+		if err != nil {
+			return err
+		}
+		key := d.in[d.pos : d.pos+l]
+		d.pos += l
+		var valid bool
+		d.out, valid = codec.AppendQuoteBytes(d.out, key)
+		d.canonical = d.canonical && valid
+		d.out = append(d.out, ':')
+		if err := d.value(n.elem); err != nil {
+			return atKey(err, key)
+		}
+		return nil
+	})
+}
+
+// blocks reads the blocks of an array or map, items of at least itemMin
+// bytes each, writing open, what item writes for each (given its index),
+// comma-separated, and close. More than one block is valid Avro but not the
+// form AppendBinary writes.
+func (d *decoder) blocks(open, close byte, itemMin int, item func(i int) error) error {
 	if err := d.enter(); err != nil {
 		return err
 	}
-	d.out = append(d.out, '[')
+	d.out = append(d.out, open)
 	i := 0
 	for blocks := 0; ; blocks++ {
-		c, err := d.blockCount(n.elem.minSize)
+		c, err := d.blockCount(itemMin)
 		if err != nil {
 			return err
 		}
@@ -261,55 +295,13 @@ func (d *decoder) array(n *node) error {
 			if i > 0 {
 				d.out = append(d.out, ',')
 			}
-			if err := d.value(n.elem); err != nil {
-				return atIndex(err, i)
+			if err := item(i); err != nil {
+				return err
 			}
 			i++
 		}
 	}
-	d.out = append(d.out, ']')
-	d.depth--
-	return nil
-}
-
-func (d *decoder) mapValue(n *node) error {
-	if err := d.enter(); err != nil {
-		return err
-	}
-	d.out = append(d.out, '{')
-	first := true
-	for blocks := 0; ; blocks++ {
-		c, err := d.blockCount(1 + n.elem.minSize)
-		if err != nil {
-			return err
-		}
-		if c == 0 {
-			break
-		}
-		if blocks > 0 {
-			d.canonical = false
-		}
-		for ; c > 0; c-- {
-			if !first {
-				d.out = append(d.out, ',')
-			}
-			first = false
-			l, err := d.readLen()
-			if err != nil {
-				return err
-			}
-			key := d.in[d.pos : d.pos+l]
-			d.pos += l
-			var valid bool
-			d.out, valid = codec.AppendQuoteBytes(d.out, key)
-			d.canonical = d.canonical && valid
-			d.out = append(d.out, ':')
-			if err := d.value(n.elem); err != nil {
-				return atKey(err, key)
-			}
-		}
-	}
-	d.out = append(d.out, '}')
+	d.out = append(d.out, close)
 	d.depth--
 	return nil
 }
