@@ -61,12 +61,11 @@ func rowAvro(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 		return r, err
 	}
 	r.Krest = toMetric(res, size)
-	fr, err := franzAvro(cfg.brokers, topic, resp.ID, c, cfg.scale.avroRecords)
-	if err != nil {
+	if r.Franz, err = baseline(size, func() (loadResult, error) {
+		return franzAvro(cfg.brokers, topic, resp.ID, c, cfg.scale.avroRecords)
+	}); err != nil {
 		return r, err
 	}
-	m := toMetric(fr, size)
-	r.Franz = &m
 	ratios(&r)
 	return r, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -15,20 +14,9 @@ import (
 
 const v2 = "application/vnd.kafka.v2+json"
 
+// httpJSON sends a request with a v2 JSON body (or none).
 func httpJSON(method, url, body string) (int, string, error) {
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		return 0, "", err
-	}
-	req.Header.Set("Content-Type", v2)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	var b bytes.Buffer
-	b.ReadFrom(resp.Body)
-	return resp.StatusCode, b.String(), nil
+	return httpDo(method, url, v2, body)
 }
 
 // createInstance creates and subscribes one consumer instance.

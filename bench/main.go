@@ -210,6 +210,28 @@ func toMetric(r loadResult, recordBytes int) metric {
 	return m
 }
 
+// baseline runs a native client and returns its figures.
+func baseline(size int, run func() (loadResult, error)) (*metric, error) {
+	res, err := run()
+	if err != nil {
+		return nil, err
+	}
+	m := toMetric(res, size)
+	return &m, nil
+}
+
+// onNewTopic runs a native producer on a topic of its own, named after
+// name.
+func onNewTopic(adm *kadm.Client, name string, partitions int32, run func(topic string) (loadResult, error)) func() (loadResult, error) {
+	return func() (loadResult, error) {
+		topic, err := createTopic(adm, name, partitions)
+		if err != nil {
+			return loadResult{}, err
+		}
+		return run(topic)
+	}
+}
+
 func ms(t time.Duration) float64 { return float64(t.Microseconds()) / 1000 }
 
 // measure runs f while tracking krest's CPU, and fills the CPU columns.
@@ -256,21 +278,17 @@ func rowProduceBatch(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	}
 	r.Krest = toMetric(res, size)
 	if cfg.java {
-		jt, _ := createTopic(adm, "bench-produce-java", 4)
-		jr, err := javaProducer(cfg.libs, cfg.brokers, jt, int(cfg.scale.produceRecords), size)
-		if err != nil {
+		if r.Java, err = baseline(size, onNewTopic(adm, "bench-produce-java", 4, func(topic string) (loadResult, error) {
+			return javaProducer(cfg.libs, cfg.brokers, topic, int(cfg.scale.produceRecords), size)
+		})); err != nil {
 			return r, err
 		}
-		m := toMetric(jr, size)
-		r.Java = &m
 	}
-	ft, _ := createTopic(adm, "bench-produce-franz", 4)
-	fr, err := franzProducer(cfg.brokers, ft, cfg.scale.produceRecords, 0, size, 8, false)
-	if err != nil {
+	if r.Franz, err = baseline(size, onNewTopic(adm, "bench-produce-franz", 4, func(topic string) (loadResult, error) {
+		return franzProducer(cfg.brokers, topic, cfg.scale.produceRecords, 0, size, 8, false)
+	})); err != nil {
 		return r, err
 	}
-	m := toMetric(fr, size)
-	r.Franz = &m
 	ratios(&r)
 	return r, nil
 }
@@ -291,13 +309,11 @@ func rowProduceSmall(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 		return r, err
 	}
 	r.Krest = toMetric(res, size)
-	ft, _ := createTopic(adm, "bench-small-franz", 4)
-	fr, err := franzProducer(cfg.brokers, ft, 0, cfg.scale.requestDuration, size, 64, true)
-	if err != nil {
+	if r.Franz, err = baseline(size, onNewTopic(adm, "bench-small-franz", 4, func(topic string) (loadResult, error) {
+		return franzProducer(cfg.brokers, topic, 0, cfg.scale.requestDuration, size, 64, true)
+	})); err != nil {
 		return r, err
 	}
-	m := toMetric(fr, size)
-	r.Franz = &m
 	ratios(&r)
 	return r, nil
 }
@@ -319,19 +335,17 @@ func rowConsume(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	}
 	r.Krest = toMetric(res, size)
 	if cfg.java {
-		jr, err := javaConsumer(cfg.libs, cfg.brokers, topic, int(cfg.scale.consumeRecords))
-		if err != nil {
+		if r.Java, err = baseline(size, func() (loadResult, error) {
+			return javaConsumer(cfg.libs, cfg.brokers, topic, int(cfg.scale.consumeRecords))
+		}); err != nil {
 			return r, err
 		}
-		m := toMetric(jr, size)
-		r.Java = &m
 	}
-	fr, err := franzConsumer(cfg.brokers, topic, cfg.scale.consumeRecords)
-	if err != nil {
+	if r.Franz, err = baseline(size, func() (loadResult, error) {
+		return franzConsumer(cfg.brokers, topic, cfg.scale.consumeRecords)
+	}); err != nil {
 		return r, err
 	}
-	m := toMetric(fr, size)
-	r.Franz = &m
 	ratios(&r)
 	return r, nil
 }
@@ -348,7 +362,10 @@ func rowLatency(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 		return r, err
 	}
 	r.Krest = latencyMetric(lat, cfg.scale.latencyDuration)
-	ft, _ := createTopic(adm, "bench-latency-franz", 1)
+	ft, err := createTopic(adm, "bench-latency-franz", 1)
+	if err != nil {
+		return r, err
+	}
 	flat, err := franzLatency(cfg.brokers, ft, cfg.scale.latencyRate, cfg.scale.latencyDuration)
 	if err != nil {
 		return r, err

@@ -7,8 +7,20 @@ import (
 	"strings"
 )
 
+// httpPost sends body as contentType.
 func httpPost(url, contentType, body string) (int, string, error) {
-	resp, err := http.Post(url, contentType, strings.NewReader(body))
+	return httpDo("POST", url, contentType, body)
+}
+
+// httpDo sends one request with the standard library's client and returns
+// the status and body.
+func httpDo(method, url, contentType, body string) (int, string, error) {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, "", err
 	}
