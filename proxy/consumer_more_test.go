@@ -7,10 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/krest-dev/krest/codec"
 )
 
 // TestConsumerPatternHeadersTimestamps subscribes by topic_pattern and checks
@@ -66,7 +62,7 @@ func TestConsumerFetchMinBytes(t *testing.T) {
 		produceValues(t, b, topic, 1, "0123456789", "0123456789")
 	}()
 	start := time.Now()
-	recs := c.records(t, "", v2)
+	recs := c.records(t, "", kafkaV2)
 	took := time.Since(start)
 	if len(recs) != 3 {
 		t.Errorf("read %d records, want the 3 that reach fetch.min.bytes", len(recs))
@@ -90,7 +86,7 @@ func TestConsumerAutoCommitDeliveredOnly(t *testing.T) {
 		c.mustCall(t, "POST", "/subscription", `{"topics":["`+topic+`"]}`, 204)
 		var got []consumerRecordJSON
 		eventually(t, 30*time.Second, "records", func() bool {
-			got = append(got, c.records(t, "timeout=500&max_bytes=15", v2)...)
+			got = append(got, c.records(t, "timeout=500&max_bytes=15", kafkaV2)...)
 			return len(got) > 0
 		})
 		if len(got) != 3 {
@@ -131,28 +127,6 @@ func TestConsumerBaseURI(t *testing.T) {
 		if want += "/consumers/uri%20group/instances/n%201"; c.baseURI != want {
 			t.Errorf("%v: base_uri %s, want %s", tc.props, c.baseURI, want)
 		}
-	}
-}
-
-// TestAppendRecordsRejectsInvalidJSON: a json-format instance meeting bytes
-// that are not JSON answers 40801 naming the record, as Confluent's proxy.
-func TestAppendRecordsRejectsInvalidJSON(t *testing.T) {
-	t.Parallel()
-	recs := []*kgo.Record{{Topic: "t", Partition: 2, Offset: 7, Value: []byte("not json")}}
-	s := &Server{}
-	_, err := s.appendRecords(nil, recs, codec.JSON, recordStyle{topic: true})
-	e, ok := err.(*Error)
-	if !ok || e.Status != 408 || e.Code != 40801 || !strings.Contains(e.Message, "topic t partition 2 offset 7") {
-		t.Fatalf("appendRecords: %v", err)
-	}
-	// Structurally fine but a bad escape: must not reach a response verbatim.
-	badEscape := []*kgo.Record{{Topic: "t", Value: []byte(`"\x"`)}}
-	if _, err := s.appendRecords(nil, badEscape, codec.JSON, recordStyle{}); err == nil {
-		t.Error("a value with a bad string escape was rendered")
-	}
-	out, err := s.appendRecords(nil, recs, codec.Binary, recordStyle{})
-	if err != nil || string(out) != `[{"key":null,"value":"bm90IGpzb24=","partition":2,"offset":7}]` {
-		t.Fatalf("binary: %s %v", out, err)
 	}
 }
 
@@ -237,7 +211,7 @@ func TestConsumerAssignmentStrategy(t *testing.T) {
 			c := newRESTConsumer(t, ts, group, `{"format":"binary"}`)
 			c.mustCall(t, "POST", "/subscription", `{"topics":["`+topic+`"]}`, 204)
 			eventually(t, 30*time.Second, "an assignment", func() bool {
-				c.records(t, "timeout=100", v2)
+				c.records(t, "timeout=100", kafkaV2)
 				return len(c.assignment(t)) == 2
 			})
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -251,21 +225,4 @@ func TestConsumerAssignmentStrategy(t *testing.T) {
 			}
 		}
 	})
-}
-
-// TestAppendRecordsTopics: each record names its own topic, quoted once per
-// run of equal topics and copied after that.
-func TestAppendRecordsTopics(t *testing.T) {
-	t.Parallel()
-	recs := []*kgo.Record{
-		{Topic: "a", Offset: 1}, {Topic: "a", Offset: 2}, {Topic: "b.c", Offset: 3}, {Topic: "a", Offset: 4},
-	}
-	out, err := (&Server{}).appendRecords(make([]byte, 0, 8), recs, codec.Binary, recordStyle{topic: true})
-	want := `[{"topic":"a","key":null,"value":null,"partition":0,"offset":1},` +
-		`{"topic":"a","key":null,"value":null,"partition":0,"offset":2},` +
-		`{"topic":"b.c","key":null,"value":null,"partition":0,"offset":3},` +
-		`{"topic":"a","key":null,"value":null,"partition":0,"offset":4}]`
-	if err != nil || string(out) != want {
-		t.Fatalf("appendRecords = %s, %v\nwant %s", out, err, want)
-	}
 }

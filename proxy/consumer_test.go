@@ -14,7 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-const v2 = "application/vnd.kafka.v2+json"
+const kafkaV2 = "application/vnd.kafka.v2+json"
 
 // consumerRecordJSON is a record as the records endpoints render it.
 type consumerRecordJSON struct {
@@ -40,7 +40,7 @@ type restConsumer struct {
 
 func newRESTConsumer(t *testing.T, ts *testServer, group string, settings string) *restConsumer {
 	t.Helper()
-	status, body, _ := ts.do(t, "POST", "/consumers/"+group, map[string]string{"Content-Type": v2}, []byte(settings))
+	status, body, _ := ts.do(t, "POST", "/consumers/"+group, map[string]string{"Content-Type": kafkaV2}, []byte(settings))
 	if status != 200 {
 		t.Fatalf("create consumer: %d %s", status, body)
 	}
@@ -64,7 +64,7 @@ func (c *restConsumer) call(t *testing.T, method, suffix, body string) (int, str
 	if body != "" {
 		b = []byte(body)
 	}
-	status, resp, _ := c.ts.do(t, method, c.path(suffix), map[string]string{"Content-Type": v2}, b)
+	status, resp, _ := c.ts.do(t, method, c.path(suffix), map[string]string{"Content-Type": kafkaV2}, b)
 	return status, resp
 }
 
@@ -93,6 +93,17 @@ func (c *restConsumer) records(t *testing.T, query, accept string) []consumerRec
 	}
 	return recs
 }
+
+// topicPartition and partitionsRequest are the JSON of GET .../assignments.
+type (
+	topicPartition struct {
+		Topic     string `json:"topic"`
+		Partition int32  `json:"partition"`
+	}
+	partitionsRequest struct {
+		Partitions []topicPartition `json:"partitions"`
+	}
+)
 
 func (c *restConsumer) assignment(t *testing.T) []topicPartition {
 	t.Helper()
@@ -160,8 +171,8 @@ func TestConsumerGroupSplitAndHandover(t *testing.T) {
 			inst.mustCall(t, "POST", "/subscription", `{"topics":["`+topic+`"]}`, 204)
 		}
 		eventually(t, 60*time.Second, "both members to get partitions", func() bool {
-			a.records(t, "timeout=100", v2)
-			c.records(t, "timeout=100", v2)
+			a.records(t, "timeout=100", kafkaV2)
+			c.records(t, "timeout=100", kafkaV2)
 			pa, pc := a.assignment(t), c.assignment(t)
 			return len(pa) > 0 && len(pc) > 0 && len(pa)+len(pc) == 4
 		})
@@ -172,7 +183,7 @@ func TestConsumerGroupSplitAndHandover(t *testing.T) {
 		got := map[*restConsumer]int{}
 		eventually(t, 30*time.Second, "40 records", func() bool {
 			for _, inst := range []*restConsumer{a, c} {
-				for _, r := range inst.records(t, "timeout=200", v2) {
+				for _, r := range inst.records(t, "timeout=200", kafkaV2) {
 					pos := fmt.Sprintf("%d/%d", r.Partition, r.Offset)
 					if prev, dup := seen[pos]; dup {
 						t.Fatalf("record %s read twice (%s, then %s)", pos, prev, inst.name)
@@ -190,7 +201,7 @@ func TestConsumerGroupSplitAndHandover(t *testing.T) {
 		start := time.Now()
 		a.mustCall(t, "DELETE", "", "", 204)
 		eventually(t, 30*time.Second, "the survivor to own all partitions", func() bool {
-			c.records(t, "timeout=100", v2)
+			c.records(t, "timeout=100", kafkaV2)
 			return len(c.assignment(t)) == 4
 		})
 		if took := time.Since(start); took > 20*time.Second {
@@ -204,7 +215,7 @@ func TestConsumerGroupSplitAndHandover(t *testing.T) {
 		produceValues(t, b, topic, 4, more...)
 		var after []string
 		eventually(t, 30*time.Second, "records produced after the handover", func() bool {
-			for _, r := range c.records(t, "timeout=200", v2) {
+			for _, r := range c.records(t, "timeout=200", kafkaV2) {
 				v, _ := base64.StdEncoding.DecodeString(strings.Trim(string(r.Value), `"`))
 				if strings.HasPrefix(string(v), "split-") {
 					t.Fatalf("record %s/%d read again after handover: committed offsets lost", string(v), r.Offset)
@@ -235,7 +246,7 @@ func TestConsumerCommitResume(t *testing.T) {
 
 		var got []consumerRecordJSON
 		eventually(t, 30*time.Second, "first records", func() bool {
-			got = append(got, c.records(t, "timeout=500&max_bytes=15", v2)...)
+			got = append(got, c.records(t, "timeout=500&max_bytes=15", kafkaV2)...)
 			return len(got) > 0
 		})
 		if len(got) != 3 || got[0].Offset != 0 || got[2].Offset != 2 {
@@ -262,7 +273,7 @@ func TestConsumerCommitResume(t *testing.T) {
 		c2.mustCall(t, "POST", "/subscription", `{"topics":["`+topic+`"]}`, 204)
 		var resumed []consumerRecordJSON
 		eventually(t, 30*time.Second, "records after the commit", func() bool {
-			resumed = append(resumed, c2.records(t, "timeout=500", v2)...)
+			resumed = append(resumed, c2.records(t, "timeout=500", kafkaV2)...)
 			return len(resumed) >= 5
 		})
 		if len(resumed) != 5 || resumed[0].Offset != 5 || resumed[4].Offset != 9 {
@@ -296,7 +307,7 @@ func TestConsumerSeek(t *testing.T) {
 			t.Helper()
 			var r []consumerRecordJSON
 			eventually(t, 30*time.Second, "a record", func() bool {
-				r = c.records(t, "timeout=500&max_bytes=1", v2)
+				r = c.records(t, "timeout=500&max_bytes=1", kafkaV2)
 				return len(r) > 0
 			})
 			return r[0].Offset
@@ -318,7 +329,7 @@ func TestConsumerSeek(t *testing.T) {
 			t.Errorf("after seek to beginning: read %d", got)
 		}
 		c.mustCall(t, "POST", "/positions/end", `{"partitions":[{"topic":"`+topic+`","partition":0}]}`, 204)
-		if r := c.records(t, "timeout=300", v2); len(r) != 0 {
+		if r := c.records(t, "timeout=300", kafkaV2); len(r) != 0 {
 			t.Errorf("after seek to end: read %+v", r)
 		}
 		produceValues(t, b, topic, 1, "new")
@@ -355,7 +366,7 @@ func TestConsumerLongPoll(t *testing.T) {
 		c.mustCall(t, "POST", "/assignments", `{"partitions":[{"topic":"`+topic+`","partition":0}]}`, 204)
 
 		start := time.Now()
-		if r := c.records(t, "timeout=400", v2); len(r) != 0 {
+		if r := c.records(t, "timeout=400", kafkaV2); len(r) != 0 {
 			t.Fatalf("empty topic read %+v", r)
 		}
 		if waited := time.Since(start); waited < 350*time.Millisecond {
@@ -367,7 +378,7 @@ func TestConsumerLongPoll(t *testing.T) {
 			produceValues(t, b, topic, 1, "late")
 		}()
 		start = time.Now()
-		r := c.records(t, "timeout=15000", v2)
+		r := c.records(t, "timeout=15000", kafkaV2)
 		took := time.Since(start)
 		if len(r) != 1 || string(r[0].Value) != `"`+b64("late")+`"` {
 			t.Fatalf("long poll read %+v", r)
@@ -391,13 +402,13 @@ func TestConsumerOversizedRecord(t *testing.T) {
 		c.mustCall(t, "POST", "/assignments", `{"partitions":[{"topic":"`+topic+`","partition":0}]}`, 204)
 		var r []consumerRecordJSON
 		eventually(t, 30*time.Second, "the big record", func() bool {
-			r = c.records(t, "timeout=500&max_bytes=1000", v2)
+			r = c.records(t, "timeout=500&max_bytes=1000", kafkaV2)
 			return len(r) > 0
 		})
 		if len(r) != 1 || r[0].Offset != 0 || len(r[0].Value) != len(b64(big))+2 {
 			t.Fatalf("oversized read: %d records, first offset %d", len(r), r[0].Offset)
 		}
-		r = c.records(t, "timeout=2000&max_bytes=1000", v2)
+		r = c.records(t, "timeout=2000&max_bytes=1000", kafkaV2)
 		if len(r) != 1 || r[0].Offset != 1 {
 			t.Fatalf("read after the big record: %+v", r)
 		}
@@ -416,7 +427,7 @@ func TestConsumerExpiry(t *testing.T) {
 		c.mustCall(t, "POST", "/subscription", `{"topics":["`+topic+`"]}`, 204)
 		adm := adminFor(t, b)
 		eventually(t, 30*time.Second, "the member to join", func() bool {
-			c.records(t, "timeout=100", v2)
+			c.records(t, "timeout=100", kafkaV2)
 			groups, err := adm.DescribeGroups(context.Background(), group)
 			return err == nil && len(groups[group].Members) == 1
 		})
@@ -527,7 +538,7 @@ func TestConsumerErrors(t *testing.T) {
 	t.Parallel()
 	b := fakeBroker(t)
 	ts := startServer(t, b, map[string]string{"consumer.instances.max": "3"})
-	ct := map[string]string{"Content-Type": v2}
+	ct := map[string]string{"Content-Type": kafkaV2}
 	for _, tc := range []struct {
 		body   string
 		status int
@@ -561,7 +572,7 @@ func TestConsumerErrors(t *testing.T) {
 		{js, "application/vnd.kafka.binary.v2+json", 406, mismatch},
 		{js, "*/*", 406, mismatch}, // a vague Accept means binary, as in Confluent's proxy
 		{js, "text/plain", 406, `{"error_code":406,"message":"HTTP 406 Not Acceptable"}`},
-		{bin, v2, 409, `{"error_code":40903,"message":"Illegal state: Consumer is not subscribed to any topics or assigned any partitions"}`},
+		{bin, kafkaV2, 409, `{"error_code":40903,"message":"Illegal state: Consumer is not subscribed to any topics or assigned any partitions"}`},
 	} {
 		status, body, _ := ts.do(t, "GET", tc.c.path("/records"), map[string]string{"Accept": tc.accept}, nil)
 		if status != tc.status || body != tc.want {
@@ -619,7 +630,7 @@ func TestConsumerMemoryBudget(t *testing.T) {
 		// fill its buffers as far as they go.
 		for _, c := range cs {
 			eventually(t, 60*time.Second, "a first record", func() bool {
-				return len(c.records(t, "timeout=1000&max_bytes=600000", v2)) == 1
+				return len(c.records(t, "timeout=1000&max_bytes=600000", kafkaV2)) == 1
 			})
 		}
 		time.Sleep(2 * time.Second)

@@ -1,14 +1,14 @@
-// Package proxy is krest's HTTP API: the Confluent REST Proxy v1/v2 endpoints
-// over one shared franz-go client.
+// Package proxy is a krest instance: New builds the Kafka-side services
+// (produce, admin, consumer, schema) over their franz-go clients, mounts
+// the API versions on one route table (routes.go) through package rest's
+// request chain, and Serve / Shutdown run it.
 //
-// Handlers are thin: they parse the request into plain Go values, call the
-// producer, the consumer instances (package proxy/consumer) or the admin
-// client, and write the reply. Every failure travels as an error value;
-// *Error carries the HTTP status and Kafka-REST error code, apiError in
-// errors.go is the one place that gives other errors theirs, and writeError
-// there renders them.
+// The HTTP layer (rest, v2) calls the Kafka-side packages, never the other
+// way round: produce, admin, consumer and schema import neither fasthttp nor
+// rest, and return errors as values that rest.Map gives their status and
+// Kafka-REST code. TestImportRule holds the rule.
 //
 // Nothing from a fasthttp.RequestCtx outlives its handler: produce handlers
-// decode record bytes into a pooled arena (package pool) and wait for every
-// record's acknowledgement before returning and recycling it.
+// decode record bytes into a pooled batch (package produce) and wait for
+// every record's acknowledgement before returning and recycling it.
 package proxy

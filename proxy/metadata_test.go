@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/krest-dev/krest/proxy/rest"
 )
 
 func TestMetadata(t *testing.T) {
@@ -45,17 +47,17 @@ func TestMetadata(t *testing.T) {
 			method, path, accept string
 			want, wantCT         string
 		}{
-			{"GET", "/", "", `{}`, mediaV2},
-			{"POST", "/", "", `{}`, mediaV2},
-			{"GET", "/brokers", "", fmt.Sprintf(`{"brokers":[%d]}`, node), mediaV2},
-			{"GET", "/brokers", "application/vnd.kafka.v1+json", fmt.Sprintf(`{"brokers":[%d]}`, node), mediaV1},
-			{"GET", "/brokers", "application/json", fmt.Sprintf(`{"brokers":[%d]}`, node), mediaJSON},
-			{"GET", "/brokers", "*/*", fmt.Sprintf(`{"brokers":[%d]}`, node), mediaV2},
-			{"GET", "/brokers", "application/vnd.kafka+json", fmt.Sprintf(`{"brokers":[%d]}`, node), mediaGeneric},
-			{"GET", "/topics/" + topic + "/partitions", "", "[" + partition(0) + "," + partition(1) + "," + partition(2) + "]", mediaV2},
-			{"GET", "/topics/" + topic + "/partitions/1", "", partition(1), mediaV2},
-			{"GET", "/topics/" + topic + "/partitions/1/offsets", "", `{"beginning_offset":0,"end_offset":3}`, mediaV2},
-			{"GET", "/topics/" + topic + "/partitions/2/offsets", "", `{"beginning_offset":0,"end_offset":0}`, mediaV2},
+			{"GET", "/", "", `{}`, rest.MediaV2},
+			{"POST", "/", "", `{}`, rest.MediaV2},
+			{"GET", "/brokers", "", fmt.Sprintf(`{"brokers":[%d]}`, node), rest.MediaV2},
+			{"GET", "/brokers", "application/vnd.kafka.v1+json", fmt.Sprintf(`{"brokers":[%d]}`, node), rest.MediaV1},
+			{"GET", "/brokers", "application/json", fmt.Sprintf(`{"brokers":[%d]}`, node), rest.MediaJSON},
+			{"GET", "/brokers", "*/*", fmt.Sprintf(`{"brokers":[%d]}`, node), rest.MediaV2},
+			{"GET", "/brokers", "application/vnd.kafka+json", fmt.Sprintf(`{"brokers":[%d]}`, node), rest.MediaGeneric},
+			{"GET", "/topics/" + topic + "/partitions", "", "[" + partition(0) + "," + partition(1) + "," + partition(2) + "]", rest.MediaV2},
+			{"GET", "/topics/" + topic + "/partitions/1", "", partition(1), rest.MediaV2},
+			{"GET", "/topics/" + topic + "/partitions/1/offsets", "", `{"beginning_offset":0,"end_offset":3}`, rest.MediaV2},
+			{"GET", "/topics/" + topic + "/partitions/2/offsets", "", `{"beginning_offset":0,"end_offset":0}`, rest.MediaV2},
 		} {
 			status, body, hdr := ts.do(t, tc.method, tc.path, map[string]string{"Accept": tc.accept}, nil)
 			if status != 200 || body != tc.want || hdr.Get("Content-Type") != tc.wantCT {

@@ -39,7 +39,7 @@ func TestProduceOverload(t *testing.T) {
 		status, body, _ := ts.do(t, "POST", "/topics/"+topic, ct, big)
 		first <- fmt.Sprintf("%d %s", status, body)
 	}()
-	for ts.producer.budget.Used() == 0 {
+	for ts.producer.BudgetUsed() == 0 {
 		time.Sleep(5 * time.Millisecond)
 	}
 	start := time.Now()
@@ -54,7 +54,7 @@ func TestProduceOverload(t *testing.T) {
 	if got := <-first; !strings.HasPrefix(got, "200 ") || !strings.Contains(got, `"offset":0,"error_code":null`) {
 		t.Errorf("first request: %s", got)
 	}
-	if used := ts.producer.budget.Used(); used != 0 {
+	if used := ts.producer.BudgetUsed(); used != 0 {
 		t.Errorf("budget still holds %d bytes", used)
 	}
 }

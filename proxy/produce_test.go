@@ -249,9 +249,9 @@ func TestProduceDeliveryTimeout(t *testing.T) {
 	}
 	// kgo still holds the records, so they still count against the
 	// produce budget, until the broker answers again.
-	if ts.producer.budget.Used() == 0 {
+	if ts.producer.BudgetUsed() == 0 {
 		t.Error("the produce budget was released while kgo still held the records")
 	}
 	healed.Store(true)
-	eventually(t, 30*time.Second, "the budget to be released", func() bool { return ts.producer.budget.Used() == 0 })
+	eventually(t, 30*time.Second, "the budget to be released", func() bool { return ts.producer.BudgetUsed() == 0 })
 }

@@ -1,6 +1,6 @@
 //go:build !race
 
-package proxy
+package v2
 
 import (
 	"testing"
@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/proxy/produce"
 )
 
 // TestProduceHotPathAllocs is the allocation budget of the produce hot path
@@ -21,13 +22,14 @@ func TestProduceHotPathAllocs(t *testing.T) {
 	body := produceBody(n, 1024)
 	run := func() {
 		j := getProduceJob()
-		if err := j.decode(body, codec.Binary, "t", autoPartition); err != nil {
+		if err := j.decode(body, codec.Binary, "t", produce.AutoPartition); err != nil {
 			t.Fatal(err)
 		}
-		for i := range j.recs {
-			j.recs[i].Partition, j.recs[i].Offset = 0, int64(i)
+		recs := j.batch.Records
+		for i := range recs {
+			recs[i].Partition, recs[i].Offset = 0, int64(i)
 		}
-		j.out = appendProduceResponse(j.out[:0], nil, nil, j.recs, j.errs)
+		j.out = appendProduceResponse(j.out[:0], nil, nil, j.batch)
 		putProduceJob(j)
 	}
 	run() // warm the pool
@@ -45,7 +47,7 @@ func TestRenderRecordsAllocs(t *testing.T) {
 	for i := range recs {
 		recs[i] = &kgo.Record{Topic: "t", Value: make([]byte, 100), Offset: int64(i)}
 	}
-	s := &Server{}
+	s := &API{}
 	dst := make([]byte, 0, renderedSize(recs))
 	if a := testing.AllocsPerRun(20, func() {
 		dst, _ = s.appendRecords(dst[:0], recs, codec.Binary, recordStyle{topic: true, extensions: true})

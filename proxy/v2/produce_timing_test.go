@@ -1,4 +1,4 @@
-package proxy
+package v2
 
 import (
 	"encoding/base64"
@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/proxy/produce"
 )
 
 // produceBody is a produce request of n records with size-byte values.
@@ -28,7 +29,7 @@ func BenchmarkDecodeProduce(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		j := getProduceJob()
-		if err := j.decode(body, codec.Binary, "t", autoPartition); err != nil {
+		if err := j.decode(body, codec.Binary, "t", produce.AutoPartition); err != nil {
 			b.Fatal(err)
 		}
 		putProduceJob(j)
@@ -37,15 +38,15 @@ func BenchmarkDecodeProduce(b *testing.B) {
 
 // BenchmarkAppendProduceResponse renders the response of 500 records.
 func BenchmarkAppendProduceResponse(b *testing.B) {
-	recs := make([]kgo.Record, 500)
-	errs := make([]error, 500)
-	for i := range recs {
-		recs[i].Partition, recs[i].Offset = int32(i%4), int64(1_000_000+i)
+	batch := produce.GetBatch()
+	batch.Grow(500)
+	for i := range batch.Records {
+		batch.Records[i].Partition, batch.Records[i].Offset = int32(i%4), int64(1_000_000+i)
 	}
 	var dst []byte
 	b.ReportAllocs()
 	for b.Loop() {
-		dst = appendProduceResponse(dst[:0], nil, nil, recs, errs)
+		dst = appendProduceResponse(dst[:0], nil, nil, batch)
 	}
 	b.SetBytes(int64(len(dst)))
 }
@@ -56,7 +57,7 @@ func BenchmarkAppendRecords(b *testing.B) {
 	for i := range recs {
 		recs[i] = &kgo.Record{Topic: "topic", Key: []byte("key"), Value: make([]byte, 1024), Partition: 1, Offset: int64(i)}
 	}
-	s := &Server{}
+	s := &API{}
 	dst := make([]byte, 0, renderedSize(recs))
 	b.SetBytes(int64(len(recs) * 1027))
 	b.ReportAllocs()

@@ -1,4 +1,4 @@
-package proxy
+package rest
 
 import (
 	"testing"
@@ -32,7 +32,7 @@ func TestProduceFormat(t *testing.T) {
 		{"text/plain", 0, 415},
 		{"application/vnd.kafka.binary.v2", 0, 415},
 	} {
-		got, err := produceFormat([]byte(tc.ct))
+		got, err := ProduceFormat([]byte(tc.ct))
 		switch {
 		case tc.status != 0 && (err == nil || err.Status != tc.status):
 			t.Errorf("%q: got %v, %v; want status %d", tc.ct, got, err, tc.status)
@@ -47,22 +47,22 @@ func TestNegotiate(t *testing.T) {
 	for _, tc := range []struct {
 		accept, want string
 	}{
-		{"", mediaV2},
-		{"*/*", mediaV2},
-		{"application/*", mediaV2},
-		{"application/vnd.kafka.v2+json", mediaV2},
-		{"application/vnd.kafka.v1+json", mediaV1},
-		{"application/vnd.kafka+json", mediaGeneric},
-		{"application/json", mediaJSON},
-		{"application/vnd.kafka.binary.v1+json", mediaV1},
-		{"text/html, application/json;q=0.5, application/vnd.kafka.v1+json;q=0.9", mediaV1},
-		{"application/vnd.kafka.v2+json;q=0.2, application/json", mediaJSON},
+		{"", MediaV2},
+		{"*/*", MediaV2},
+		{"application/*", MediaV2},
+		{"application/vnd.kafka.v2+json", MediaV2},
+		{"application/vnd.kafka.v1+json", MediaV1},
+		{"application/vnd.kafka+json", MediaGeneric},
+		{"application/json", MediaJSON},
+		{"application/vnd.kafka.binary.v1+json", MediaV1},
+		{"text/html, application/json;q=0.5, application/vnd.kafka.v1+json;q=0.9", MediaV1},
+		{"application/vnd.kafka.v2+json;q=0.2, application/json", MediaJSON},
 		{"text/plain", ""},
 		{"application/json;q=0", ""},
 		{"application/json;q=abc", ""},
 	} {
-		got, ok := negotiate([]byte(tc.accept))
-		if got != tc.want || ok != (tc.want != "") {
+		o, ok := Negotiate([]byte(tc.accept), AnswerPlain, 2)
+		if got := o.ContentType; got != tc.want || ok != (tc.want != "") {
 			t.Errorf("negotiate(%q) = %q, %v; want %q", tc.accept, got, ok, tc.want)
 		}
 	}
@@ -73,13 +73,30 @@ func FuzzParseMediaType(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		mt, ok := parseMediaType([]byte(s))
-		if ok && (!mt.kafka || mt.version > 2) {
-			t.Fatalf("parseMediaType(%q) = %+v", s, mt)
+		mt, ok := ParseMediaType([]byte(s))
+		if ok && mt.Version > 2 {
+			t.Fatalf("ParseMediaType(%q) = %+v", s, mt)
 		}
-		negotiate([]byte(s))
-		produceFormat([]byte(s))
+		for _, a := range []Answer{AnswerPlain, AnswerRecords, AnswerMessages} {
+			if o, ok := Negotiate([]byte(s), a, 1); ok && o.ContentType == "" {
+				t.Fatalf("Negotiate(%q, %v) accepted with no content type", s, a)
+			}
+		}
+		ProduceFormat([]byte(s))
 	})
+}
+
+// recordsFormat is the negotiation of a records read as a handler sees it:
+// the chain's Accept offer, checked against the instance's format.
+func recordsFormat(accept []byte, inst codec.Format, version int) (string, error) {
+	o, ok := Negotiate(accept, AnswerRecords, version)
+	if !ok {
+		return "", ErrNotAcceptable
+	}
+	if err := o.ForInstance(inst); err != nil {
+		return "", err
+	}
+	return o.ContentType, nil
 }
 
 func TestRecordsFormat(t *testing.T) {
@@ -110,6 +127,30 @@ func TestRecordsFormat(t *testing.T) {
 		}
 		if e, ok := err.(*Error); !ok || e.Code != tc.code {
 			t.Errorf("recordsFormat(%q, %v) = %q, %v; want error %d", tc.accept, tc.inst, got, err, tc.code)
+		}
+	}
+}
+
+// TestNegotiateMessages: the stateless read answers json when any acceptable
+// type names the json format, binary otherwise, and refuses what the other
+// replies refuse.
+func TestNegotiateMessages(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		accept, want string
+		format       codec.Format
+	}{
+		{"", "application/vnd.kafka.binary.v2+json", codec.Binary},
+		{"application/vnd.kafka.json.v2+json", "application/vnd.kafka.json.v2+json", codec.JSON},
+		{"application/vnd.kafka.json.v1+json", "application/vnd.kafka.json.v1+json", codec.JSON},
+		{"application/vnd.kafka.binary.v2+json, application/vnd.kafka.json.v2+json;q=0.1", "application/vnd.kafka.json.v2+json", codec.JSON},
+		{"application/vnd.kafka.json.v2+json;q=0, */*", "application/vnd.kafka.binary.v2+json", codec.Binary},
+		{"application/json", "application/vnd.kafka.binary.v2+json", codec.Binary},
+		{"text/plain", "", 0},
+	} {
+		o, ok := Negotiate([]byte(tc.accept), AnswerMessages, 2)
+		if o.ContentType != tc.want || o.Format != tc.format || ok != (tc.want != "") {
+			t.Errorf("Negotiate(%q, messages) = %+v, %v; want %q %v", tc.accept, o, ok, tc.want, tc.format)
 		}
 	}
 }

@@ -1,19 +1,4 @@
-// Package registry is krest's Schema Registry client: franz-go's pkg/sr plus
-// the caches a proxy needs, since pkg/sr caches nothing itself.
-//
-//   - schema id → compiled schema: ids are immutable, so entries never go
-//     stale; the cache is bounded (MaxCompiled) because compiled codecs can
-//     be large.
-//   - (subject, type, schema text) → id: the answer of lookup-or-register,
-//     also immutable.
-//   - (subject, id) → registered: whether a schema sent by id is a version of
-//     the subject it is produced under.
-//   - subject → latest version: this one changes, so it expires after
-//     LatestTTL.
-//
-// Concurrent misses for the same key are merged. Errors carry a Kind so the
-// HTTP layer can map them to Kafka-REST codes in one place.
-package registry
+package schema
 
 import (
 	"context"
@@ -37,15 +22,15 @@ const LatestTTL = 30 * time.Second
 
 // Schema is a registered schema and its compiled form.
 type Schema struct {
-	ID       int
-	Type     sr.SchemaType
-	Text     string
-	Compiled any // what the Compile function returned
+	ID    int
+	Type  sr.SchemaType
+	Text  string
+	Codec Codec // the compiled schema
 }
 
 // CompileFunc compiles schema text of a type into the codec the proxy uses.
 // Its error means the schema is invalid.
-type CompileFunc func(typ sr.SchemaType, text string) (any, error)
+type CompileFunc func(typ sr.SchemaType, text string) (Codec, error)
 
 // Kind classifies registry errors.
 type Kind int
@@ -73,7 +58,23 @@ type Error struct {
 func (e *Error) Error() string { return e.Msg }
 func (e *Error) Unwrap() error { return e.Err }
 
-// Client is a Schema Registry client with caches. Safe for concurrent use.
+// Client is krest's Schema Registry client: franz-go's pkg/sr plus the
+// caches a proxy needs, since pkg/sr caches nothing itself.
+//
+//   - schema id → compiled schema: ids are immutable, so entries never go
+//     stale; the cache is bounded (MaxCompiled) because compiled codecs can
+//     be large.
+//   - (subject, type, schema text) → id: the answer of lookup-or-register,
+//     also immutable.
+//   - (subject, id) → registered: whether a schema sent by id is a version of
+//     the subject it is produced under.
+//   - subject → latest version: this one changes, so it expires after
+//     LatestTTL.
+//
+// Concurrent misses for the same key are merged. Errors carry a Kind so the
+// HTTP layer can map them to Kafka-REST codes in one place.
+//
+// It is safe for concurrent use.
 type Client struct {
 	cl      *sr.Client
 	url     string
@@ -84,7 +85,7 @@ type Client struct {
 	order      []int // insertion order of byID, for eviction
 	ids        map[textKey]int
 	registered map[subjectID]bool
-	compiled   map[textKey]any // by (type, text); subject unused
+	compiled   map[textKey]Codec // by (type, text); subject unused
 	compOrder  []textKey
 	latest     map[string]latestEntry
 
@@ -125,7 +126,7 @@ func New(url string, compile CompileFunc, timeout time.Duration, tlsCfg *tls.Con
 	return &Client{
 		cl: cl, url: url, compile: compile,
 		byID: map[int]*Schema{}, ids: map[textKey]int{}, registered: map[subjectID]bool{},
-		compiled: map[textKey]any{}, latest: map[string]latestEntry{}, now: time.Now,
+		compiled: map[textKey]Codec{}, latest: map[string]latestEntry{}, now: time.Now,
 	}, nil
 }
 
@@ -149,7 +150,7 @@ func (c *Client) ByID(ctx context.Context, id int) (*Schema, error) {
 		if err != nil {
 			return nil, &Error{Kind: Invalid, Msg: fmt.Sprintf("schema %d does not compile: %v", id, err), Err: err}
 		}
-		s := &Schema{ID: id, Type: got.Type, Text: got.Schema, Compiled: compiled}
+		s := &Schema{ID: id, Type: got.Type, Text: got.Schema, Codec: compiled}
 		c.store(s)
 		return s, nil
 	})
@@ -162,7 +163,7 @@ func (c *Client) ByID(ctx context.Context, id int) (*Schema, error) {
 // Compiled compiles schema text, caching the result (bounded by
 // MaxCompiled): raw schemas arrive with every produce request that uses
 // them. An invalid schema is an Invalid error.
-func (c *Client) Compiled(typ sr.SchemaType, text string) (any, error) {
+func (c *Client) Compiled(typ sr.SchemaType, text string) (Codec, error) {
 	key := textKey{typ: typ, text: text}
 	c.mu.Lock()
 	v, ok := c.compiled[key]
@@ -210,7 +211,7 @@ func (c *Client) Register(ctx context.Context, subject string, typ sr.SchemaType
 		if err != nil {
 			return nil, c.wrap(err, "registering a schema under subject %q", subject)
 		}
-		s := &Schema{ID: id, Type: typ, Text: text, Compiled: compiled}
+		s := &Schema{ID: id, Type: typ, Text: text, Codec: compiled}
 		c.store(s)
 		c.mu.Lock()
 		c.ids[key] = id

@@ -1,4 +1,4 @@
-package proxy
+package v2
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/proxy/produce"
+	"github.com/krest-dev/krest/proxy/rest"
 )
 
 func TestDecodeProduceRequest(t *testing.T) {
@@ -20,19 +22,19 @@ func TestDecodeProduceRequest(t *testing.T) {
 	if err := j.decode(body, codec.Binary, "t", 1); err != nil {
 		t.Fatal(err)
 	}
-	if len(j.recs) != 3 {
-		t.Fatalf("%d records", len(j.recs))
+	if len(j.batch.Records) != 3 {
+		t.Fatalf("%d records", len(j.batch.Records))
 	}
-	r := j.recs[0]
+	r := j.batch.Records[0]
 	if r.Topic != "t" || r.Partition != 2 || string(r.Key) != "key" || string(r.Value) != "val" ||
 		len(r.Headers) != 2 || r.Headers[0].Key != "h" || string(r.Headers[0].Value) != "hi" || r.Headers[1].Value != nil ||
 		r.Timestamp.UnixMilli() != 1700000000000 {
 		t.Errorf("record 0 = %+v", r)
 	}
-	if r := j.recs[1]; r.Key != nil || r.Value != nil || r.Partition != 1 || !r.Timestamp.IsZero() {
+	if r := j.batch.Records[1]; r.Key != nil || r.Value != nil || r.Partition != 1 || !r.Timestamp.IsZero() {
 		t.Errorf("record 1 = %+v", r)
 	}
-	if r := j.recs[2]; r.Key != nil || r.Value == nil || len(r.Value) != 0 || r.Timestamp.UnixMilli() != 1700000000500 {
+	if r := j.batch.Records[2]; r.Key != nil || r.Value == nil || len(r.Value) != 0 || r.Timestamp.UnixMilli() != 1700000000500 {
 		t.Errorf("record 2 = %+v (empty value must stay non-null)", r)
 	}
 }
@@ -41,17 +43,17 @@ func TestDecodeProduceRequest(t *testing.T) {
 // records, headers or bytes into the next.
 func TestProduceJobReuse(t *testing.T) {
 	j := getProduceJob()
-	if err := j.decode([]byte(`{"value_schema_id":3,"key_schema":"x","records":[{"value":"YQ==","headers":[{"name":"h","value":"YQ=="}]},{"value":"Yg=="}]}`), codec.Binary, "t", autoPartition); err != nil {
+	if err := j.decode([]byte(`{"value_schema_id":3,"key_schema":"x","records":[{"value":"YQ==","headers":[{"name":"h","value":"YQ=="}]},{"value":"Yg=="}]}`), codec.Binary, "t", produce.AutoPartition); err != nil {
 		t.Fatal(err)
 	}
 	j.reset()
-	j.arena.B = j.arena.B[:0]
+	j.batch.Reset()
 	defer putProduceJob(j)
-	if err := j.decode([]byte(`{"records":[{"value":"Yw=="}]}`), codec.Binary, "u", autoPartition); err != nil {
+	if err := j.decode([]byte(`{"records":[{"value":"Yw=="}]}`), codec.Binary, "u", produce.AutoPartition); err != nil {
 		t.Fatal(err)
 	}
-	if len(j.recs) != 1 || j.recs[0].Topic != "u" || string(j.recs[0].Value) != "c" || j.recs[0].Headers != nil {
-		t.Errorf("reused job: %+v", j.recs)
+	if len(j.batch.Records) != 1 || j.batch.Records[0].Topic != "u" || string(j.batch.Records[0].Value) != "c" || j.batch.Records[0].Headers != nil {
+		t.Errorf("reused job: %+v", j.batch.Records)
 	}
 	if j.req.ValueSchemaID != nil || j.req.KeySchema != nil {
 		t.Errorf("reused job kept the previous request's schema fields: %+v", j.req)
@@ -79,9 +81,9 @@ func FuzzDecodeProduceRequest(f *testing.F) {
 		}
 		j := getProduceJob()
 		defer putProduceJob(j)
-		err := j.decode(body, format, "t", autoPartition)
+		err := j.decode(body, format, "t", produce.AutoPartition)
 		if err != nil {
-			var e *Error
+			var e *rest.Error
 			if !errors.As(err, &e) || e.Status < 400 || e.Status >= 500 {
 				t.Fatalf("decode error %v is not a 4xx API error", err)
 			}
@@ -95,21 +97,21 @@ func FuzzDecodeProduceRequest(f *testing.F) {
 		if err := json.Unmarshal(body, &in); err != nil {
 			t.Fatalf("decoder accepted a body encoding/json rejects: %v", err)
 		}
-		if len(in.Records) != len(j.recs) {
-			t.Fatalf("%d records in, %d out", len(in.Records), len(j.recs))
+		if len(in.Records) != len(j.batch.Records) {
+			t.Fatalf("%d records in, %d out", len(in.Records), len(j.batch.Records))
 		}
 		for i, r := range in.Records {
 			if format == codec.JSON && len(r.Value) > 0 && string(r.Value) != "null" {
-				if !json.Valid(j.recs[i].Value) {
-					t.Fatalf("record %d value %q is not valid JSON", i, j.recs[i].Value)
+				if !json.Valid(j.batch.Records[i].Value) {
+					t.Fatalf("record %d value %q is not valid JSON", i, j.batch.Records[i].Value)
 				}
 				if !utf8.Valid(body) {
 					continue // invalid UTF-8 is replaced by U+FFFD, as the decoder validates strings
 				}
 				var want bytes.Buffer
 				json.Compact(&want, r.Value)
-				if !bytes.Equal(j.recs[i].Value, want.Bytes()) {
-					t.Fatalf("record %d value %q, want %q", i, j.recs[i].Value, want.Bytes())
+				if !bytes.Equal(j.batch.Records[i].Value, want.Bytes()) {
+					t.Fatalf("record %d value %q, want %q", i, j.batch.Records[i].Value, want.Bytes())
 				}
 			}
 		}

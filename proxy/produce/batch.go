@@ -1,0 +1,150 @@
+package produce
+
+import (
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/krest-dev/krest/pool"
+)
+
+// Span is where one key, value or header value sits in a batch's arena:
+// [Off, End). Null (Off < 0) is a null key or value.
+type Span struct{ Off, End int }
+
+// Null is the span of a null key, value or header value.
+var Null = Span{-1, -1}
+
+func (s Span) in(arena []byte) []byte {
+	if s.Off < 0 {
+		return nil
+	}
+	return arena[s.Off:s.End:s.End]
+}
+
+// Batch is the records of one produce call and the arena that holds their
+// bytes. Batches are pooled (GetBatch, PutBatch) so that steady-state
+// requests reuse their slices and arena.
+type Batch struct {
+	// Arena holds the keys, values and header values of all records.
+	// Callers append to Arena.B and describe what they appended with a
+	// Span; records only point into it once Seal has run.
+	Arena *pool.Buffer
+	// Records are the batch's records, complete after Seal. After
+	// Produce, each successful record has its Partition and Offset set.
+	Records []kgo.Record
+	// Errs[i] is record i's failure after Produce, nil on success.
+	Errs []error
+
+	spans   []recordSpan
+	ptrs    []*kgo.Record // &Records[i], for ProduceSync
+	results chan kgo.ProduceResults
+	// abandoned marks a batch whose records kgo still held when Produce
+	// gave up waiting: it must not be recycled.
+	abandoned bool
+}
+
+type recordSpan struct {
+	key, value Span
+	headers    []kgo.RecordHeader // values are filled in by Seal
+	headerVals []Span
+}
+
+// maxPooledRecords keeps batches that served a huge request out of the
+// pool.
+const maxPooledRecords = 4096
+
+var batches = sync.Pool{New: func() any { return new(Batch) }}
+
+// GetBatch returns an empty batch with an arena from package pool.
+func GetBatch() *Batch {
+	b := batches.Get().(*Batch)
+	b.Arena = pool.GetBuffer()
+	return b
+}
+
+// PutBatch recycles b and its arena. b must not be used after PutBatch.
+// Only call it once Produce has returned (or was never called): kgo holds
+// pointers into b until then. An abandoned batch is left to the garbage
+// collector.
+func PutBatch(b *Batch) {
+	if b.abandoned {
+		return // kgo may still read its records and arena
+	}
+	pool.PutBuffer(b.Arena)
+	b.Arena = nil
+	if cap(b.Records) > maxPooledRecords {
+		return
+	}
+	b.reset()
+	batches.Put(b)
+}
+
+// Reset empties b for reuse by another request, keeping its capacity; the
+// arena is emptied too.
+func (b *Batch) Reset() {
+	b.reset()
+	b.Arena.B = b.Arena.B[:0]
+}
+
+func (b *Batch) reset() {
+	clear(b.Records) // drop references to arena bytes, headers and contexts
+	clear(b.Errs)
+	clear(b.ptrs)
+	b.Records, b.Errs, b.spans, b.ptrs = b.Records[:0], b.Errs[:0], b.spans[:0], b.ptrs[:0]
+}
+
+// Grow sizes b for n records, numbered 0..n-1, each with no bytes yet.
+func (b *Batch) Grow(n int) {
+	b.spans = growLen(b.spans, n)
+	b.Records = growLen(b.Records, n)
+	b.Errs = growLen(b.Errs, n)
+	for i := range b.spans {
+		sp := &b.spans[i]
+		sp.key, sp.value = Null, Null
+		sp.headers, sp.headerVals = sp.headers[:0], sp.headerVals[:0]
+	}
+}
+
+// Set describes record i (after Grow): its topic, partition (AutoPartition
+// lets the partitioner choose), timestamp (zero: now) and where its key and
+// value sit in the arena.
+func (b *Batch) Set(i int, topic string, partition int32, ts time.Time, key, value Span) {
+	b.Records[i] = kgo.Record{Topic: topic, Partition: partition, Timestamp: ts}
+	b.spans[i].key, b.spans[i].value = key, value
+}
+
+// AddHeader appends a header to record i; its value sits at v in the arena.
+func (b *Batch) AddHeader(i int, name string, v Span) {
+	sp := &b.spans[i]
+	sp.headers = append(sp.headers, kgo.RecordHeader{Key: name})
+	sp.headerVals = append(sp.headerVals, v)
+}
+
+// Seal points every record's key, value and header values into the arena.
+// Call it once the arena is complete: appending may move it.
+func (b *Batch) Seal() {
+	arena := b.Arena.B
+	for i := range b.Records {
+		sp, r := &b.spans[i], &b.Records[i]
+		r.Key, r.Value = sp.key.in(arena), sp.value.in(arena)
+		if len(sp.headers) > 0 {
+			for k := range sp.headers {
+				sp.headers[k].Value = sp.headerVals[k].in(arena)
+			}
+			r.Headers = sp.headers
+		}
+	}
+}
+
+// Abandoned reports whether Produce stopped waiting for b's records.
+func (b *Batch) Abandoned() bool { return b.abandoned }
+
+// growLen returns s with length n, reusing its array when it is big enough.
+func growLen[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
+}

@@ -1,0 +1,189 @@
+package produce
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/krest-dev/krest/pool"
+)
+
+// recordOverhead is what one record costs the produce budget beyond its
+// key, value and header bytes (kgo's per-record bookkeeping).
+const recordOverhead = 64
+
+// Errors of Produce.
+var (
+	// ErrOverloaded means the produce budget stayed full for
+	// producer.max.block.ms: nothing of the batch was sent.
+	ErrOverloaded = errors.New("produce budget (producer.buffer.memory) full for producer.max.block.ms")
+	// ErrNotAcknowledged is the per-record error of records whose outcome
+	// kgo had not reported by producer.delivery.timeout.ms: Kafka may still
+	// write them (as with the Java producer's delivery timeout), but they
+	// were never acknowledged. It wraps context.DeadlineExceeded.
+	ErrNotAcknowledged = fmt.Errorf("no acknowledgement within producer.delivery.timeout.ms: %w", context.DeadlineExceeded)
+	// ErrPartitionNotFound is the per-record error of a record sent to a
+	// partition its topic does not have.
+	ErrPartitionNotFound = errors.New("partition not found")
+)
+
+// Options configure a Producer.
+type Options struct {
+	// BufferBytes bounds the bytes of records accepted but not yet
+	// acknowledged, across all calls (producer.buffer.memory).
+	BufferBytes int64
+	// MaxBlock is how long Produce waits for room in the budget
+	// (producer.max.block.ms).
+	MaxBlock time.Duration
+	// DeliveryTimeout bounds how long Produce waits for Kafka
+	// (producer.delivery.timeout.ms).
+	DeliveryTimeout time.Duration
+}
+
+// Producer sends batches through one shared client. A batch's records are
+// admitted to the produce budget all together or not at all, produced
+// concurrently, and Produce returns once the broker has acknowledged or
+// failed every one of them. It is safe for concurrent use.
+type Producer struct {
+	cl       *kgo.Client
+	budget   *pool.Budget
+	maxBlock time.Duration
+	timeout  time.Duration
+}
+
+// New builds the shared producer client from the franz-go options kopts
+// (seeds, security, producer settings) and krest's partitioner, which
+// honours a record's requested partition. It does not contact Kafka yet.
+func New(kopts []kgo.Opt, o Options) (*Producer, error) {
+	kopts = append(kopts,
+		kgo.RecordPartitioner(newPartitioner()),
+		// The produce budget bounds buffered records; kgo's limits sit
+		// above it so that Produce never blocks inside kgo.
+		kgo.MaxBufferedBytes(int(min(2*o.BufferBytes, 1<<40))),
+		kgo.MaxBufferedRecords(int(min(o.BufferBytes/recordOverhead+1, 1<<30))),
+	)
+	cl, err := kgo.NewClient(kopts...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka producer client: %w", err)
+	}
+	return &Producer{cl: cl, budget: pool.NewBudget(o.BufferBytes), maxBlock: o.MaxBlock, timeout: o.DeliveryTimeout}, nil
+}
+
+// BudgetUsed returns the bytes of records admitted and not yet released.
+func (p *Producer) BudgetUsed() int64 { return p.budget.Used() }
+
+// Flush waits until every buffered record is acknowledged or failed, or
+// ctx ends.
+func (p *Producer) Flush(ctx context.Context) error { return p.cl.Flush(ctx) }
+
+// Close closes the client; records still buffered fail.
+func (p *Producer) Close() { p.cl.Close() }
+
+// deliveryGrace is how long past the delivery deadline Produce waits for kgo
+// to report records it fails at the deadline itself, before it gives up on
+// the rest.
+const deliveryGrace = 50 * time.Millisecond
+
+// Produce sends b's sealed records and waits for all of them, for at most
+// the delivery timeout. b.Errs[i] receives record i's failure (nil on
+// success; b.Records[i].Partition and Offset are then set). When the budget
+// has no room within MaxBlock it returns ErrOverloaded and sends nothing.
+// ctx is the parent of the delivery deadline; it must not be a request
+// context that dies with its handler's connection.
+//
+// kgo cannot fail a record whose produce request is in flight (an
+// idempotent producer must learn the outcome), so a broker that stops
+// answering would hold the call forever. At the deadline, Produce therefore
+// stops waiting: every record gets ErrNotAcknowledged, and the batch is
+// marked abandoned, so it is not recycled while kgo still holds its
+// records; the budget is released only when kgo lets go of them, so a dead
+// broker turns new calls into ErrOverloaded instead of growing memory.
+func (p *Producer) Produce(ctx context.Context, b *Batch) error {
+	recs := b.Records
+	var cost int64
+	for i := range recs {
+		cost += recordCost(&recs[i])
+	}
+	if !p.budget.Acquire(cost, p.maxBlock) {
+		return ErrOverloaded
+	}
+
+	// The deadline is a context, not kgo's RecordDeliveryTimeout, because
+	// kgo measures that from each record's Timestamp, and clients may send
+	// timestamps from the past. kgo lets the first record of a batch decide
+	// for the batch; batches fill in arrival order, so a record never fails
+	// before its own call's deadline by more than the few milliseconds
+	// between calls.
+	dctx, cancel := context.WithTimeout(ctx, p.timeout)
+	// ProduceSync, unlike Produce, ends the linger of the partitions it
+	// wrote to once every record is buffered: the call's records still
+	// form full batches, and the client, who waits for them, does not wait
+	// out producer.linger.ms on top (a 1-record request answered in 8 ms
+	// took under 1). Records of concurrent calls batch together as before.
+	for i := range recs {
+		b.ptrs = append(b.ptrs, &recs[i])
+	}
+	if b.results == nil {
+		b.results = make(chan kgo.ProduceResults, 1)
+	}
+	results := b.results
+	go func() {
+		res := p.cl.ProduceSync(dctx, b.ptrs...)
+		cancel()
+		p.budget.Release(cost)
+		results <- res
+	}()
+	timer := time.NewTimer(p.timeout + deliveryGrace)
+	defer timer.Stop()
+	select {
+	case res := <-results:
+		for _, r := range res {
+			if r.Err == nil {
+				continue
+			}
+			i := recordIndex(recs, r.Record)
+			if i < 0 {
+				return fmt.Errorf("produce: the client reported a record it was not given: %w", r.Err)
+			}
+			b.Errs[i] = recordError(r.Err)
+		}
+	case <-timer.C:
+		b.abandoned = true
+		for i := range b.Errs {
+			b.Errs[i] = ErrNotAcknowledged
+		}
+	}
+	return nil
+}
+
+// recordError names kgo's failure for a partition the topic lacks.
+func recordError(err error) error {
+	if strings.HasPrefix(err.Error(), "invalid record partitioning choice") {
+		return fmt.Errorf("%w: %v", ErrPartitionNotFound, err)
+	}
+	return err
+}
+
+// recordIndex returns the index of r in recs. ProduceSync reports results in
+// completion order; failures are rare, so a scan beats bookkeeping on the
+// hot path.
+func recordIndex(recs []kgo.Record, r *kgo.Record) int {
+	for i := range recs {
+		if &recs[i] == r {
+			return i
+		}
+	}
+	return -1
+}
+
+func recordCost(r *kgo.Record) int64 {
+	n := int64(len(r.Key) + len(r.Value) + recordOverhead)
+	for _, h := range r.Headers {
+		n += int64(len(h.Key) + len(h.Value))
+	}
+	return n
+}

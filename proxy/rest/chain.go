@@ -1,0 +1,149 @@
+package rest
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/krest-dev/krest/codec"
+)
+
+// KafkaTimeout bounds the Kafka and Schema Registry calls made for one
+// request (metadata, offsets, commits, schema lookups).
+const KafkaTimeout = 15 * time.Second
+
+// KafkaContext returns a context for the Kafka calls of one request,
+// bounded by KafkaTimeout. It is never the fasthttp.RequestCtx, which must
+// not outlive its handler.
+func KafkaContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), KafkaTimeout)
+}
+
+// Request is what the chain learnt about a request before its handler
+// runs.
+type Request struct {
+	// Route is the route's stable name.
+	Route string
+	// Offer is the negotiated reply.
+	Offer Offer
+	// Format is the embedded format of a BodyProduce body.
+	Format codec.Format
+}
+
+// Handler is an API handler: it writes a successful reply itself and
+// returns any failure as an error, which the chain renders.
+type Handler func(ctx *fasthttp.RequestCtx, r Request) error
+
+// Route is one endpoint of the API.
+type Route struct {
+	Method, Path string
+	// Name is the route's stable name ("v2.produce_topic"), for logs,
+	// metrics and forwarding.
+	Name string
+	// Body is what the route accepts as a body; Answer what it replies
+	// with; Version the API version whose media types it answers with (1
+	// or 2).
+	Body    BodyKind
+	Answer  Answer
+	Version int
+	Handler Handler
+}
+
+// Chain turns routes into fasthttp handlers.
+type Chain struct {
+	Log *slog.Logger
+	// MaxBodyBytes is request.body.max.bytes, for TransportError.
+	MaxBodyBytes int
+}
+
+// Handler wraps rt's handler with Content-Type (415) and Accept (406)
+// negotiation and error rendering.
+func (c *Chain) Handler(rt Route) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		req := Request{Route: rt.Name}
+		switch rt.Body {
+		case BodyProduce:
+			f, err := ProduceFormat(ctx.Request.Header.ContentType())
+			if err != nil {
+				WriteError(ctx, err)
+				return
+			}
+			req.Format = f
+		case BodyJSON:
+			if err := checkJSONBody(ctx.Request.Header.ContentType(), ctx.PostBody()); err != nil {
+				WriteError(ctx, err)
+				return
+			}
+		}
+		offer, ok := Negotiate(ctx.Request.Header.Peek(fasthttp.HeaderAccept), rt.Answer, rt.Version)
+		if !ok {
+			WriteError(ctx, ErrNotAcceptable)
+			return
+		}
+		req.Offer = offer
+		if err := rt.Handler(ctx, req); err != nil {
+			e := Map(err)
+			if e.Status >= 500 {
+				c.Log.Warn("request failed", "route", rt.Name, "method", string(ctx.Method()), "path", string(ctx.Path()), "status", e.Status, "error", err)
+			}
+			WriteError(ctx, e)
+			return
+		}
+		if len(ctx.Response.Header.ContentType()) == 0 {
+			ctx.SetContentType(offer.ContentType)
+		}
+	}
+}
+
+// NotFound answers paths no route has.
+func (c *Chain) NotFound(ctx *fasthttp.RequestCtx) { WriteError(ctx, ErrNotFound) }
+
+// MethodNotAllowed answers a known path with a method it lacks.
+func (c *Chain) MethodNotAllowed(ctx *fasthttp.RequestCtx) { WriteError(ctx, ErrMethodNotAllowed) }
+
+// Panic answers a request whose handler panicked, and logs it.
+func (c *Chain) Panic(ctx *fasthttp.RequestCtx, v any) {
+	c.Log.Error("panic in handler", "path", string(ctx.Path()), "panic", v)
+	WriteError(ctx, ErrInternal)
+}
+
+// TransportError answers requests fasthttp could not read: 413 for bodies
+// over request.body.max.bytes (fasthttp's default is a bare 400), 431 for
+// huge headers, 408 for timeouts and 400 for the rest, all as JSON.
+func (c *Chain) TransportError(ctx *fasthttp.RequestCtx, err error) {
+	var e *Error
+	var hdrErr *fasthttp.ErrSmallBuffer
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		e = ErrBodyTooLarge(c.MaxBodyBytes)
+	case errors.As(err, &hdrErr):
+		e = Errorf(431, CodeHeaderTooLarge, "Request header fields too large")
+	case isTimeout(err):
+		e = Errorf(408, CodeRequestTimeout, "Timed out reading the request")
+	default:
+		e = Errorf(400, CodeBadRequest, "Error when parsing request: %v", err)
+	}
+	WriteError(ctx, e)
+	ctx.SetConnectionClose()
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// PathParam returns the percent-decoded value of a route parameter (the
+// router matches on the raw path); a bad escape is a 404.
+func PathParam(ctx *fasthttp.RequestCtx, name string) (string, error) {
+	raw, _ := ctx.UserValue(name).(string)
+	v, err := url.PathUnescape(raw)
+	if err != nil {
+		return "", ErrNotFound
+	}
+	return v, nil
+}

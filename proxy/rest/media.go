@@ -1,0 +1,287 @@
+package rest
+
+import (
+	"bytes"
+	"strconv"
+
+	"github.com/krest-dev/krest/codec"
+)
+
+// The media types krest answers with when no embedded format is involved.
+const (
+	MediaV2      = "application/vnd.kafka.v2+json"
+	MediaV1      = "application/vnd.kafka.v1+json"
+	MediaGeneric = "application/vnd.kafka+json"
+	MediaJSON    = "application/json"
+)
+
+// MediaType is a parsed application/vnd.kafka[.format][.vN]+json type.
+type MediaType struct {
+	Version int          // 1 or 2; 0 for the unversioned application/vnd.kafka+json
+	Format  codec.Format // 0 when the type names no embedded format
+}
+
+// ParseMediaType parses one media type (parameters ignored,
+// case-insensitive); ok is false for anything but a Kafka-REST type.
+func ParseMediaType(s []byte) (mt MediaType, ok bool) {
+	if i := bytes.IndexByte(s, ';'); i >= 0 {
+		s = s[:i]
+	}
+	s = bytes.ToLower(bytes.TrimSpace(s))
+	rest, ok := bytes.CutPrefix(s, []byte("application/vnd.kafka"))
+	if !ok {
+		return MediaType{}, false
+	}
+	rest, ok = bytes.CutSuffix(rest, []byte("+json"))
+	if !ok {
+		return MediaType{}, false
+	}
+	if len(rest) == 0 {
+		return mt, true // application/vnd.kafka+json
+	}
+	if rest[0] != '.' {
+		return MediaType{}, false
+	}
+	rest = rest[1:]
+	if i := bytes.IndexByte(rest, '.'); i >= 0 {
+		f, ok := codec.ParseFormat(string(rest[:i]))
+		if !ok {
+			return MediaType{}, false
+		}
+		mt.Format, rest = f, rest[i+1:]
+	}
+	switch string(rest) {
+	case "v1":
+		mt.Version = 1
+	case "v2":
+		mt.Version = 2
+	default:
+		return MediaType{}, false
+	}
+	return mt, true
+}
+
+// EmbeddedType is the media type of records in format f:
+// application/vnd.kafka.<f>.v<version>+json.
+func EmbeddedType(f codec.Format, version int) string {
+	return "application/vnd.kafka." + f.String() + ".v" + strconv.Itoa(version) + "+json"
+}
+
+// BodyKind is what a route accepts as a request body, which decides how its
+// Content-Type is checked (415 when it does not fit).
+type BodyKind int
+
+const (
+	// BodyNone: the route reads no body; Content-Type is not checked.
+	BodyNone BodyKind = iota
+	// BodyProduce: records in an embedded format named by the
+	// Content-Type (see ProduceFormat).
+	BodyProduce
+	// BodyJSON: a JSON entity, under any application/vnd.kafka type,
+	// application/json, application/octet-stream or none; checked only
+	// when a body is sent.
+	BodyJSON
+)
+
+// ProduceFormat picks the embedded format of a produce request from its
+// Content-Type, as Confluent does: the format named by the type; binary for
+// the v1-era generic types (application/vnd.kafka.v1+json,
+// application/vnd.kafka+json, application/octet-stream or none). krest also
+// takes plain application/json as the json format, which Confluent's v2
+// rejects with 415. Confluent's v2 rejects the format-less
+// application/vnd.kafka.v2+json on produce, and so does krest.
+func ProduceFormat(contentType []byte) (codec.Format, *Error) {
+	base := contentType
+	if i := bytes.IndexByte(base, ';'); i >= 0 {
+		base = base[:i]
+	}
+	base = bytes.TrimSpace(base)
+	switch {
+	case len(base) == 0, bytes.EqualFold(base, []byte("application/octet-stream")):
+		return codec.Binary, nil
+	case bytes.EqualFold(base, []byte(MediaJSON)):
+		return codec.JSON, nil
+	}
+	mt, ok := ParseMediaType(base)
+	switch {
+	case !ok:
+		return 0, ErrUnsupportedMediaType
+	case mt.Format == 0 && mt.Version == 2:
+		return 0, ErrUnsupportedMediaType
+	case mt.Format == 0:
+		return codec.Binary, nil
+	}
+	return mt.Format, nil
+}
+
+// checkJSONBody checks the Content-Type of a BodyJSON request that has a
+// body.
+func checkJSONBody(contentType, body []byte) *Error {
+	if len(bytes.TrimSpace(contentType)) == 0 || len(body) == 0 {
+		return nil
+	}
+	base, _, _ := bytes.Cut(contentType, []byte(";"))
+	base = bytes.TrimSpace(base)
+	if bytes.EqualFold(base, []byte(MediaJSON)) || bytes.EqualFold(base, []byte("application/octet-stream")) {
+		return nil
+	}
+	if _, ok := ParseMediaType(base); ok {
+		return nil
+	}
+	return ErrUnsupportedMediaType
+}
+
+// Answer is what a route replies with, which decides how its Accept header
+// is negotiated.
+type Answer int
+
+const (
+	// AnswerPlain: a JSON entity (metadata, produce results, consumer
+	// management) under application/vnd.kafka.v2+json, .v1+json,
+	// application/vnd.kafka+json or application/json.
+	AnswerPlain Answer = iota
+	// AnswerRecords: consumer records in an embedded format, which must be
+	// the consumer instance's (Offer.ForInstance).
+	AnswerRecords
+	// AnswerMessages: records of the stateless read, as json when Accept
+	// names the json format, else binary.
+	AnswerMessages
+)
+
+// Offer is the outcome of Accept negotiation.
+type Offer struct {
+	// ContentType is the media type of the reply.
+	ContentType string
+	// Format is the embedded format of records replies; 0 for a records
+	// read asked with plain application/json, which means "the instance's
+	// own format" (a krest extension).
+	Format codec.Format
+}
+
+// Negotiate picks the reply of a route answering a from the Accept header,
+// in one pass over it; ok is false when nothing offered is acceptable
+// (406). version is the API version of the route (1 or 2): the media types
+// of records replies carry it when Accept does not name one.
+//
+// AnswerPlain takes the acceptable type with the highest q: an
+// embedded-format type (say application/vnd.kafka.binary.v2+json) is
+// answered with its version's plain type, and wildcards with v2.
+// AnswerRecords takes the highest-q type too: the embedded type names the
+// format, the format-less and wildcard types mean binary, as in Confluent's
+// proxy. AnswerMessages accepts what AnswerPlain does and answers json when
+// any acceptable type names the json format.
+func Negotiate(accept []byte, a Answer, version int) (o Offer, ok bool) {
+	accept = bytes.TrimSpace(accept)
+	if len(accept) == 0 {
+		accept = []byte("*/*")
+	}
+	bestQ := 0.0
+	var json Offer // AnswerMessages: the first acceptable json-format type
+	for part := range bytes.SplitSeq(accept, []byte(",")) {
+		typ, q := splitQuality(part)
+		if q <= 0 {
+			continue
+		}
+		if a == AnswerMessages && json.ContentType == "" {
+			if mt, ok := ParseMediaType(typ); ok && mt.Format == codec.JSON {
+				json = Offer{ContentType: EmbeddedType(codec.JSON, max(mt.Version, 1)), Format: codec.JSON}
+			}
+		}
+		if q <= bestQ {
+			continue
+		}
+		var offer Offer
+		if a == AnswerRecords {
+			offer = recordsOffer(typ, version)
+		} else {
+			offer.ContentType = plainOffer(typ)
+		}
+		if offer.ContentType != "" {
+			o, bestQ = offer, q
+		}
+	}
+	if o.ContentType == "" {
+		return Offer{}, false
+	}
+	if a == AnswerMessages {
+		if json.ContentType != "" {
+			return json, true
+		}
+		return Offer{ContentType: EmbeddedType(codec.Binary, 2), Format: codec.Binary}, true
+	}
+	return o, true
+}
+
+func plainOffer(typ []byte) string {
+	switch {
+	case bytes.Equal(typ, []byte("*/*")), bytes.Equal(typ, []byte("application/*")):
+		return MediaV2
+	case bytes.EqualFold(typ, []byte(MediaJSON)):
+		return MediaJSON
+	}
+	mt, ok := ParseMediaType(typ)
+	if !ok {
+		return ""
+	}
+	switch mt.Version {
+	case 1:
+		return MediaV1
+	case 2:
+		return MediaV2
+	}
+	return MediaGeneric
+}
+
+func recordsOffer(typ []byte, version int) Offer {
+	switch {
+	case bytes.Equal(typ, []byte("*/*")), bytes.Equal(typ, []byte("application/*")):
+		return Offer{ContentType: EmbeddedType(codec.Binary, version), Format: codec.Binary}
+	case bytes.EqualFold(typ, []byte(MediaJSON)):
+		return Offer{ContentType: MediaJSON}
+	}
+	mt, ok := ParseMediaType(typ)
+	if !ok {
+		return Offer{}
+	}
+	f := mt.Format
+	if f == 0 {
+		f = codec.Binary
+	}
+	v := mt.Version
+	if v == 0 {
+		v = version
+	}
+	return Offer{ContentType: EmbeddedType(f, v), Format: f}
+}
+
+// ForInstance checks a records offer against the format of the consumer
+// instance that answers it: 406/40601 when they differ. Confluent's proxy
+// tells consumers apart by deserializer kind, so the three Schema Registry
+// formats are interchangeable here.
+func (o Offer) ForInstance(inst codec.Format) error {
+	f := o.Format
+	if f == 0 {
+		f = inst
+	}
+	if f != inst && !(f.UsesSchema() && inst.UsesSchema()) {
+		return ErrFormatMismatch
+	}
+	return nil
+}
+
+// splitQuality splits "type; q=0.5; x=y" into the bare type and its q.
+func splitQuality(part []byte) ([]byte, float64) {
+	typ, params, _ := bytes.Cut(part, []byte(";"))
+	q := 1.0
+	for p := range bytes.SplitSeq(params, []byte(";")) {
+		k, v, ok := bytes.Cut(bytes.TrimSpace(p), []byte("="))
+		if ok && bytes.EqualFold(bytes.TrimSpace(k), []byte("q")) {
+			if f, err := strconv.ParseFloat(string(bytes.TrimSpace(v)), 64); err == nil {
+				q = f
+			} else {
+				q = 0
+			}
+		}
+	}
+	return bytes.TrimSpace(typ), q
+}

@@ -1,0 +1,67 @@
+package proxy
+
+import (
+	"github.com/fasthttp/router"
+	"github.com/valyala/fasthttp"
+
+	"github.com/krest-dev/krest/proxy/rest"
+	"github.com/krest-dev/krest/proxy/v2"
+)
+
+// routes is krest's route table: every endpoint, its stable name and what
+// it accepts and answers, mounted through chain. Unknown paths, wrong
+// methods and panics get JSON errors; trailing slashes are not redirected.
+func routes(chain *rest.Chain, api *v2.API) fasthttp.RequestHandler {
+	const (
+		none     = rest.BodyNone
+		produce  = rest.BodyProduce
+		entity   = rest.BodyJSON
+		plain    = rest.AnswerPlain
+		records  = rest.AnswerRecords
+		messages = rest.AnswerMessages
+		inst     = "/consumers/{group}/instances/{instance}"
+	)
+	table := []rest.Route{
+		route("GET", "/", "v2.root", none, plain, 2, api.Root),
+		route("POST", "/", "v2.root", none, plain, 2, api.Root),
+		route("GET", "/brokers", "v2.list_brokers", none, plain, 2, api.ListBrokers),
+		route("GET", "/topics", "v2.list_topics", none, plain, 2, api.ListTopics),
+		route("GET", "/topics/{topic}", "v2.get_topic", none, plain, 2, api.GetTopic),
+		route("POST", "/topics/{topic}", "v2.produce_topic", produce, plain, 2, api.ProduceToTopic),
+		route("GET", "/topics/{topic}/partitions", "v2.list_partitions", none, plain, 2, api.ListPartitions),
+		route("GET", "/topics/{topic}/partitions/{partition}", "v2.get_partition", none, plain, 2, api.GetPartition),
+		route("POST", "/topics/{topic}/partitions/{partition}", "v2.produce_partition", produce, plain, 2, api.ProduceToPartition),
+		route("GET", "/topics/{topic}/partitions/{partition}/offsets", "v2.get_partition_offsets", none, plain, 2, api.GetPartitionOffsets),
+		route("GET", "/topics/{topic}/partitions/{partition}/messages", "v1.read_messages", none, messages, 2, api.ReadMessages),
+
+		route("POST", "/consumers/{group}", "v2.create_consumer", entity, plain, 2, api.CreateConsumer),
+		route("DELETE", inst, "v2.delete_consumer", none, plain, 2, api.DeleteConsumer),
+		route("POST", inst+"/subscription", "v2.subscribe", entity, plain, 2, api.Subscribe),
+		route("GET", inst+"/subscription", "v2.get_subscription", entity, plain, 2, api.GetSubscription),
+		route("DELETE", inst+"/subscription", "v2.unsubscribe", entity, plain, 2, api.Unsubscribe),
+		route("POST", inst+"/assignments", "v2.assign", entity, plain, 2, api.Assign),
+		route("GET", inst+"/assignments", "v2.get_assignments", entity, plain, 2, api.GetAssignments),
+		route("POST", inst+"/positions", "v2.seek", entity, plain, 2, api.Seek),
+		route("POST", inst+"/positions/beginning", "v2.seek_to_beginning", entity, plain, 2, api.SeekToBeginning),
+		route("POST", inst+"/positions/end", "v2.seek_to_end", entity, plain, 2, api.SeekToEnd),
+		route("POST", inst+"/offsets", "v2.commit_offsets", entity, plain, 2, api.CommitOffsets),
+		route("GET", inst+"/offsets", "v2.get_committed_offsets", entity, plain, 2, api.GetCommittedOffsets),
+		route("GET", inst+"/records", "v2.read_records", entity, records, 2, api.ReadRecords),
+		route("GET", inst+"/topics/{topic}", "v1.read_topic", entity, records, 1, api.ReadTopicV1),
+	}
+	r := router.New()
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.HandleOPTIONS = false
+	r.NotFound = chain.NotFound
+	r.MethodNotAllowed = chain.MethodNotAllowed
+	r.PanicHandler = chain.Panic
+	for _, rt := range table {
+		r.Handle(rt.Method, rt.Path, chain.Handler(rt))
+	}
+	return r.Handler
+}
+
+func route(method, path, name string, body rest.BodyKind, answer rest.Answer, version int, h rest.Handler) rest.Route {
+	return rest.Route{Method: method, Path: path, Name: name, Body: body, Answer: answer, Version: version, Handler: h}
+}

@@ -1,0 +1,20 @@
+package v2
+
+import (
+	"github.com/krest-dev/krest/proxy/admin"
+	"github.com/krest-dev/krest/proxy/config"
+	"github.com/krest-dev/krest/proxy/consumer"
+	"github.com/krest-dev/krest/proxy/produce"
+	"github.com/krest-dev/krest/proxy/schema"
+)
+
+// API holds what the v1/v2 handlers work with; its methods are the
+// handlers. Every field but Schemas must be set.
+type API struct {
+	Config    *config.Config
+	Producer  *produce.Producer
+	Admin     *admin.Client
+	Consumers *consumer.Manager
+	Fetcher   *consumer.Fetcher
+	Schemas   *schema.Resolver // nil without schema.registry.url
+}

@@ -1,0 +1,382 @@
+package v2
+
+import (
+	"bytes"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/valyala/fasthttp"
+
+	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/proxy/consumer"
+	"github.com/krest-dev/krest/proxy/rest"
+)
+
+// decodeBody decodes an optional JSON body into v; an empty body leaves v
+// as it is.
+func (a *API) decodeBody(ctx *fasthttp.RequestCtx, v any) error {
+	body, err := rest.ReadBody(ctx, a.Config.MaxRequestBytes)
+	if err != nil {
+		return err
+	}
+	defer body.Release()
+	if rest.IsBlank(body.B) || string(bytes.TrimSpace(body.B)) == "null" {
+		return nil
+	}
+	return rest.DecodeJSON(body.B, v)
+}
+
+func groupInstance(ctx *fasthttp.RequestCtx) (string, string, error) {
+	g, err := rest.PathParam(ctx, "group")
+	if err != nil {
+		return "", "", err
+	}
+	i, err := rest.PathParam(ctx, "instance")
+	return g, i, err
+}
+
+// withInstance runs f on the instance named by the path, holding it.
+func (a *API) withInstance(ctx *fasthttp.RequestCtx, f func(inst *consumer.Instance) error) error {
+	g, i, err := groupInstance(ctx)
+	if err != nil {
+		return err
+	}
+	inst, err := a.Consumers.Use(g, i)
+	if err != nil {
+		return err
+	}
+	defer inst.Release()
+	return f(inst)
+}
+
+func noContent(ctx *fasthttp.RequestCtx) error {
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
+	ctx.Response.SkipBody = true
+	return nil
+}
+
+// CreateConsumer is POST /consumers/{group}.
+func (a *API) CreateConsumer(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	group, err := rest.PathParam(ctx, "group")
+	if err != nil {
+		return err
+	}
+	var req createConsumerRequest
+	if err := a.decodeBody(ctx, &req); err != nil {
+		return err
+	}
+	settings, err := a.instanceSettings(&req)
+	if err != nil {
+		return err
+	}
+	inst, err := a.Consumers.Create(group, settings)
+	if err != nil {
+		return err
+	}
+	var b []byte
+	b = append(b, `{"instance_id":`...)
+	b = codec.AppendQuote(b, inst.Name())
+	b = append(b, `,"base_uri":`...)
+	b = codec.AppendQuote(b, a.baseURI(ctx, group, inst.Name()))
+	b = append(b, '}')
+	ctx.SetBody(b)
+	return nil
+}
+
+func (a *API) instanceSettings(req *createConsumerRequest) (consumer.Settings, error) {
+	st := consumer.Settings{
+		Format:         codec.Binary,
+		Reset:          kgo.NewOffset().AtEnd(), // Kafka's default: latest
+		AutoCommit:     true,                    // Kafka's default
+		FetchMinBytes:  a.Config.Consumers.FetchMinBytes,
+		RequestTimeout: a.Config.Consumers.RequestTimeout,
+	}
+	if req.Name != nil {
+		st.Name = *req.Name
+	}
+	if req.ID != nil && *req.ID != "" {
+		st.Name = *req.ID // the legacy id wins over name, as in Confluent's proxy
+	}
+	if strings.ContainsAny(st.Name, "/?#") {
+		return st, rest.Unprocessable("Invalid consumer instance name %q", st.Name)
+	}
+	if req.Format != nil {
+		f, ok := codec.ParseFormat(*req.Format)
+		if !ok {
+			return st, rest.Unprocessable("Invalid format type.")
+		}
+		if f.UsesSchema() && a.Schemas == nil {
+			return st, rest.ErrNoRegistry
+		}
+		st.Format = f
+	}
+	if req.AutoOffsetReset != nil {
+		switch strings.ToLower(*req.AutoOffsetReset) {
+		case "earliest", "smallest":
+			st.Reset = kgo.NewOffset().AtStart()
+		case "latest", "largest":
+			st.Reset = kgo.NewOffset().AtEnd()
+		case "none":
+			st.Reset = kgo.NewOffset().AtCommitted()
+		default:
+			return st, rest.Errorf(422, rest.CodeInvalidConsumerConfig, "Invalid consumer configuration: Invalid value %s for configuration auto.offset.reset: String must be one of: latest, earliest, none", *req.AutoOffsetReset)
+		}
+	}
+	if len(req.AutoCommitEnable) > 0 && string(req.AutoCommitEnable) != "null" {
+		v := strings.Trim(string(req.AutoCommitEnable), `"`)
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return st, rest.Errorf(422, rest.CodeInvalidConsumerConfig, "Invalid consumer configuration: Invalid value %s for configuration enable.auto.commit: Expected value to be either true or false", v)
+		}
+		st.AutoCommit = b
+	}
+	minBytes := req.FetchMinBytes
+	if minBytes == nil {
+		minBytes = req.ResponseMinBytes
+	}
+	if minBytes != nil {
+		if *minBytes < -1 || *minBytes > 10000000 {
+			return st, rest.Errorf(422, rest.CodeInvalidConsumerConstraint, "Invalid consumer configuration. It does not abide by the constraints: fetch.min.bytes must be in -1..10000000, got %d", *minBytes)
+		}
+		st.FetchMinBytes = *minBytes
+	}
+	wait := req.RequestTimeoutMs
+	if wait == nil {
+		wait = req.RequestWaitMs
+	}
+	if wait != nil && *wait > 0 {
+		st.RequestTimeout = time.Duration(*wait) * time.Millisecond
+	}
+	return st, nil
+}
+
+// baseURI builds an instance's URL: the first advertised listener, else
+// host.name with the listener port, else the request's Host.
+func (a *API) baseURI(ctx *fasthttp.RequestCtx, group, name string) string {
+	scheme := "http"
+	authority := ""
+	for _, u := range a.Config.AdvertisedListeners {
+		if u.Scheme == scheme {
+			authority = u.Host
+			break
+		}
+	}
+	if authority == "" && a.Config.HostName != "" {
+		authority = a.Config.HostName
+		if _, port, err := net.SplitHostPort(a.Config.Listeners[0].Addr); err == nil {
+			authority = net.JoinHostPort(a.Config.HostName, port)
+		}
+	}
+	if authority == "" {
+		authority = string(ctx.Host())
+	}
+	return scheme + "://" + authority + "/consumers/" + pathEscape(group) + "/instances/" + pathEscape(name)
+}
+
+func pathEscape(s string) string { return url.PathEscape(s) }
+
+// DeleteConsumer is DELETE /consumers/{group}/instances/{instance}.
+func (a *API) DeleteConsumer(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	g, i, err := groupInstance(ctx)
+	if err != nil {
+		return err
+	}
+	if err := a.Consumers.Remove(g, i); err != nil {
+		return err
+	}
+	return noContent(ctx)
+}
+
+// Subscribe is POST .../subscription.
+func (a *API) Subscribe(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	return a.withInstance(ctx, func(inst *consumer.Instance) error {
+		var req subscriptionRequest
+		if err := a.decodeBody(ctx, &req); err != nil {
+			return err
+		}
+		if err := inst.Subscribe(req.Topics, req.TopicPattern); err != nil {
+			return err
+		}
+		return noContent(ctx)
+	})
+}
+
+// GetSubscription is GET .../subscription.
+func (a *API) GetSubscription(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	return a.withInstance(ctx, func(inst *consumer.Instance) error {
+		return writeJSON(ctx, map[string][]string{"topics": inst.Subscription()})
+	})
+}
+
+// Unsubscribe is DELETE .../subscription.
+func (a *API) Unsubscribe(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	return a.withInstance(ctx, func(inst *consumer.Instance) error {
+		inst.Unsubscribe()
+		return noContent(ctx)
+	})
+}
+
+// Assign is POST .../assignments.
+func (a *API) Assign(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	return a.withInstance(ctx, func(inst *consumer.Instance) error {
+		var req partitionsRequest
+		if err := a.decodeBody(ctx, &req); err != nil {
+			return err
+		}
+		parts := map[string][]int32{}
+		for _, tp := range req.Partitions {
+			if tp.Partition < 0 {
+				return rest.ErrPartitionNotFound
+			}
+			parts[tp.Topic] = append(parts[tp.Topic], tp.Partition)
+		}
+		c, cancel := rest.KafkaContext()
+		defer cancel()
+		if err := inst.Assign(c, parts); err != nil {
+			return err
+		}
+		return noContent(ctx)
+	})
+}
+
+// GetAssignments is GET .../assignments.
+func (a *API) GetAssignments(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	return a.withInstance(ctx, func(inst *consumer.Instance) error {
+		return writeJSON(ctx, partitionsRequest{Partitions: convert(inst.Assignment(), fromTopicPartition)})
+	})
+}
+
+// Seek is POST .../positions: offsets, and timestamps (ISO-8601) looked up in Kafka.
+func (a *API) Seek(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	return a.withInstance(ctx, func(inst *consumer.Instance) error {
+		var req seekRequest
+		if err := a.decodeBody(ctx, &req); err != nil {
+			return err
+		}
+		if !inst.Consuming() {
+			return consumer.ErrNotConsuming
+		}
+		offsets := map[string]map[int32]int64{}
+		for _, o := range req.Offsets {
+			if offsets[o.Topic] == nil {
+				offsets[o.Topic] = map[int32]int64{}
+			}
+			offsets[o.Topic][o.Partition] = o.Offset
+		}
+		if len(offsets) > 0 {
+			if err := inst.Seek(offsets); err != nil {
+				return err
+			}
+		}
+		if len(req.Timestamps) > 0 {
+			times := map[consumer.TopicPartition]time.Time{}
+			for _, ts := range req.Timestamps {
+				t, err := time.Parse(time.RFC3339Nano, ts.Timestamp)
+				if err != nil {
+					return rest.BadRequest(errTimestamp(ts.Timestamp))
+				}
+				times[consumer.TopicPartition{Topic: ts.Topic, Partition: ts.Partition}] = t
+			}
+			c, cancel := rest.KafkaContext()
+			defer cancel()
+			if err := inst.SeekToTimes(c, times); err != nil {
+				return err
+			}
+		}
+		return noContent(ctx)
+	})
+}
+
+type timestampError string
+
+func (e timestampError) Error() string {
+	return "timestamp=" + strconv.Quote(string(e)) + " is not an ISO-8601 date-time"
+}
+
+func errTimestamp(s string) error { return timestampError(s) }
+
+// SeekToBeginning is POST .../positions/beginning.
+func (a *API) SeekToBeginning(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	return a.seekToEdge(ctx, true)
+}
+
+// SeekToEnd is POST .../positions/end.
+func (a *API) SeekToEnd(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	return a.seekToEdge(ctx, false)
+}
+
+func (a *API) seekToEdge(ctx *fasthttp.RequestCtx, beginning bool) error {
+	return a.withInstance(ctx, func(inst *consumer.Instance) error {
+		var req partitionsRequest
+		if err := a.decodeBody(ctx, &req); err != nil {
+			return err
+		}
+		if !inst.Consuming() {
+			return consumer.ErrNotConsuming
+		}
+		if len(req.Partitions) == 0 {
+			return noContent(ctx)
+		}
+		c, cancel := rest.KafkaContext()
+		defer cancel()
+		var err error
+		tps := convert(req.Partitions, toTopicPartition)
+		if beginning {
+			err = inst.SeekToBeginning(c, tps)
+		} else {
+			err = inst.SeekToEnd(c, tps)
+		}
+		if err != nil {
+			return err
+		}
+		return noContent(ctx)
+	})
+}
+
+// CommitOffsets is POST .../offsets: the listed offsets, or with no body
+// everything delivered so far. It answers with what was committed
+// (Confluent's v2 answers [], its v1 this list).
+func (a *API) CommitOffsets(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	return a.withInstance(ctx, func(inst *consumer.Instance) error {
+		var req commitRequest
+		if err := a.decodeBody(ctx, &req); err != nil {
+			return err
+		}
+		var explicit []consumer.Commit
+		for _, o := range req.Offsets {
+			if o.Partition < 0 || o.Offset < 0 {
+				return rest.Unprocessable("offsets: partition and offset must not be negative")
+			}
+			explicit = append(explicit, consumer.Commit{Topic: o.Topic, Partition: o.Partition, Consumed: o.Offset, Metadata: o.Metadata})
+		}
+		c, cancel := rest.KafkaContext()
+		defer cancel()
+		done, err := inst.Commit(c, explicit)
+		if err != nil {
+			return err
+		}
+		return writeJSON(ctx, convert(done, fromCommit))
+	})
+}
+
+// GetCommittedOffsets is GET .../offsets with {"partitions":[...]}; without
+// a body it reports the instance's current partitions.
+func (a *API) GetCommittedOffsets(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	return a.withInstance(ctx, func(inst *consumer.Instance) error {
+		var req partitionsRequest
+		if err := a.decodeBody(ctx, &req); err != nil {
+			return err
+		}
+		c, cancel := rest.KafkaContext()
+		defer cancel()
+		offs, err := inst.CommittedOffsets(c, convert(req.Partitions, toTopicPartition))
+		if err != nil {
+			return err
+		}
+		return writeJSON(ctx, map[string][]partitionCommitted{"offsets": convert(offs, fromCommittedOffset)})
+	})
+}

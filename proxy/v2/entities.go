@@ -1,0 +1,94 @@
+package v2
+
+import (
+	"encoding/json"
+
+	"github.com/krest-dev/krest/proxy/consumer"
+)
+
+// Request bodies of the consumer endpoints (Confluent's v2 entities).
+type (
+	createConsumerRequest struct {
+		Name             *string         `json:"name"`
+		ID               *string         `json:"id"`
+		Format           *string         `json:"format"`
+		AutoOffsetReset  *string         `json:"auto.offset.reset"`
+		AutoCommitEnable json.RawMessage `json:"auto.commit.enable"`
+		FetchMinBytes    *int64          `json:"fetch.min.bytes"`
+		ResponseMinBytes *int64          `json:"responseMinBytes"` // alias of fetch.min.bytes
+		RequestTimeoutMs *int64          `json:"consumer.request.timeout.ms"`
+		RequestWaitMs    *int64          `json:"requestWaitMs"` // alias
+	}
+	subscriptionRequest struct {
+		Topics       []string `json:"topics"`
+		TopicPattern string   `json:"topic_pattern"`
+	}
+	partitionsRequest struct {
+		Partitions []topicPartition `json:"partitions"`
+	}
+	// topicPartition is a consumer.TopicPartition.
+	topicPartition struct {
+		Topic     string `json:"topic"`
+		Partition int32  `json:"partition"`
+	}
+	seekRequest struct {
+		Offsets []struct {
+			Topic     string `json:"topic"`
+			Partition int32  `json:"partition"`
+			Offset    int64  `json:"offset"`
+			Metadata  string `json:"metadata"`
+		} `json:"offsets"`
+		Timestamps []struct {
+			Topic     string `json:"topic"`
+			Partition int32  `json:"partition"`
+			Timestamp string `json:"timestamp"`
+			Metadata  string `json:"metadata"`
+		} `json:"timestamps"`
+	}
+	commitRequest struct {
+		Offsets []struct {
+			Topic     string `json:"topic"`
+			Partition int32  `json:"partition"`
+			Offset    int64  `json:"offset"`
+			Metadata  string `json:"metadata"`
+		} `json:"offsets"`
+	}
+)
+
+// Response bodies of the consumer endpoints.
+type (
+	// committedOffset is a consumer.Commit, an entry of the commit
+	// response: the offset of the last record processed (Confluent's API)
+	// and what Kafka stores (that + 1).
+	committedOffset struct {
+		Topic     string `json:"topic"`
+		Partition int32  `json:"partition"`
+		Consumed  int64  `json:"consumed"`
+		Committed int64  `json:"committed"`
+	}
+	// partitionCommitted is a consumer.CommittedOffset.
+	partitionCommitted struct {
+		Topic     string `json:"topic"`
+		Partition int32  `json:"partition"`
+		Offset    int64  `json:"offset"`
+		Metadata  string `json:"metadata"`
+	}
+)
+
+// convert maps the Kafka-side packages' values to and from the JSON
+// entities of this package. It never returns nil, which would render as
+// null.
+func convert[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	return out
+}
+
+func toTopicPartition(tp topicPartition) consumer.TopicPartition        { return consumer.TopicPartition(tp) }
+func fromTopicPartition(tp consumer.TopicPartition) topicPartition      { return topicPartition(tp) }
+func fromCommittedOffset(o consumer.CommittedOffset) partitionCommitted { return partitionCommitted(o) }
+func fromCommit(c consumer.Commit) committedOffset {
+	return committedOffset{Topic: c.Topic, Partition: c.Partition, Consumed: c.Consumed, Committed: c.Committed}
+}

@@ -1,0 +1,149 @@
+package v2
+
+import (
+	"github.com/bytedance/sonic"
+	"github.com/valyala/fasthttp"
+
+	"github.com/krest-dev/krest/proxy/admin"
+	"github.com/krest-dev/krest/proxy/rest"
+)
+
+// Response shapes of the v1/v2 metadata endpoints (Confluent's
+// GetTopicResponse and GetPartitionResponse, identical in v1 and v2).
+type (
+	brokerList struct {
+		Brokers []int32 `json:"brokers"`
+	}
+	topicInfo struct {
+		Name       string            `json:"name"`
+		Configs    map[string]string `json:"configs"`
+		Partitions []partitionInfo   `json:"partitions"`
+	}
+	partitionInfo struct {
+		Partition int32         `json:"partition"`
+		Leader    int32         `json:"leader"`
+		Replicas  []replicaInfo `json:"replicas"`
+	}
+	replicaInfo struct {
+		Broker int32 `json:"broker"`
+		Leader bool  `json:"leader"`
+		InSync bool  `json:"in_sync"`
+	}
+	partitionOffsets struct {
+		Beginning int64 `json:"beginning_offset"`
+		End       int64 `json:"end_offset"`
+	}
+)
+
+func writeJSON(ctx *fasthttp.RequestCtx, v any) error {
+	b, err := sonic.ConfigDefault.Marshal(v)
+	if err != nil {
+		return err
+	}
+	ctx.SetBody(b)
+	return nil
+}
+
+// Root is GET / and POST /: an empty object, as Confluent's liveness no-op.
+func (a *API) Root(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	ctx.SetBodyString("{}")
+	return nil
+}
+
+// ListBrokers is GET /brokers.
+func (a *API) ListBrokers(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	c, cancel := rest.KafkaContext()
+	defer cancel()
+	ids, err := a.Admin.Brokers(c)
+	if err != nil {
+		return err
+	}
+	return writeJSON(ctx, brokerList{Brokers: ids})
+}
+
+// ListTopics is GET /topics: topic names, internal topics excluded.
+func (a *API) ListTopics(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	c, cancel := rest.KafkaContext()
+	defer cancel()
+	names, err := a.Admin.TopicNames(c)
+	if err != nil {
+		return err
+	}
+	return writeJSON(ctx, names)
+}
+
+// GetTopic is GET /topics/{topic}: configs (defaults included) and
+// partitions.
+func (a *API) GetTopic(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	topic, err := rest.PathParam(ctx, "topic")
+	if err != nil {
+		return err
+	}
+	c, cancel := rest.KafkaContext()
+	defer cancel()
+	t, err := a.Admin.Topic(c, topic)
+	if err != nil {
+		return err
+	}
+	return writeJSON(ctx, topicInfo{Name: t.Name, Configs: t.Configs, Partitions: convert(t.Partitions, fromPartition)})
+}
+
+// ListPartitions is GET /topics/{topic}/partitions.
+func (a *API) ListPartitions(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	topic, err := rest.PathParam(ctx, "topic")
+	if err != nil {
+		return err
+	}
+	c, cancel := rest.KafkaContext()
+	defer cancel()
+	parts, err := a.Admin.Partitions(c, topic)
+	if err != nil {
+		return err
+	}
+	return writeJSON(ctx, convert(parts, fromPartition))
+}
+
+// GetPartition is GET /topics/{topic}/partitions/{partition}.
+func (a *API) GetPartition(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	topic, p, err := pathTopicPartition(ctx)
+	if err != nil {
+		return err
+	}
+	c, cancel := rest.KafkaContext()
+	defer cancel()
+	pi, err := a.Admin.Partition(c, topic, p)
+	if err != nil {
+		return err
+	}
+	return writeJSON(ctx, fromPartition(pi))
+}
+
+// GetPartitionOffsets is GET /topics/{topic}/partitions/{partition}/offsets.
+func (a *API) GetPartitionOffsets(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	topic, p, err := pathTopicPartition(ctx)
+	if err != nil {
+		return err
+	}
+	c, cancel := rest.KafkaContext()
+	defer cancel()
+	start, end, err := a.Admin.Offsets(c, topic, p)
+	if err != nil {
+		return err
+	}
+	return writeJSON(ctx, partitionOffsets{Beginning: start, End: end})
+}
+
+func pathTopicPartition(ctx *fasthttp.RequestCtx) (string, int32, error) {
+	topic, err := rest.PathParam(ctx, "topic")
+	if err != nil {
+		return "", 0, err
+	}
+	p, err := partitionParam(ctx)
+	return topic, p, err
+}
+
+func fromPartition(p admin.Partition) partitionInfo {
+	return partitionInfo{Partition: p.ID, Leader: p.Leader, Replicas: convert(p.Replicas, fromReplica)}
+}
+
+func fromReplica(r admin.Replica) replicaInfo { return replicaInfo(r) }

@@ -1,0 +1,209 @@
+package v2
+
+import (
+	"context"
+	"strconv"
+	"sync"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/proxy/produce"
+	"github.com/krest-dev/krest/proxy/rest"
+	"github.com/krest-dev/krest/proxy/schema"
+)
+
+// ProduceToTopic is POST /topics/{topic}.
+func (a *API) ProduceToTopic(ctx *fasthttp.RequestCtx, r rest.Request) error {
+	return a.produce(ctx, r.Format, produce.AutoPartition)
+}
+
+// ProduceToPartition is POST /topics/{topic}/partitions/{partition}. As in
+// Confluent's proxy, a record's own "partition" field wins over the path.
+func (a *API) ProduceToPartition(ctx *fasthttp.RequestCtx, r rest.Request) error {
+	p, err := partitionParam(ctx)
+	if err != nil {
+		return err
+	}
+	return a.produce(ctx, r.Format, p)
+}
+
+func (a *API) produce(ctx *fasthttp.RequestCtx, format codec.Format, pathPartition int32) error {
+	topic, err := rest.PathParam(ctx, "topic")
+	if err != nil {
+		return err
+	}
+	body, err := rest.ReadBody(ctx, a.Config.MaxRequestBytes)
+	if err != nil {
+		return err
+	}
+	defer body.Release()
+
+	job := getProduceJob()
+	defer putProduceJob(job)
+	if err := job.parse(body.B); err != nil {
+		return err
+	}
+	if format.UsesSchema() {
+		if err := a.requestSchemas(job, topic, format); err != nil {
+			return err
+		}
+	}
+	if err := job.build(format, topic, pathPartition); err != nil {
+		return err
+	}
+	if err := a.Producer.Produce(context.Background(), job.batch); err != nil {
+		return err
+	}
+	status := fasthttp.StatusOK
+	for _, e := range job.batch.Errs {
+		if e == nil {
+			continue
+		}
+		switch code, _ := rest.RecordError(e); code {
+		case rest.CodeKafkaAuthentication:
+			status = fasthttp.StatusUnauthorized
+		case rest.CodeKafkaAuthorization:
+			if status == fasthttp.StatusOK {
+				status = fasthttp.StatusForbidden
+			}
+		}
+	}
+	job.out = appendProduceResponse(job.out[:0], job.keySchema, job.valueSchema, job.batch)
+	ctx.SetStatusCode(status)
+	ctx.SetBody(job.out)
+	return nil
+}
+
+// partitionParam parses the {partition} route parameter; anything but a
+// non-negative int32 is an unknown partition.
+func partitionParam(ctx *fasthttp.RequestCtx) (int32, error) {
+	raw, _ := ctx.UserValue("partition").(string)
+	p, err := strconv.ParseInt(raw, 10, 32)
+	if err != nil || p < 0 {
+		return 0, rest.ErrPartitionNotFound
+	}
+	return int32(p), nil
+}
+
+// requestSchemas resolves the key and value schemas of a schema-format
+// request into job.
+func (a *API) requestSchemas(job *produceJob, topic string, format codec.Format) error {
+	if err := job.missingSchemas(); err != nil {
+		return err
+	}
+	r := &job.req
+	c, cancel := rest.KafkaContext()
+	defer cancel()
+	var err error
+	if r.KeySchema != nil || r.KeySchemaID != nil {
+		if job.keySchema, err = a.resolveSchema(c, topic, format, true, r.KeySchema, r.KeySchemaID); err != nil {
+			return err
+		}
+	}
+	if r.ValueSchema != nil || r.ValueSchemaID != nil {
+		if job.valueSchema, err = a.resolveSchema(c, topic, format, false, r.ValueSchema, r.ValueSchemaID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *API) resolveSchema(ctx context.Context, topic string, format codec.Format, isKey bool, text *string, id *int32) (*schema.Resolved, error) {
+	if text != nil && id != nil {
+		side := "value"
+		if isKey {
+			side = "key"
+		}
+		return nil, rest.Errorf(400, rest.CodeBadRequest, "Bad Request: %s_schema and %s_schema_id are mutually exclusive", side, side)
+	}
+	return a.Schemas.Resolve(ctx, topic, format, isKey, text, id)
+}
+
+// appendProduceResponse appends Confluent's ProduceResponse for b to dst:
+// {"key_schema_id":..,"value_schema_id":..,"offsets":[...]} with one
+// {"partition","offset","error_code","error"} per record, in request order.
+func appendProduceResponse(dst []byte, key, value *schema.Resolved, b *produce.Batch) []byte {
+	dst = append(dst, `{"key_schema_id":`...)
+	dst = appendSchemaID(dst, key)
+	dst = append(dst, `,"value_schema_id":`...)
+	dst = appendSchemaID(dst, value)
+	dst = append(dst, `,"offsets":[`...)
+	for i := range b.Records {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		if err := b.Errs[i]; err != nil {
+			code, msg := rest.RecordError(err)
+			dst = append(dst, `{"partition":null,"offset":null,"error_code":`...)
+			dst = strconv.AppendInt(dst, int64(code), 10)
+			dst = append(dst, `,"error":`...)
+			dst = codec.AppendQuote(dst, msg)
+			dst = append(dst, '}')
+			continue
+		}
+		dst = append(dst, `{"partition":`...)
+		dst = strconv.AppendInt(dst, int64(b.Records[i].Partition), 10)
+		dst = append(dst, `,"offset":`...)
+		dst = strconv.AppendInt(dst, b.Records[i].Offset, 10)
+		dst = append(dst, `,"error_code":null,"error":null}`...)
+	}
+	return append(dst, "]}"...)
+}
+
+func appendSchemaID(dst []byte, s *schema.Resolved) []byte {
+	if s == nil {
+		return append(dst, "null"...)
+	}
+	return strconv.AppendInt(dst, int64(s.ID), 10)
+}
+
+// produceJob is one produce request: its decoded envelope, its schemas, the
+// batch of records it becomes, and the response. Jobs are pooled so that
+// steady-state requests reuse their slices.
+type produceJob struct {
+	req produceRequest
+	// keySchema and valueSchema frame keys and values of the schema formats.
+	keySchema, valueSchema *schema.Resolved
+	batch                  *produce.Batch
+	out                    []byte
+}
+
+// maxPooledJobBytes keeps jobs that rendered a huge response out of the
+// pool.
+const maxPooledJobBytes = 1 << 20
+
+var produceJobs = sync.Pool{New: func() any { return new(produceJob) }}
+
+// getProduceJob returns an empty job with an empty batch.
+func getProduceJob() *produceJob {
+	j := produceJobs.Get().(*produceJob)
+	j.batch = produce.GetBatch()
+	return j
+}
+
+// putProduceJob recycles j and hands its batch back (see produce.PutBatch:
+// only once Produce has returned). j must not be used after it.
+func putProduceJob(j *produceJob) {
+	produce.PutBatch(j.batch)
+	j.batch = nil
+	if cap(j.out) > maxPooledJobBytes || cap(j.req.Records) > maxPooledJobRecords {
+		return
+	}
+	j.reset()
+	produceJobs.Put(j)
+}
+
+// maxPooledJobRecords keeps jobs that decoded a huge request out of the
+// pool.
+const maxPooledJobRecords = 4096
+
+// reset empties j's envelope and response, keeping their capacity.
+func (j *produceJob) reset() {
+	clear(j.req.Records) // drop the raw values, which reference the body
+	j.out = j.out[:0]
+	j.keySchema, j.valueSchema = nil, nil
+	// The decoder leaves fields absent from the next body untouched, so
+	// every field of the envelope is reset, not just the records.
+	j.req = produceRequest{Records: j.req.Records[:0]}
+}

@@ -1,0 +1,187 @@
+package v2
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/bytedance/sonic"
+
+	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/proxy/produce"
+	"github.com/krest-dev/krest/proxy/rest"
+	"github.com/krest-dev/krest/proxy/schema"
+)
+
+// produceRequest is the body of a v1/v2 produce: Confluent's ProduceRequest.
+// The schema fields are accepted (and ignored by binary and json, as in
+// Confluent's proxy) so that clients sending them are not rejected.
+type produceRequest struct {
+	Records       []produceRecord `json:"records"`
+	KeySchema     *string         `json:"key_schema"`
+	KeySchemaID   *int32          `json:"key_schema_id"`
+	ValueSchema   *string         `json:"value_schema"`
+	ValueSchemaID *int32          `json:"value_schema_id"`
+}
+
+// produceRecord is one record. headers and timestamp are krest extensions.
+//
+// The raw values reference the request body rather than being copied one
+// by one (two allocations per record saved); they are converted into the
+// batch's arena before the handler returns and never kept.
+type produceRecord struct {
+	Key       sonic.NoCopyRawMessage `json:"key"`
+	Value     sonic.NoCopyRawMessage `json:"value"`
+	Partition *int32                 `json:"partition"`
+	Headers   []produceHeader        `json:"headers"`
+	Timestamp sonic.NoCopyRawMessage `json:"timestamp"`
+}
+
+type produceHeader struct {
+	Name  string                 `json:"name"`
+	Value sonic.NoCopyRawMessage `json:"value"`
+}
+
+// decode parses body and builds its records, for formats without schemas.
+func (j *produceJob) decode(body []byte, format codec.Format, topic string, pathPartition int32) error {
+	if err := j.parse(body); err != nil {
+		return err
+	}
+	return j.build(format, topic, pathPartition)
+}
+
+var errRecordsEmpty = rest.Unprocessable("records may not be empty")
+
+// parse decodes the request envelope into j.req.
+func (j *produceJob) parse(body []byte) error {
+	if rest.IsBlank(body) || string(body) == "null" {
+		return rest.ErrBodyEmpty
+	}
+	// Decoding the body in place saves sonic's copy of it. Nothing decoded
+	// outlives the handler in the body: strings are copied, and the raw
+	// key, value and header values, which reference it, are read only by
+	// build and cleared by putProduceJob, before the handler returns and
+	// the body's buffer is reused.
+	if err := rest.DecodeJSONInPlace(body, &j.req); err != nil {
+		return err
+	}
+	if len(j.req.Records) == 0 {
+		return errRecordsEmpty
+	}
+	return nil
+}
+
+// missingSchemas returns Confluent's 42201 / 42202 when records carry keys
+// or values but the request names no schema for them.
+func (j *produceJob) missingSchemas() error {
+	var keys, vals bool
+	for i := range j.req.Records {
+		r := &j.req.Records[i]
+		keys = keys || (len(r.Key) > 0 && string(r.Key) != "null")
+		vals = vals || (len(r.Value) > 0 && string(r.Value) != "null")
+	}
+	switch {
+	case keys && j.req.KeySchema == nil && j.req.KeySchemaID == nil:
+		return rest.ErrKeySchemaMissing
+	case vals && j.req.ValueSchema == nil && j.req.ValueSchemaID == nil:
+		return rest.ErrValueSchemaMissing
+	}
+	return nil
+}
+
+// build turns the parsed records into j.batch for topic, with the embedded
+// format's bytes in its arena (for schema formats, framed with j.keySchema /
+// j.valueSchema). Every record is checked before anything is produced, so
+// one bad record fails the request and nothing is sent.
+func (j *produceJob) build(format codec.Format, topic string, pathPartition int32) error {
+	b := j.batch
+	b.Grow(len(j.req.Records))
+	for i := range j.req.Records {
+		in := &j.req.Records[i]
+		key, err := j.embed(format, in.Key, j.keySchema)
+		if err != nil {
+			return embedError(format, i, "key", err)
+		}
+		value, err := j.embed(format, in.Value, j.valueSchema)
+		if err != nil {
+			return embedError(format, i, "value", err)
+		}
+		for _, h := range in.Headers {
+			v, err := j.embed(codec.Binary, h.Value, nil)
+			if err != nil {
+				return rest.BadRequest(fmt.Errorf("header %q: %w", h.Name, err))
+			}
+			b.AddHeader(i, h.Name, v)
+		}
+		partition := pathPartition
+		if in.Partition != nil {
+			if *in.Partition < 0 {
+				return rest.ErrPartitionNotFound
+			}
+			partition = *in.Partition
+		}
+		ts, err := parseTimestamp(in.Timestamp)
+		if err != nil {
+			return rest.BadRequest(err)
+		}
+		b.Set(i, topic, partition, ts, key, value)
+	}
+	b.Seal()
+	return nil
+}
+
+// embedError reports a key or value that does not convert: Confluent's 400
+// for binary and json, 422/42207 naming the record for the schema formats.
+func embedError(format codec.Format, i int, side string, err error) error {
+	if format.UsesSchema() {
+		return rest.SerializationError("Record %d %s: %v", i, side, err)
+	}
+	return rest.BadRequest(err)
+}
+
+// embed appends the bytes of one embedded key or value to the batch's
+// arena: framed with the Confluent header when sch is set. JSON null stays
+// a null key or value (a tombstone), whatever the format.
+func (j *produceJob) embed(format codec.Format, raw []byte, sch *schema.Resolved) (produce.Span, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return produce.Null, nil
+	}
+	a := j.batch.Arena
+	off := len(a.B)
+	var err error
+	switch {
+	case format == codec.Binary:
+		a.B, err = codec.AppendBase64Value(a.B, raw)
+	case format == codec.JSON:
+		a.B, err = codec.AppendJSONValue(a.B, raw)
+	case sch != nil:
+		a.B, err = sch.AppendEncoded(a.B, raw)
+	default:
+		err = fmt.Errorf("embedded format %s needs a schema", format)
+	}
+	if err != nil {
+		return produce.Null, err
+	}
+	return produce.Span{Off: off, End: len(a.B)}, nil
+}
+
+// parseTimestamp reads a record's optional timestamp: milliseconds since the
+// epoch, or an ISO-8601 / RFC 3339 string as in the v3 API. Zero means "now",
+// which kgo fills in at produce time.
+func parseTimestamp(raw []byte) (time.Time, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return time.Time{}, nil
+	}
+	if raw[0] == '"' {
+		var s []byte
+		s, err := codec.AppendUnquote(s, raw)
+		if err == nil {
+			if t, perr := time.Parse(time.RFC3339Nano, string(s)); perr == nil {
+				return t, nil
+			}
+		}
+	} else if ms, err := strconv.ParseInt(string(raw), 10, 64); err == nil && ms >= 0 {
+		return time.UnixMilli(ms), nil
+	}
+	return time.Time{}, fmt.Errorf("timestamp=%s is neither milliseconds since the epoch nor an ISO-8601 date-time", raw)
+}

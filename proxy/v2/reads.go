@@ -1,0 +1,173 @@
+package v2
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/valyala/fasthttp"
+
+	"github.com/krest-dev/krest/pool"
+	"github.com/krest-dev/krest/proxy/consumer"
+	"github.com/krest-dev/krest/proxy/rest"
+)
+
+// ReadRecords is GET .../records?timeout=&max_bytes=.
+func (a *API) ReadRecords(ctx *fasthttp.RequestCtx, r rest.Request) error {
+	return a.read(ctx, r.Offer, "", 2)
+}
+
+// ReadTopicV1 is the v1 read GET .../topics/{topic}: it subscribes to topic
+// on first use and returns that topic's records.
+func (a *API) ReadTopicV1(ctx *fasthttp.RequestCtx, r rest.Request) error {
+	topic, err := rest.PathParam(ctx, "topic")
+	if err != nil {
+		return err
+	}
+	return a.read(ctx, r.Offer, topic, 1)
+}
+
+var recordSlices = sync.Pool{New: func() any { return new([]*kgo.Record) }}
+
+// read answers a records read of the instance named by the path, in the
+// format negotiated by the chain (which must be the instance's).
+func (a *API) read(ctx *fasthttp.RequestCtx, offer rest.Offer, topic string, version int) error {
+	return a.withInstance(ctx, func(inst *consumer.Instance) error {
+		settings := inst.Settings()
+		if err := offer.ForInstance(settings.Format); err != nil {
+			return err
+		}
+		lim, err := a.readLimits(ctx, settings)
+		if err != nil {
+			return err
+		}
+		if topic != "" {
+			lim.Topic = topic
+			if err := inst.AddTopic(topic); err != nil {
+				return err
+			}
+		}
+		rp := recordSlices.Get().(*[]*kgo.Record)
+		recs, err := inst.Read(lim, (*rp)[:0])
+		defer func() {
+			clear(recs)
+			*rp = recs[:0]
+			recordSlices.Put(rp)
+		}()
+		if err != nil {
+			return err
+		}
+		style := recordStyle{topic: version == 2, extensions: version == 2}
+		buf := pool.GetBuffer()
+		defer pool.PutBuffer(buf)
+		buf.Grow(renderedSize(recs))
+		if buf.B, err = a.appendRecords(buf.B, recs, settings.Format, style); err != nil {
+			return err
+		}
+		// Hand the rendered body to fasthttp instead of copying it; its old
+		// body buffer comes back to our pool.
+		buf.B = ctx.Response.SwapBody(buf.B)[:0]
+		ctx.SetContentType(offer.ContentType)
+		return nil
+	})
+}
+
+// readLimits resolves timeout and max_bytes as Confluent's proxy does: the
+// timeout parameter can only shorten the instance's wait, and max_bytes is
+// capped by consumer.request.max.bytes.
+func (a *API) readLimits(ctx *fasthttp.RequestCtx, st consumer.Settings) (consumer.ReadLimits, error) {
+	lim := consumer.ReadLimits{Wait: st.RequestTimeout, MaxBytes: a.Config.Consumers.RequestMaxBytes, MinBytes: st.FetchMinBytes}
+	args := ctx.QueryArgs()
+	if v := args.Peek("timeout"); len(v) > 0 {
+		ms, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil {
+			return lim, rest.BadRequest(errQuery("timeout", v))
+		}
+		if ms > 0 {
+			lim.Wait = min(lim.Wait, time.Duration(ms)*time.Millisecond)
+		}
+	}
+	if v := args.Peek("max_bytes"); len(v) > 0 {
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil {
+			return lim, rest.BadRequest(errQuery("max_bytes", v))
+		}
+		if n > 0 {
+			lim.MaxBytes = min(lim.MaxBytes, n)
+		}
+	}
+	return lim, nil
+}
+
+// ReadMessages is the stateless v1-era read
+// GET /topics/{topic}/partitions/{partition}/messages?offset=&count=: no
+// consumer instance, so any krest instance behind a load balancer answers
+// it. It returns up to count (default 1) records from offset, fewer when the
+// partition ends first, as json when Accept names the json format, else
+// binary.
+func (a *API) ReadMessages(ctx *fasthttp.RequestCtx, r rest.Request) error {
+	topic, p, err := pathTopicPartition(ctx)
+	if err != nil {
+		return err
+	}
+	args := ctx.QueryArgs()
+	offset, err := queryInt(args.Peek("offset"), "offset", -1)
+	if err != nil {
+		return err
+	}
+	if offset < 0 {
+		return rest.Errorf(400, rest.CodeBadRequest, "Bad Request: the offset query parameter is required and must not be negative")
+	}
+	count, err := queryInt(args.Peek("count"), "count", 1)
+	if err != nil {
+		return err
+	}
+	if count <= 0 || count > maxMessagesCount {
+		return rest.Errorf(400, rest.CodeBadRequest, "Bad Request: count must be in 1..%d", maxMessagesCount)
+	}
+	c, cancel := rest.KafkaContext()
+	defer cancel()
+	start, end, err := a.Admin.Offsets(c, topic, p)
+	if err != nil {
+		return err
+	}
+	if offset < start || offset > end {
+		return rest.Errorf(404, rest.CodePartitionNotFound, "Offset %d is out of range for partition %d of topic %s: it holds %d..%d", offset, p, topic, start, end)
+	}
+	want := min(count, end-offset)
+	var recs []*kgo.Record
+	if want > 0 {
+		if recs, err = a.Fetcher.Fetch(c, topic, p, offset, want); err != nil {
+			return err
+		}
+	}
+	body, err := a.appendRecords(nil, recs, r.Offer.Format, recordStyle{topic: true, extensions: true})
+	if err != nil {
+		return err
+	}
+	ctx.SetBody(body)
+	return nil
+}
+
+const maxMessagesCount = 10000
+
+func queryInt(v []byte, name string, def int64) (int64, error) {
+	if len(v) == 0 {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return 0, rest.BadRequest(errQuery(name, v))
+	}
+	return n, nil
+}
+
+type queryError struct {
+	name  string
+	value string
+}
+
+func (e queryError) Error() string { return e.name + "=" + e.value + " is not an integer" }
+
+func errQuery(name string, v []byte) error { return queryError{name, string(v)} }
