@@ -1,0 +1,142 @@
+package config
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// serdeKeys are the Schema Registry serializer settings krest reads, under
+// any of the prefixes of serdePrefixes.
+var serdeKeys = map[string]bool{
+	"ssl.ca.location":                false, // only as schema.registry.ssl.*
+	"ssl.certificate.location":       false,
+	"ssl.key.location":               false,
+	"key.subject.name.strategy":      true,
+	"value.subject.name.strategy":    true,
+	"basic.auth.credentials.source":  true,
+	"basic.auth.user.info":           true,
+	"bearer.auth.credentials.source": true,
+	"bearer.auth.token":              true,
+	"request.timeout.ms":             false, // only as schema.registry.request.timeout.ms
+}
+
+var serdePrefixes = []string{"schema.registry.", "producer.", "client.", ""}
+
+// schemaRegistryKey reports keys that configure the registry client.
+func schemaRegistryKey(k string) bool {
+	if rest, ok := strings.CutPrefix(k, "schema.registry."); ok {
+		_, known := serdeKeys[rest]
+		return known || strings.HasPrefix(rest, "ssl.")
+	}
+	return serdeKeys[k] || serdeKeys[strings.TrimPrefix(strings.TrimPrefix(k, "producer."), "client.")]
+}
+
+// serde returns a serializer setting, looked up under each prefix in turn.
+func serde(props map[string]string, key string) string {
+	for _, p := range serdePrefixes {
+		if v, ok := props[p+key]; ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+func (c *Config) parseSchemaRegistry(props map[string]string, get func(string) string) error {
+	r := &c.SchemaRegistry
+	r.Timeout = 10 * time.Second
+	if v := props["schema.registry.request.timeout.ms"]; v != "" {
+		ms, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || ms <= 0 {
+			return fmt.Errorf("schema.registry.request.timeout.ms: %q is not a positive number of milliseconds", v)
+		}
+		r.Timeout = time.Duration(ms) * time.Millisecond
+	}
+	if u := c.SchemaRegistryURL; u != "" {
+		parsed, err := url.Parse(u)
+		if err != nil || parsed.Host == "" || (parsed.Scheme != "http" && parsed.Scheme != "https") {
+			return fmt.Errorf("schema.registry.url: %q is not an http(s) URL", u)
+		}
+	}
+	switch src := strings.ToUpper(serde(props, "basic.auth.credentials.source")); src {
+	case "", "USER_INFO":
+		if info := serde(props, "basic.auth.user.info"); info != "" {
+			user, pass, ok := strings.Cut(info, ":")
+			if !ok {
+				return fmt.Errorf("schema.registry.basic.auth.user.info: want user:password")
+			}
+			r.BasicAuthUser, r.BasicAuthPassword = user, pass
+		}
+	default:
+		return fmt.Errorf("basic.auth.credentials.source=%s is not supported: use USER_INFO with basic.auth.user.info", src)
+	}
+	r.BearerToken = serde(props, "bearer.auth.token")
+	if err := r.parseTLS(props); err != nil {
+		return err
+	}
+	var err error
+	if r.KeyStrategy, err = subjectStrategy(serde(props, "key.subject.name.strategy")); err != nil {
+		return fmt.Errorf("key.subject.name.strategy: %w", err)
+	}
+	if r.ValueStrategy, err = subjectStrategy(serde(props, "value.subject.name.strategy")); err != nil {
+		return fmt.Errorf("value.subject.name.strategy: %w", err)
+	}
+	return nil
+}
+
+// subjectStrategy maps Confluent's strategy class names (or short names) to
+// "topic", "record" or "topic_record".
+func subjectStrategy(v string) (string, error) {
+	short := v[strings.LastIndexByte(v, '.')+1:]
+	switch strings.ToLower(strings.ReplaceAll(short, "_", "")) {
+	case "", "topicnamestrategy", "topicname", "topic":
+		return "topic", nil
+	case "recordnamestrategy", "recordname", "record":
+		return "record", nil
+	case "topicrecordnamestrategy", "topicrecordname", "topicrecord":
+		return "topic_record", nil
+	}
+	return "", fmt.Errorf("%q is not TopicNameStrategy, RecordNameStrategy or TopicRecordNameStrategy", v)
+}
+
+func (r *SchemaRegistry) parseTLS(props map[string]string) error {
+	ca := strings.TrimSpace(props["schema.registry.ssl.ca.location"])
+	cert := strings.TrimSpace(props["schema.registry.ssl.certificate.location"])
+	key := strings.TrimSpace(props["schema.registry.ssl.key.location"])
+	for k := range props {
+		if strings.HasPrefix(k, "schema.registry.ssl.") && (strings.Contains(k, "keystore") || strings.Contains(k, "truststore")) {
+			return fmt.Errorf("%s: Java key stores are not supported; use PEM files with schema.registry.ssl.ca.location, .certificate.location and .key.location", k)
+		}
+	}
+	if ca == "" && cert == "" && key == "" {
+		return nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if ca != "" {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			return fmt.Errorf("schema.registry.ssl.ca.location: %w", err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("schema.registry.ssl.ca.location: %s holds no PEM certificate", ca)
+		}
+	}
+	if (cert == "") != (key == "") {
+		return fmt.Errorf("schema.registry.ssl.certificate.location and schema.registry.ssl.key.location go together")
+	}
+	if cert != "" {
+		pair, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			return fmt.Errorf("schema.registry.ssl client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	r.TLS = cfg
+	return nil
+}
