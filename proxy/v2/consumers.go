@@ -5,10 +5,8 @@ import (
 	"net"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/valyala/fasthttp"
 
 	"github.com/krest-dev/krest/codec"
@@ -85,73 +83,6 @@ func (a *API) CreateConsumer(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 	b = append(b, '}')
 	ctx.SetBody(b)
 	return nil
-}
-
-func (a *API) instanceSettings(req *createConsumerRequest) (consumer.Settings, error) {
-	st := consumer.Settings{
-		Format:         codec.Binary,
-		Reset:          kgo.NewOffset().AtEnd(), // Kafka's default: latest
-		AutoCommit:     true,                    // Kafka's default
-		FetchMinBytes:  a.Config.Consumers.FetchMinBytes,
-		RequestTimeout: a.Config.Consumers.RequestTimeout,
-	}
-	if req.Name != nil {
-		st.Name = *req.Name
-	}
-	if req.ID != nil && *req.ID != "" {
-		st.Name = *req.ID // the legacy id wins over name, as in Confluent's proxy
-	}
-	if strings.ContainsAny(st.Name, "/?#") {
-		return st, rest.Unprocessable("Invalid consumer instance name %q", st.Name)
-	}
-	if req.Format != nil {
-		f, ok := codec.ParseFormat(*req.Format)
-		if !ok {
-			return st, rest.Unprocessable("Invalid format type.")
-		}
-		if f.UsesSchema() && a.Schemas == nil {
-			return st, rest.ErrNoRegistry
-		}
-		st.Format = f
-	}
-	if req.AutoOffsetReset != nil {
-		switch strings.ToLower(*req.AutoOffsetReset) {
-		case "earliest", "smallest":
-			st.Reset = kgo.NewOffset().AtStart()
-		case "latest", "largest":
-			st.Reset = kgo.NewOffset().AtEnd()
-		case "none":
-			st.Reset = kgo.NewOffset().AtCommitted()
-		default:
-			return st, rest.Errorf(422, rest.CodeInvalidConsumerConfig, "Invalid consumer configuration: Invalid value %s for configuration auto.offset.reset: String must be one of: latest, earliest, none", *req.AutoOffsetReset)
-		}
-	}
-	if len(req.AutoCommitEnable) > 0 && string(req.AutoCommitEnable) != "null" {
-		v := strings.Trim(string(req.AutoCommitEnable), `"`)
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return st, rest.Errorf(422, rest.CodeInvalidConsumerConfig, "Invalid consumer configuration: Invalid value %s for configuration enable.auto.commit: Expected value to be either true or false", v)
-		}
-		st.AutoCommit = b
-	}
-	minBytes := req.FetchMinBytes
-	if minBytes == nil {
-		minBytes = req.ResponseMinBytes
-	}
-	if minBytes != nil {
-		if *minBytes < -1 || *minBytes > 10000000 {
-			return st, rest.Errorf(422, rest.CodeInvalidConsumerConstraint, "Invalid consumer configuration. It does not abide by the constraints: fetch.min.bytes must be in -1..10000000, got %d", *minBytes)
-		}
-		st.FetchMinBytes = *minBytes
-	}
-	wait := req.RequestTimeoutMs
-	if wait == nil {
-		wait = req.RequestWaitMs
-	}
-	if wait != nil && *wait > 0 {
-		st.RequestTimeout = time.Duration(*wait) * time.Millisecond
-	}
-	return st, nil
 }
 
 // baseURI builds an instance's URL: the first advertised listener, else

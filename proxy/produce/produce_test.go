@@ -1,0 +1,135 @@
+package produce
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func newCluster(t *testing.T) *kfake.Cluster {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// fill builds a batch of values for topic t, each to partition p.
+func fill(b *Batch, p int32, values ...string) {
+	b.Grow(len(values))
+	for i, v := range values {
+		off := len(b.Arena.B)
+		b.Arena.B = append(b.Arena.B, v...)
+		b.Set(i, "t", p, time.Time{}, Null, Span{off, len(b.Arena.B)})
+	}
+	b.Seal()
+}
+
+func TestBatch(t *testing.T) {
+	t.Parallel()
+	b := GetBatch()
+	defer PutBatch(b)
+	b.Grow(2)
+	b.Arena.B = append(b.Arena.B, "keyvalhv"...)
+	b.Set(0, "t", 3, time.UnixMilli(5), Span{0, 3}, Span{3, 6})
+	b.AddHeader(0, "h", Span{6, 8})
+	b.AddHeader(0, "n", Null)
+	b.Set(1, "u", AutoPartition, time.Time{}, Null, Span{3, 3})
+	b.Seal()
+	r := b.Records[0]
+	if r.Topic != "t" || r.Partition != 3 || string(r.Key) != "key" || string(r.Value) != "val" || r.Timestamp.UnixMilli() != 5 ||
+		len(r.Headers) != 2 || string(r.Headers[0].Value) != "hv" || r.Headers[1].Value != nil {
+		t.Errorf("record 0 = %+v", r)
+	}
+	if r := b.Records[1]; r.Key != nil || r.Value == nil || len(r.Value) != 0 || r.Headers != nil {
+		t.Errorf("record 1 = %+v (an empty value must stay non-null)", r)
+	}
+	// A reused batch keeps nothing of the previous records.
+	b.Reset()
+	fill(b, 0, "x")
+	if len(b.Records) != 1 || b.Records[0].Headers != nil || string(b.Records[0].Value) != "x" {
+		t.Errorf("reused batch: %+v", b.Records)
+	}
+}
+
+func TestProduce(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	p, err := New([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, Options{BufferBytes: 1 << 20, MaxBlock: 100 * time.Millisecond, DeliveryTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+
+	b := GetBatch()
+	fill(b, 1, "a", "b")
+	if err := p.Produce(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range b.Records {
+		if b.Errs[i] != nil || r.Partition != 1 || r.Offset != int64(i) {
+			t.Errorf("record %d: partition %d offset %d err %v", i, r.Partition, r.Offset, b.Errs[i])
+		}
+	}
+	PutBatch(b)
+
+	b = GetBatch()
+	fill(b, 7, "c") // t has partitions 0 and 1
+	if err := p.Produce(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(b.Errs[0], ErrPartitionNotFound) {
+		t.Errorf("record to partition 7: %v, want ErrPartitionNotFound", b.Errs[0])
+	}
+	PutBatch(b)
+	if used := p.BudgetUsed(); used != 0 {
+		t.Errorf("budget holds %d bytes after every record was reported", used)
+	}
+
+}
+
+// TestProduceOverloaded: while a batch the broker holds fills the budget,
+// the next batch waits MaxBlock and gets ErrOverloaded, sending nothing;
+// the first completes once the broker answers.
+func TestProduceOverloaded(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	release := make(chan struct{})
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		<-release
+		return nil, nil, false
+	})
+	p, err := New([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, Options{BufferBytes: 200, MaxBlock: 50 * time.Millisecond, DeliveryTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	first := GetBatch()
+	fill(first, 0, "a")
+	done := make(chan error, 1)
+	go func() { done <- p.Produce(ctx, first) }()
+	for p.BudgetUsed() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	second := GetBatch()
+	defer PutBatch(second)
+	fill(second, 0, string(make([]byte, 150)))
+	if err := p.Produce(ctx, second); !errors.Is(err, ErrOverloaded) {
+		t.Errorf("batch over the free budget: %v, want ErrOverloaded", err)
+	}
+	close(release)
+	if err := <-done; err != nil || first.Errs[0] != nil || first.Records[0].Offset != 0 {
+		t.Errorf("held batch: %v, %v, offset %d", err, first.Errs[0], first.Records[0].Offset)
+	}
+	PutBatch(first)
+}
