@@ -31,13 +31,15 @@ type (
 		Topic     string `json:"topic"`
 		Partition int32  `json:"partition"`
 	}
+	// offsetEntry is an entry of the offsets of a seek or a commit.
+	offsetEntry struct {
+		Topic     string `json:"topic"`
+		Partition int32  `json:"partition"`
+		Offset    int64  `json:"offset"`
+		Metadata  string `json:"metadata"`
+	}
 	seekRequest struct {
-		Offsets []struct {
-			Topic     string `json:"topic"`
-			Partition int32  `json:"partition"`
-			Offset    int64  `json:"offset"`
-			Metadata  string `json:"metadata"`
-		} `json:"offsets"`
+		Offsets    []offsetEntry `json:"offsets"`
 		Timestamps []struct {
 			Topic     string `json:"topic"`
 			Partition int32  `json:"partition"`
@@ -46,12 +48,7 @@ type (
 		} `json:"timestamps"`
 	}
 	commitRequest struct {
-		Offsets []struct {
-			Topic     string `json:"topic"`
-			Partition int32  `json:"partition"`
-			Offset    int64  `json:"offset"`
-			Metadata  string `json:"metadata"`
-		} `json:"offsets"`
+		Offsets []offsetEntry `json:"offsets"`
 	}
 )
 
