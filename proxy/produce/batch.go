@@ -138,9 +138,6 @@ func (b *Batch) Seal() {
 	}
 }
 
-// Abandoned reports whether Produce stopped waiting for b's records.
-func (b *Batch) Abandoned() bool { return b.abandoned }
-
 // growLen returns s with length n, reusing its array when it is big enough.
 func growLen[T any](s []T, n int) []T {
 	if cap(s) >= n {

@@ -93,7 +93,6 @@ func TestProduce(t *testing.T) {
 	if used := p.BudgetUsed(); used != 0 {
 		t.Errorf("budget holds %d bytes after every record was reported", used)
 	}
-
 }
 
 // TestProduceOverloaded: while a batch the broker holds fills the budget,

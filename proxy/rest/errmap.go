@@ -72,7 +72,7 @@ func kafkaSideError(err error) *Error {
 	case errors.As(err, &re):
 		return registryError(re)
 	case errors.As(err, &se):
-		return &Error{Status: 422, Code: CodeSerialization, Message: "Error serializing message. " + se.Msg, Err: err}
+		return serializationError(se.Msg, err)
 	}
 	return nil
 }
@@ -83,14 +83,20 @@ func registryError(e *schema.Error) *Error {
 	case schema.Invalid:
 		return &Error{Status: 422, Code: CodeInvalidSchema, Message: "Invalid schema: " + e.Msg, Err: e}
 	case schema.NotFound:
-		return &Error{Status: 422, Code: CodeSerialization, Message: "Error serializing message. " + e.Msg, Err: e}
+		return serializationError(e.Msg, e)
 	case schema.Rejected:
 		if e.Status == 401 || e.Status == 403 {
 			return &Error{Status: 403, Code: CodeKafkaAuthorization, Message: e.Msg, Err: e}
 		}
-		return &Error{Status: 422, Code: CodeSerialization, Message: "Error serializing message. " + e.Msg, Err: e}
+		return serializationError(e.Msg, e)
 	}
 	return &Error{Status: 503, Code: CodeRegistryUnavailable, Message: e.Msg, Err: e}
+}
+
+// serializationError is SerializationError for a message that must not be
+// read as a format.
+func serializationError(msg string, err error) *Error {
+	return &Error{Status: 422, Code: CodeSerialization, Message: "Error serializing message. " + msg, Err: err}
 }
 
 // kafkaError maps an error from the Kafka client to the status and code

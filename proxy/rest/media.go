@@ -22,20 +22,19 @@ type MediaType struct {
 }
 
 // ParseMediaType parses one media type (parameters ignored,
-// case-insensitive); ok is false for anything but a Kafka-REST type.
+// case-insensitive); ok is false for anything but a Kafka-REST type. It
+// allocates nothing: it runs for every request.
 func ParseMediaType(s []byte) (mt MediaType, ok bool) {
 	if i := bytes.IndexByte(s, ';'); i >= 0 {
 		s = s[:i]
 	}
-	s = bytes.ToLower(bytes.TrimSpace(s))
-	rest, ok := bytes.CutPrefix(s, []byte("application/vnd.kafka"))
-	if !ok {
+	s = bytes.TrimSpace(s)
+	const prefix, suffix = "application/vnd.kafka", "+json"
+	if len(s) < len(prefix)+len(suffix) ||
+		!bytes.EqualFold(s[:len(prefix)], []byte(prefix)) || !bytes.EqualFold(s[len(s)-len(suffix):], []byte(suffix)) {
 		return MediaType{}, false
 	}
-	rest, ok = bytes.CutSuffix(rest, []byte("+json"))
-	if !ok {
-		return MediaType{}, false
-	}
+	rest := s[len(prefix) : len(s)-len(suffix)]
 	if len(rest) == 0 {
 		return mt, true // application/vnd.kafka+json
 	}
@@ -50,10 +49,10 @@ func ParseMediaType(s []byte) (mt MediaType, ok bool) {
 		}
 		mt.Format, rest = f, rest[i+1:]
 	}
-	switch string(rest) {
-	case "v1":
+	switch {
+	case bytes.EqualFold(rest, []byte("v1")):
 		mt.Version = 1
-	case "v2":
+	case bytes.EqualFold(rest, []byte("v2")):
 		mt.Version = 2
 	default:
 		return MediaType{}, false
@@ -61,9 +60,23 @@ func ParseMediaType(s []byte) (mt MediaType, ok bool) {
 	return mt, true
 }
 
+// embeddedTypes holds EmbeddedType's answers for the known formats and
+// versions 1 and 2, so that records replies build no string per request.
+var embeddedTypes = func() (t [codec.Protobuf + 1][3]string) {
+	for f := codec.Binary; f <= codec.Protobuf; f++ {
+		for v := 1; v <= 2; v++ {
+			t[f][v] = "application/vnd.kafka." + f.String() + ".v" + strconv.Itoa(v) + "+json"
+		}
+	}
+	return t
+}()
+
 // EmbeddedType is the media type of records in format f:
 // application/vnd.kafka.<f>.v<version>+json.
 func EmbeddedType(f codec.Format, version int) string {
+	if f >= codec.Binary && f <= codec.Protobuf && (version == 1 || version == 2) {
+		return embeddedTypes[f][version]
+	}
 	return "application/vnd.kafka." + f.String() + ".v" + strconv.Itoa(version) + "+json"
 }
 

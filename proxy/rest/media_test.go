@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/krest-dev/krest/codec"
@@ -76,6 +77,10 @@ func FuzzParseMediaType(f *testing.F) {
 		mt, ok := ParseMediaType([]byte(s))
 		if ok && mt.Version > 2 {
 			t.Fatalf("ParseMediaType(%q) = %+v", s, mt)
+		}
+		// Case-insensitive: the lower-cased type parses the same.
+		if lmt, lok := ParseMediaType(bytes.ToLower([]byte(s))); lmt != mt || lok != ok {
+			t.Fatalf("ParseMediaType(%q) = %+v, %v; lower-cased %+v, %v", s, mt, ok, lmt, lok)
 		}
 		for _, a := range []Answer{AnswerPlain, AnswerRecords, AnswerMessages} {
 			if o, ok := Negotiate([]byte(s), a, 1); ok && o.ContentType == "" {

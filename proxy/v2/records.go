@@ -1,6 +1,7 @@
 package v2
 
 import (
+	"context"
 	"errors"
 	"strconv"
 
@@ -33,8 +34,15 @@ type recordStyle struct {
 // appendRecords renders records as Confluent's consumer records:
 // [{"topic","key","value","partition","offset"}], keys and values base64 for
 // binary and verbatim JSON for json, plus krest's "timestamp" (ms) and
-// "headers" (only when the record has some).
+// "headers" (only when the record has some). The schema formats look
+// schemas up under one Kafka-call deadline for the whole render.
 func (a *API) appendRecords(dst []byte, recs []*kgo.Record, format codec.Format, style recordStyle) ([]byte, error) {
+	ctx := context.Background() // unused by binary and json
+	if format.UsesSchema() {
+		c, cancel := rest.KafkaContext()
+		defer cancel()
+		ctx = c
+	}
 	dst = append(dst, '[')
 	var topic string  // the last record's topic,
 	var quoted [2]int // and where dst holds it quoted
@@ -56,11 +64,11 @@ func (a *API) appendRecords(dst []byte, recs []*kgo.Record, format codec.Format,
 		}
 		var err error
 		dst = append(dst, `"key":`...)
-		if dst, err = a.appendData(dst, r.Key, format, r); err != nil {
+		if dst, err = a.appendData(ctx, dst, r.Key, format, r); err != nil {
 			return dst, err
 		}
 		dst = append(dst, `,"value":`...)
-		if dst, err = a.appendData(dst, r.Value, format, r); err != nil {
+		if dst, err = a.appendData(ctx, dst, r.Value, format, r); err != nil {
 			return dst, err
 		}
 		dst = append(dst, `,"partition":`...)
@@ -96,14 +104,12 @@ func (a *API) appendRecords(dst []byte, recs []*kgo.Record, format codec.Format,
 	return append(dst, ']'), nil
 }
 
-func (a *API) appendData(dst, data []byte, format codec.Format, r *kgo.Record) ([]byte, error) {
+func (a *API) appendData(ctx context.Context, dst, data []byte, format codec.Format, r *kgo.Record) ([]byte, error) {
 	if data == nil {
 		return append(dst, "null"...), nil
 	}
 	if format.UsesSchema() {
-		c, cancel := rest.KafkaContext()
-		out, err := a.Schemas.AppendJSON(c, dst, data)
-		cancel()
+		out, err := a.Schemas.AppendJSON(ctx, dst, data)
 		if err != nil {
 			var re *schema.Error
 			if errors.As(err, &re) && re.Kind == schema.Unavailable {
