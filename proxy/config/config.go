@@ -73,8 +73,13 @@ type Config struct {
 	// client.*, producer.*, consumer.* and admin.* prefixes, prefix stripped.
 	Client, Producer, Consumer, Admin map[string]string
 
-	// Warnings lists keys that were accepted but have no effect.
+	// Warnings lists keys that were accepted but have no effect, and
+	// certificates close to their end.
 	Warnings []string
+
+	// kafkaSecurity holds the TLS and SASL options of each kind of Kafka
+	// client, resolved once by Parse (see security.go).
+	kafkaSecurity map[role][]kgo.Opt
 }
 
 // SchemaRegistry configures the Schema Registry client and serializers.
@@ -214,7 +219,9 @@ func Parse(props map[string]string) (*Config, error) {
 	c.ID = get("id")
 	c.BootstrapServers = splitList(get("bootstrap.servers"))
 	for i, s := range c.BootstrapServers {
-		s = strings.TrimPrefix(strings.TrimPrefix(s, "PLAINTEXT://"), "plaintext://")
+		if _, hostPort, ok := strings.Cut(s, "://"); ok {
+			s = hostPort // SASL_SSL://host:9092, as Java clients accept
+		}
 		if _, _, err := net.SplitHostPort(s); err != nil {
 			return nil, fmt.Errorf("bootstrap.servers: %q is not host:port", s)
 		}
@@ -259,6 +266,8 @@ func Parse(props map[string]string) (*Config, error) {
 		v := props[k]
 		switch {
 		case known[k], Defaults[k] != "", schemaRegistryKey(k):
+		case checkUnprefixedSecurity(k) != nil:
+			return nil, checkUnprefixedSecurity(k)
 		case ignoredConfluent[k] != "":
 			c.warnf("%s is ignored: %s", k, ignoredConfluent[k])
 		case strings.HasPrefix(k, "client."):
@@ -272,6 +281,9 @@ func Parse(props map[string]string) (*Config, error) {
 		default:
 			c.warnf("%s is not a krest setting and is ignored", k)
 		}
+	}
+	if err := c.buildSecurity(time.Now()); err != nil {
+		return nil, err
 	}
 	// Validate the Kafka pass-through once, here, so that a bad value stops
 	// start-up instead of surfacing on first use.

@@ -118,8 +118,6 @@ func TestParseErrors(t *testing.T) {
 		{map[string]string{"producer.linger.ms": "-5"}, "producer.linger.ms"},
 		{map[string]string{"consumer.partition.assignment.strategy": "com.example.MyAssignor"}, "consumer.partition.assignment.strategy"},
 		{map[string]string{"consumer.partition.assignment.strategy": " , "}, "at least one assignor"},
-		{map[string]string{"client.security.protocol": "SASL_SSL"}, "client.security.protocol"},
-		{map[string]string{"client.sasl.mechanism": "PLAIN"}, "TLS and SASL are not supported"},
 		{map[string]string{"advertised.listeners": "proxy:80"}, "advertised.listeners"},
 	} {
 		_, err := Parse(tc.props)

@@ -23,12 +23,6 @@ var commonOpts = map[string]javaOpt{
 	"retry.backoff.ms": msOpt(func(d time.Duration) kgo.Opt {
 		return kgo.RetryBackoffFn(func(int) time.Duration { return d })
 	}),
-	"security.protocol": func(v string) ([]kgo.Opt, error) {
-		if !strings.EqualFold(v, "PLAINTEXT") {
-			return nil, fmt.Errorf("only PLAINTEXT is supported in this release, got %q", v)
-		}
-		return nil, nil
-	},
 }
 
 // producerOpts are Java producer properties (producer.* and client.*).
@@ -212,7 +206,7 @@ func (c *Config) producerOpts() ([]kgo.Opt, []string, error) {
 		return nil, nil, err
 	}
 	more, w, err := withJava(nil, roleProducer, "producer.", c.Producer)
-	return append(opts, more...), append(warnings, w...), err
+	return append(append(opts, more...), c.kafkaSecurity[roleProducer]...), append(warnings, w...), err
 }
 
 // ConsumerOpts returns the franz-go options shared by every consumer
@@ -229,7 +223,7 @@ func (c *Config) consumerOpts() ([]kgo.Opt, []string, error) {
 		return nil, nil, err
 	}
 	more, w, err := withJava(nil, roleConsumer, "consumer.", c.Consumer)
-	return append(opts, more...), append(warnings, w...), err
+	return append(append(opts, more...), c.kafkaSecurity[roleConsumer]...), append(warnings, w...), err
 }
 
 func (c *Config) adminOpts() ([]kgo.Opt, []string, error) {
@@ -238,7 +232,7 @@ func (c *Config) adminOpts() ([]kgo.Opt, []string, error) {
 		return nil, nil, err
 	}
 	more, w, err := withJava(nil, roleAdmin, "admin.", c.Admin)
-	return append(opts, more...), append(warnings, w...), err
+	return append(append(opts, more...), c.kafkaSecurity[roleAdmin]...), append(warnings, w...), err
 }
 
 // role is the kind of client a pass-through map configures.
@@ -280,6 +274,9 @@ func mapJava(prefix string, props map[string]string, r role, shared bool) (opts 
 		if isProxyConsumerKey(prefix+k) || serdeKeys[k] {
 			continue // read by Parse: krest's own consumer settings, serializer settings
 		}
+		if k == "security.protocol" || strings.HasPrefix(k, "ssl.") || strings.HasPrefix(k, "sasl.") {
+			continue // read by Config.security
+		}
 		fn, ok := commonOpts[k]
 		if !ok {
 			fn, ok = roleOpts[k]
@@ -290,10 +287,8 @@ func mapJava(prefix string, props map[string]string, r role, shared bool) (opts 
 		if !ok {
 			if why, ignored := roleIgnored[k]; ignored {
 				warnings = append(warnings, fmt.Sprintf("%s%s is ignored: %s", prefix, k, why))
-			} else if !strings.HasPrefix(k, "sasl.") && !strings.HasPrefix(k, "ssl.") {
-				warnings = append(warnings, fmt.Sprintf("%s%s has no franz-go equivalent and is ignored", prefix, k))
 			} else {
-				return nil, nil, fmt.Errorf("%s%s: TLS and SASL are not supported in this release", prefix, k)
+				warnings = append(warnings, fmt.Sprintf("%s%s has no franz-go equivalent and is ignored", prefix, k))
 			}
 			continue
 		}

@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/krest-dev/krest/proxy/jaas"
+	"github.com/krest-dev/krest/proxy/keystore"
 )
 
 // serdeKeys are the Schema Registry serializer settings krest reads, under
@@ -57,11 +60,19 @@ func (c *Config) parseSchemaRegistry(props map[string]string, get func(string) s
 		}
 		r.Timeout = time.Duration(ms) * time.Millisecond
 	}
+	// Credentials in the URL are used with basic.auth.credentials.source=URL
+	// only, and never kept in the URL, which logs and errors show.
+	var urlUser *url.Userinfo
 	if u := c.SchemaRegistryURL; u != "" {
 		parsed, err := url.Parse(u)
 		if err != nil || parsed.Host == "" || (parsed.Scheme != "http" && parsed.Scheme != "https") {
+			if strings.Contains(u, "@") {
+				u = "…@" + u[strings.LastIndexByte(u, '@')+1:]
+			}
 			return fmt.Errorf("schema.registry.url: %q is not an http(s) URL", u)
 		}
+		urlUser, parsed.User = parsed.User, nil
+		c.SchemaRegistryURL = parsed.String()
 	}
 	switch src := strings.ToUpper(serde(props, "basic.auth.credentials.source")); src {
 	case "", "USER_INFO":
@@ -72,14 +83,27 @@ func (c *Config) parseSchemaRegistry(props map[string]string, get func(string) s
 			}
 			r.BasicAuthUser, r.BasicAuthPassword = user, pass
 		}
+	case "SASL_INHERIT":
+		user, pass, err := inheritedCredentials(props)
+		if err != nil {
+			return err
+		}
+		r.BasicAuthUser, r.BasicAuthPassword = user, pass
+	case "URL":
+		if urlUser == nil {
+			return fmt.Errorf("basic.auth.credentials.source=URL needs user:password@ in schema.registry.url")
+		}
+		r.BasicAuthUser = urlUser.Username()
+		r.BasicAuthPassword, _ = urlUser.Password()
 	default:
-		return fmt.Errorf("basic.auth.credentials.source=%s is not supported: use USER_INFO with basic.auth.user.info", src)
+		return fmt.Errorf("basic.auth.credentials.source=%s is not supported: use USER_INFO, URL or SASL_INHERIT", src)
 	}
 	r.BearerToken = serde(props, "bearer.auth.token")
-	if err := r.parseTLS(props); err != nil {
+	warnings, err := r.parseTLS(props, time.Now())
+	if err != nil {
 		return err
 	}
-	var err error
+	c.Warnings = append(c.Warnings, warnings...)
 	if r.KeyStrategy, err = subjectStrategy(serde(props, "key.subject.name.strategy")); err != nil {
 		return fmt.Errorf("key.subject.name.strategy: %w", err)
 	}
@@ -104,39 +128,76 @@ func subjectStrategy(v string) (string, error) {
 	return "", fmt.Errorf("%q is not TopicNameStrategy, RecordNameStrategy or TopicRecordNameStrategy", v)
 }
 
-func (r *SchemaRegistry) parseTLS(props map[string]string) error {
+// parseTLS reads the registry's TLS settings: Java's
+// schema.registry.ssl.truststore.* / keystore.* / key.password /
+// endpoint.identification.algorithm (the keys Confluent's proxy passes to
+// its registry client unstripped), or the PEM file keys
+// schema.registry.ssl.ca.location, .certificate.location and .key.location.
+func (r *SchemaRegistry) parseTLS(props map[string]string, now time.Time) ([]string, error) {
 	ca := strings.TrimSpace(props["schema.registry.ssl.ca.location"])
 	cert := strings.TrimSpace(props["schema.registry.ssl.certificate.location"])
 	key := strings.TrimSpace(props["schema.registry.ssl.key.location"])
-	for k := range props {
-		if strings.HasPrefix(k, "schema.registry.ssl.") && (strings.Contains(k, "keystore") || strings.Contains(k, "truststore")) {
-			return fmt.Errorf("%s: Java key stores are not supported; use PEM files with schema.registry.ssl.ca.location, .certificate.location and .key.location", k)
+	java := false
+	for _, k := range keystore.Keys {
+		if _, ok := props["schema.registry."+k]; ok {
+			java = true
 		}
 	}
-	if ca == "" && cert == "" && key == "" {
-		return nil
+	if !java && ca == "" && cert == "" && key == "" {
+		return nil, nil
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	cfg, warnings, err := keystore.Client(keystore.MapLookup(props, "schema.registry."), now)
+	if err != nil {
+		return nil, err
+	}
 	if ca != "" {
+		if cfg.RootCAs != nil {
+			return nil, fmt.Errorf("schema.registry.ssl.ca.location and schema.registry.ssl.truststore.* are alternatives: set one")
+		}
 		pem, err := os.ReadFile(ca)
 		if err != nil {
-			return fmt.Errorf("schema.registry.ssl.ca.location: %w", err)
+			return nil, fmt.Errorf("schema.registry.ssl.ca.location: %w", err)
 		}
 		cfg.RootCAs = x509.NewCertPool()
 		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-			return fmt.Errorf("schema.registry.ssl.ca.location: %s holds no PEM certificate", ca)
+			return nil, fmt.Errorf("schema.registry.ssl.ca.location: %s holds no PEM certificate", ca)
 		}
 	}
 	if (cert == "") != (key == "") {
-		return fmt.Errorf("schema.registry.ssl.certificate.location and schema.registry.ssl.key.location go together")
+		return nil, fmt.Errorf("schema.registry.ssl.certificate.location and schema.registry.ssl.key.location go together")
 	}
 	if cert != "" {
+		if len(cfg.Certificates) > 0 {
+			return nil, fmt.Errorf("schema.registry.ssl.certificate.location and schema.registry.ssl.keystore.* are alternatives: set one")
+		}
 		pair, err := tls.LoadX509KeyPair(cert, key)
 		if err != nil {
-			return fmt.Errorf("schema.registry.ssl client certificate: %w", err)
+			return nil, fmt.Errorf("schema.registry.ssl client certificate: %w", err)
 		}
 		cfg.Certificates = []tls.Certificate{pair}
 	}
 	r.TLS = cfg
-	return nil
+	return warnings, nil
+}
+
+// inheritedCredentials reads the username and password of the Kafka
+// clients' login module (client.sasl.jaas.config, else producer.'s) for
+// basic.auth.credentials.source=SASL_INHERIT.
+func inheritedCredentials(props map[string]string) (user, pass string, err error) {
+	for _, k := range []string{"client.sasl.jaas.config", "producer.sasl.jaas.config"} {
+		v, ok := props[k]
+		if !ok {
+			continue
+		}
+		m, err := jaas.Parse(strings.TrimSpace(v))
+		if err != nil {
+			return "", "", fmt.Errorf("%s: %w", k, err)
+		}
+		user, pass = m.Options["username"], m.Options["password"]
+		if user == "" || pass == "" {
+			return "", "", fmt.Errorf("basic.auth.credentials.source=SASL_INHERIT: the login module of %s has no username and password", k)
+		}
+		return user, pass, nil
+	}
+	return "", "", fmt.Errorf("basic.auth.credentials.source=SASL_INHERIT needs client.sasl.jaas.config")
 }
