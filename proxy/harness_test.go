@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -73,11 +74,17 @@ func startServer(t *testing.T, b backend, props map[string]string) *testServer {
 	for k, v := range props {
 		all[k] = v
 	}
-	cfg, err := config.Parse(all)
+	return startServerWithLog(t, all, nil)
+}
+
+// startServerWithLog starts krest with exactly props, logging to log.
+func startServerWithLog(t *testing.T, props map[string]string, log *slog.Logger) *testServer {
+	t.Helper()
+	cfg, err := config.Parse(props)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg, nil)
+	s, err := New(cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}

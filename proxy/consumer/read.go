@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/krest-dev/krest/proxy/kafkaerr"
 )
 
 // ReadLimits are the bounds of one records read.
@@ -52,11 +54,20 @@ func (c *Instance) Read(lim ReadLimits, dst []*kgo.Record) ([]*kgo.Record, error
 		ctx, cancel := context.WithTimeout(context.Background(), left)
 		fs := c.cl.PollRecords(ctx, c.m.cfg.BufferRecords-c.Buffered())
 		cancel()
+		var refused error
 		fs.EachError(func(t string, p int32, err error) {
+			if kafkaerr.IsAuthentication(err) || kafkaerr.IsAuthorization(err) {
+				refused = err
+			}
 			if ctx.Err() == nil && !isContextErr(err) {
 				c.m.log.Warn("fetch error", "group", c.group, "instance", c.s.Name, "topic", t, "partition", p, "error", err)
 			}
 		})
+		if refused != nil && len(dst) == 0 && fs.NumRecords() == 0 {
+			// Kafka refuses this instance (credentials or ACLs): say so
+			// rather than answer empty reads forever.
+			return dst, refused
+		}
 		c.mu.Lock()
 		fs.EachRecord(func(r *kgo.Record) {
 			if c.assigned[r.Topic][r.Partition] || c.mode == modeAssigned {

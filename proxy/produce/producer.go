@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/krest-dev/krest/pool"
+	"github.com/krest-dev/krest/proxy/kafkaerr"
 )
 
 // recordOverhead is what one record costs the produce budget beyond its
@@ -50,6 +51,7 @@ type Options struct {
 // failed every one of them. It is safe for concurrent use.
 type Producer struct {
 	cl       *kgo.Client
+	auth     *kafkaerr.Watch
 	budget   *pool.Budget
 	maxBlock time.Duration
 	timeout  time.Duration
@@ -59,7 +61,9 @@ type Producer struct {
 // (seeds, security, producer settings) and krest's partitioner, which
 // honours a record's requested partition. It does not contact Kafka yet.
 func New(kopts []kgo.Opt, o Options) (*Producer, error) {
+	auth := kafkaerr.NewWatch()
 	kopts = append(kopts,
+		kgo.WithHooks(auth),
 		kgo.RecordPartitioner(newPartitioner()),
 		// The produce budget bounds buffered records; kgo's limits sit
 		// above it so that Produce never blocks inside kgo.
@@ -70,7 +74,7 @@ func New(kopts []kgo.Opt, o Options) (*Producer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka producer client: %w", err)
 	}
-	return &Producer{cl: cl, budget: pool.NewBudget(o.BufferBytes), maxBlock: o.MaxBlock, timeout: o.DeliveryTimeout}, nil
+	return &Producer{cl: cl, auth: auth, budget: pool.NewBudget(o.BufferBytes), maxBlock: o.MaxBlock, timeout: o.DeliveryTimeout}, nil
 }
 
 // BudgetUsed returns the bytes of records admitted and not yet released.
@@ -139,29 +143,47 @@ func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 	}()
 	timer := time.NewTimer(p.timeout + deliveryGrace)
 	defer timer.Stop()
-	select {
-	case res := <-results:
-		for _, r := range res {
-			if r.Err == nil {
-				continue
+	authFailed := p.auth.Failed()
+	var authErr error
+	for {
+		select {
+		case res := <-results:
+			for _, r := range res {
+				if r.Err == nil {
+					continue
+				}
+				i := recordIndex(recs, r.Record)
+				if i < 0 {
+					return fmt.Errorf("produce: the client reported a record it was not given: %w", r.Err)
+				}
+				b.Errs[i] = recordError(r.Err, authErr)
 			}
-			i := recordIndex(recs, r.Record)
-			if i < 0 {
-				return fmt.Errorf("produce: the client reported a record it was not given: %w", r.Err)
+			return nil
+		case <-authFailed:
+			// kgo retries a refused connection until the deadline where
+			// Java gives up at once. Records not yet sent fail now (kgo
+			// fails them when their context ends) with the refusal; any
+			// in flight still get their outcome.
+			authFailed, authErr = nil, p.auth.Err()
+			if authErr != nil {
+				cancel()
 			}
-			b.Errs[i] = recordError(r.Err)
-		}
-	case <-timer.C:
-		b.abandoned = true
-		for i := range b.Errs {
-			b.Errs[i] = ErrNotAcknowledged
+		case <-timer.C:
+			b.abandoned = true
+			for i := range b.Errs {
+				b.Errs[i] = ErrNotAcknowledged
+			}
+			return nil
 		}
 	}
-	return nil
 }
 
-// recordError names kgo's failure for a partition the topic lacks.
-func recordError(err error) error {
+// recordError names kgo's failure for a partition the topic lacks, and
+// the authentication failure behind records failed by its cancellation.
+func recordError(err, authErr error) error {
+	if authErr != nil && errors.Is(err, context.Canceled) {
+		return authErr
+	}
 	if strings.HasPrefix(err.Error(), "invalid record partitioning choice") {
 		return fmt.Errorf("%w: %v", ErrPartitionNotFound, err)
 	}

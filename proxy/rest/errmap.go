@@ -10,6 +10,7 @@ import (
 
 	"github.com/krest-dev/krest/proxy/admin"
 	"github.com/krest-dev/krest/proxy/consumer"
+	"github.com/krest-dev/krest/proxy/kafkaerr"
 	"github.com/krest-dev/krest/proxy/produce"
 	"github.com/krest-dev/krest/proxy/schema"
 )
@@ -108,16 +109,18 @@ func kafkaError(err error) *Error {
 		switch {
 		case ke == kerr.UnknownTopicOrPartition || ke == kerr.UnknownTopicID:
 			return &Error{Status: 404, Code: CodeTopicNotFound, Message: ErrTopicNotFound.Message, Err: err}
-		case isAuthentication(ke):
-			return &Error{Status: 401, Code: CodeKafkaAuthentication, Message: ke.Description, Err: err}
-		case isAuthorization(ke):
-			return &Error{Status: 403, Code: CodeKafkaAuthorization, Message: ke.Description, Err: err}
+		case kafkaerr.IsAuthentication(err):
+			return &Error{Status: 401, Code: CodeKafkaAuthentication, Message: kafkaerr.Message(err), Err: err}
+		case kafkaerr.IsAuthorization(err):
+			return &Error{Status: 403, Code: CodeKafkaAuthorization, Message: kafkaerr.Message(err), Err: err}
 		case ke == kerr.BrokerNotAvailable:
 			return &Error{Status: 503, Code: CodeBrokerNotAvailable, Message: ke.Description, Err: err}
 		case ke.Retriable:
 			return &Error{Status: 500, Code: CodeKafkaRetriable, Message: ke.Description, Err: err}
 		}
 		return &Error{Status: 500, Code: CodeKafkaError, Message: ke.Description, Err: err}
+	case kafkaerr.IsAuthentication(err):
+		return &Error{Status: 401, Code: CodeKafkaAuthentication, Message: kafkaerr.Message(err), Err: err}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, kgo.ErrRecordTimeout):
 		return &Error{Status: 500, Code: CodeKafkaRetriable, Message: "Timed out waiting for Kafka: " + err.Error(), Err: err}
 	case errors.Is(err, kgo.ErrClientClosed):
@@ -136,16 +139,16 @@ func RecordError(err error) (code int, msg string) {
 		return CodePartitionNotFound, ErrPartitionNotFound.Message
 	case errors.Is(err, produce.ErrNotAcknowledged):
 		return CodeKafkaRetriable, "Kafka did not acknowledge the record within producer.delivery.timeout.ms"
+	case kafkaerr.IsAuthentication(err):
+		return CodeKafkaAuthentication, kafkaerr.Message(err)
+	case kafkaerr.IsAuthorization(err):
+		return CodeKafkaAuthorization, kafkaerr.Message(err)
 	case errors.As(err, &ke):
 		msg := ke.Description
 		if errors.Is(err, kgo.ErrRecordTimeout) {
 			msg = err.Error()
 		}
 		switch {
-		case isAuthentication(ke):
-			return CodeKafkaAuthentication, msg
-		case isAuthorization(ke):
-			return CodeKafkaAuthorization, msg
 		case ke.Retriable:
 			return CodeKafkaRetriable, msg
 		}
@@ -158,17 +161,4 @@ func RecordError(err error) (code int, msg string) {
 		return CodeKafkaRetriable, msg
 	}
 	return CodeKafkaError, err.Error()
-}
-
-func isAuthentication(ke *kerr.Error) bool {
-	return ke == kerr.SaslAuthenticationFailed || ke == kerr.IllegalSaslState || ke == kerr.UnsupportedSaslMechanism
-}
-
-func isAuthorization(ke *kerr.Error) bool {
-	switch ke {
-	case kerr.TopicAuthorizationFailed, kerr.GroupAuthorizationFailed, kerr.ClusterAuthorizationFailed,
-		kerr.TransactionalIDAuthorizationFailed, kerr.DelegationTokenAuthorizationFailed:
-		return true
-	}
-	return false
 }
