@@ -154,7 +154,7 @@ func TestSecuredRoundTrips(t *testing.T) {
 		{"SSL mTLS, PEM trust file and inline encrypted PEM key", b.ssl, map[string]string{
 			"client.security.protocol":       "SSL",
 			"client.ssl.truststore.location": b.file("ca.pem"), "client.ssl.truststore.type": "PEM",
-			"client.ssl.keystore.type":             "PEM",
+			"client.ssl.keystore.type":              "PEM",
 			"client.ssl.keystore.certificate.chain": b.read(t, "client.crt"), "client.ssl.keystore.key": b.read(t, "client-enc.key"),
 			"client.ssl.key.password": "keypass",
 		}},
@@ -175,7 +175,7 @@ func TestSecuredRoundTrips(t *testing.T) {
 		}},
 		{"SASL_SSL PLAIN, inline PEM trust", b.saslSSL, map[string]string{
 			"client.security.protocol": "SASL_SSL", "client.sasl.mechanism": "PLAIN",
-			"client.sasl.jaas.config":           jaasPrefix + `plain.PlainLoginModule required username="bob" password="bob-secret";`,
+			"client.sasl.jaas.config":            jaasPrefix + `plain.PlainLoginModule required username="bob" password="bob-secret";`,
 			"client.ssl.truststore.certificates": b.read(t, "ca.pem"), "client.ssl.truststore.type": "PEM",
 		}},
 		{"SASL_SSL OAUTHBEARER client credentials", b.saslSSL, map[string]string{

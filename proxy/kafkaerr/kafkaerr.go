@@ -70,11 +70,11 @@ func Message(err error) string {
 // tlsFailure describes a failed TLS handshake, or returns "".
 func tlsFailure(err error) string {
 	var (
-		host  x509.HostnameError
-		auth  x509.UnknownAuthorityError
-		inv   x509.CertificateInvalidError
-		rec   tls.RecordHeaderError
-		op    *net.OpError
+		host x509.HostnameError
+		auth x509.UnknownAuthorityError
+		inv  x509.CertificateInvalidError
+		rec  tls.RecordHeaderError
+		op   *net.OpError
 	)
 	const prefix = "SSL handshake failed: "
 	switch {
