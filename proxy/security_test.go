@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 )
 
 // securedBroker is the real broker's secured side (.ci/kafka/with-broker.sh).
@@ -372,4 +374,44 @@ func newTokenEndpoint(t *testing.T) *tokenEndpoint {
 	t.Cleanup(srv.Close)
 	e.URL = srv.URL
 	return e
+}
+
+// TestSecuredSchemaRegistry: an https registry trusted through a JKS trust
+// store, with basic auth inherited from the Kafka clients' PLAIN login
+// (SASL_INHERIT), on a SASL_SSL cluster: Avro produced and read back.
+func TestSecuredSchemaRegistry(t *testing.T) {
+	b := secured(t)
+	pair, err := tls.LoadX509KeyPair(b.file("broker.pem"), b.file("broker.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := srfake.NewRegistry(srfake.WithAuth("Basic " + base64.StdEncoding.EncodeToString([]byte("bob:bob-secret"))))
+	srv := httptest.NewUnstartedServer(reg.Handler())
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	ts, logs := startSecured(t, b.saslSSL, map[string]string{
+		"client.security.protocol": "SASL_SSL", "client.sasl.mechanism": "PLAIN",
+		"client.sasl.jaas.config":                 jaasPrefix + `plain.PlainLoginModule required username="bob" password="bob-secret";`,
+		"client.ssl.truststore.location":          b.file("ca.pem"),
+		"schema.registry.url":                     srv.URL,
+		"schema.registry.ssl.truststore.location": b.file("truststore.jks"), "schema.registry.ssl.truststore.password": "trustpass",
+		"schema.registry.basic.auth.credentials.source": "SASL_INHERIT",
+	})
+	topic := secTopic(t, b)
+	status, body := produceSchema(t, ts, topic, "avro", `{"value_schema":`+quote(userSchema)+`,"records":[{"value":{"username":"ann","age":{"int":7}}}]}`)
+	if status != 200 || !strings.Contains(body, `"value_schema_id":1`) {
+		t.Fatalf("produce avro: %d %s", status, body)
+	}
+	c := newRESTConsumer(t, ts, "sec-g-"+topic, `{"format":"avro","auto.offset.reset":"earliest"}`)
+	c.mustCall(t, "POST", "/subscription", `{"topics":["`+topic+`"]}`, 204)
+	var got []consumerRecordJSON
+	eventually(t, 30*time.Second, "the Avro record", func() bool {
+		got = append(got, c.records(t, "timeout=500", "application/vnd.kafka.avro.v2+json")...)
+		return len(got) >= 1
+	})
+	if string(got[0].Value) != `{"username":"ann","age":{"int":7}}` {
+		t.Fatalf("value %s", got[0].Value)
+	}
+	checkNoSecrets(t, "the log", logs.String())
 }
