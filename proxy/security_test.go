@@ -275,6 +275,22 @@ func TestSecuredFailures(t *testing.T) {
 		if o, _ := ends.Lookup(topic, 0); o.Offset != 0 {
 			t.Errorf("end offset %d after a refused produce, want 0", o.Offset)
 		}
+		status, body, _ = ts.do(t, "GET", "/topics/"+topic+"/partitions/0/messages?offset=0&count=1", map[string]string{"Accept": "application/vnd.kafka.binary.v1+json"}, nil)
+		if status != 403 || !strings.Contains(body, `"error_code":40301`) {
+			t.Errorf("stateless read: %d %s, want 403 / 40301", status, body)
+		}
+		c := newRESTConsumer(t, ts, "sec-g-"+topic, `{"format":"binary"}`)
+		c.mustCall(t, "POST", "/subscription", `{"topics":["`+topic+`"]}`, 204)
+		eventually(t, 15*time.Second, "a refused consumer read", func() bool {
+			status, body, _ := ts.do(t, "GET", c.path("/records?timeout=500"), map[string]string{"Accept": "application/vnd.kafka.binary.v2+json"}, nil)
+			if status == 200 && body == "[]" {
+				return false
+			}
+			if status != 403 || !strings.Contains(body, `"error_code":40301`) {
+				t.Fatalf("consumer read: %d %s, want 403 / 40301", status, body)
+			}
+			return true
+		})
 		checkNoSecrets(t, "the log", logs.String())
 	})
 
@@ -289,6 +305,7 @@ func TestSecuredFailures(t *testing.T) {
 			{"GET", "/topics/" + topic, nil, nil},
 			{"GET", "/topics", nil, nil},
 			{"POST", "/topics/" + topic, binary, oneRecord},
+			{"GET", "/topics/" + topic + "/partitions/0/messages?offset=0&count=1", map[string]string{"Accept": "application/vnd.kafka.binary.v1+json"}, nil},
 		} {
 			start := time.Now()
 			status, body, _ := ts.do(t, req.method, req.path, req.headers, req.body)
@@ -300,6 +317,18 @@ func TestSecuredFailures(t *testing.T) {
 			}
 			checkNoSecrets(t, "the response", body)
 		}
+		c := newRESTConsumer(t, ts, "sec-g-"+topic, `{"format":"binary"}`)
+		c.mustCall(t, "POST", "/subscription", `{"topics":["`+topic+`"]}`, 204)
+		eventually(t, 15*time.Second, "a refused consumer read", func() bool {
+			status, body, _ := ts.do(t, "GET", c.path("/records?timeout=500"), map[string]string{"Accept": "application/vnd.kafka.binary.v2+json"}, nil)
+			if status == 200 && body == "[]" {
+				return false
+			}
+			if status != 401 || !strings.Contains(body, `"error_code":40101`) {
+				t.Fatalf("consumer read: %d %s, want 401 / 40101", status, body)
+			}
+			return true
+		})
 		if status, _, _ := ts.do(t, "GET", "/", nil, nil); status != 200 {
 			t.Errorf("GET / = %d after authentication failures", status)
 		}

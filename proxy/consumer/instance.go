@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/krest-dev/krest/proxy/kafkaerr"
 )
 
 // commitTimeout bounds the commits and the group leave an instance makes on
@@ -37,8 +39,9 @@ type Instance struct {
 	closed   bool
 	lastNano atomic.Int64
 
-	cl       *kgo.Client // nil until subscribe or assign
-	reserved int64       // bytes held in the manager's budget while cl exists
+	cl       *kgo.Client     // nil until subscribe or assign
+	auth     *kafkaerr.Watch // cl's connection refusals
+	reserved int64           // bytes held in the manager's budget while cl exists
 	mode     consumeMode
 	topics   []string // subscription
 	pattern  string   // subscription by regex
@@ -193,7 +196,9 @@ func (c *Instance) startClient(opts []kgo.Opt) error {
 		return ErrMemory
 	}
 	fetchBytes := int32(min(max(bufBytes/4, 1024), 1<<30))
+	auth := kafkaerr.NewWatch()
 	all := append(slices.Clone(c.m.opts),
+		kgo.WithHooks(auth),
 		kgo.ConsumeResetOffset(c.s.Reset),
 		// At most two fetches of bufBytes/4 are in flight or buffered in
 		// franz-go, and reads keep at most one poll of leftovers: the
@@ -208,7 +213,7 @@ func (c *Instance) startClient(opts []kgo.Opt) error {
 		c.m.budget.Release(bufBytes)
 		return fmt.Errorf("consumer client: %w", err)
 	}
-	c.cl, c.reserved = cl, bufBytes
+	c.cl, c.auth, c.reserved = cl, auth, bufBytes
 	return nil
 }
 
@@ -226,7 +231,7 @@ func (c *Instance) closeClient() {
 		}
 	}
 	c.cl.Close() // leaves the group now, so partitions move at once
-	c.cl = nil
+	c.cl, c.auth = nil, nil
 	c.m.budget.Release(c.reserved)
 	c.reserved = 0
 	c.mu.Lock()

@@ -76,6 +76,14 @@ func (c *Instance) Read(lim ReadLimits, dst []*kgo.Record) ([]*kgo.Record, error
 		})
 		c.mu.Unlock()
 	}
+	if len(dst) == 0 {
+		if err := c.auth.Err(); err != nil {
+			// franz-go retries a refused connection (the group's
+			// coordinator, a leader) without telling polls: an empty read
+			// would hide wrong credentials forever.
+			return dst, err
+		}
+	}
 	c.markDelivered(dst)
 	return dst, nil
 }

@@ -1,10 +1,13 @@
 package rest
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"testing"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/valyala/fasthttp"
 
 	"github.com/krest-dev/krest/proxy/consumer"
@@ -35,6 +38,34 @@ func TestConsumerErrorMapping(t *testing.T) {
 		WriteError(&ctx, tc.err)
 		if status, body := ctx.Response.StatusCode(), string(ctx.Response.Body()); status != tc.status || body != tc.want {
 			t.Errorf("%v: %d %s\nwant %d %s", tc.err, status, body, tc.status, tc.want)
+		}
+	}
+}
+
+// TestSecurityErrorMapping: Kafka's refusals are Confluent's 401/40101 and
+// 403/40301, on whole requests and per produced record.
+func TestSecurityErrorMapping(t *testing.T) {
+	t.Parallel()
+	sasl := fmt.Errorf("%w: %s", kerr.SaslAuthenticationFailed, "Authentication failed: Invalid username or password")
+	tlsErr := fmt.Errorf("unable to dial: %w", &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}})
+	for _, tc := range []struct {
+		err    error
+		status int
+		want   string
+		code   int
+	}{
+		{sasl, 401, `{"error_code":40101,"message":"Authentication failed: Invalid username or password"}`, CodeKafkaAuthentication},
+		{tlsErr, 401, `{"error_code":40101,"message":"SSL handshake failed: the broker's certificate is not signed by a trusted authority (see ssl.truststore.*)"}`, CodeKafkaAuthentication},
+		{kerr.TopicAuthorizationFailed, 403, `{"error_code":40301,"message":"Not authorized to access topics: [Topic authorization failed.]"}`, CodeKafkaAuthorization},
+		{fmt.Errorf("join: %w", kerr.GroupAuthorizationFailed), 403, `{"error_code":40301,"message":"Not authorized to access group: Group authorization failed."}`, CodeKafkaAuthorization},
+	} {
+		var ctx fasthttp.RequestCtx
+		WriteError(&ctx, tc.err)
+		if status, body := ctx.Response.StatusCode(), string(ctx.Response.Body()); status != tc.status || body != tc.want {
+			t.Errorf("%v: %d %s\nwant %d %s", tc.err, status, body, tc.status, tc.want)
+		}
+		if code, _ := RecordError(tc.err); code != tc.code {
+			t.Errorf("%v: record error code %d, want %d", tc.err, code, tc.code)
 		}
 	}
 }
