@@ -106,7 +106,7 @@ func TestSecurityPerRole(t *testing.T) {
 
 func TestSecurityWarnings(t *testing.T) {
 	t.Parallel()
-	c, err := Parse(withBootstrap(
+	_, err := Parse(withBootstrap(
 		"client.ssl.truststore.location", "/nonexistent", "client.sasl.mechanism", "PLAIN",
 		"consumer.security.protocol", "SSL", "consumer.ssl.keymanager.algorithm", "SunX509",
 		"bootstrap.servers", "SSL://127.0.0.1:9093",
@@ -114,7 +114,7 @@ func TestSecurityWarnings(t *testing.T) {
 	if err == nil || err.Error() != "client.ssl.truststore.location: cannot read /nonexistent: no such file or directory" {
 		t.Fatalf("consumer's SSL reads the shared trust store: %v", err)
 	}
-	c, err = Parse(withBootstrap(
+	c, err := Parse(withBootstrap(
 		"client.ssl.truststore.location", "/nonexistent", "client.sasl.mechanism", "PLAIN",
 		"consumer.ssl.keymanager.algorithm", "SunX509",
 	))

@@ -171,7 +171,7 @@ type issued struct {
 	pem  []byte
 }
 
-func issue(t *testing.T, ca *issued, cn string, notBefore, notAfter time.Time, hosts ...string) *issued {
+func issue(t testing.TB, ca *issued, cn string, notBefore, notAfter time.Time, hosts ...string) *issued {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -204,7 +204,7 @@ func issue(t *testing.T, ca *issued, cn string, notBefore, notAfter time.Time, h
 	return &issued{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
 }
 
-func (c *issued) keyPEM(t *testing.T) []byte {
+func (c *issued) keyPEM(t testing.TB) []byte {
 	der, err := x509.MarshalPKCS8PrivateKey(c.key)
 	if err != nil {
 		t.Fatal(err)
@@ -326,4 +326,29 @@ func TestProtocols(t *testing.T) {
 	if len(cfg.CipherSuites) != 1 || cfg.CipherSuites[0] != tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 {
 		t.Errorf("cipher suites %v", cfg.CipherSuites)
 	}
+}
+
+// FuzzPEMStores feeds arbitrary PEM-armoured bytes to the trust and key
+// store readers: errors, never panics, and never the password. (JKS and
+// PKCS12 bytes are left to their libraries: their length and iteration
+// fields would make the fuzzer allocate gigabytes or spin; they come from
+// the operator's own files.)
+func FuzzPEMStores(f *testing.F) {
+	now := time.Now()
+	ca := issue(f, nil, "ca", now.Add(-time.Hour), now.Add(time.Hour))
+	f.Add(string(ca.pem))
+	f.Add(string(ca.keyPEM(f)) + string(ca.pem))
+	f.Add("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		data := []byte(s)
+		if sniff(data) != formatPEM {
+			return
+		}
+		if _, err := trustCertificates(data, "pw-Zq9", "p"); err != nil && strings.Contains(err.Error(), "pw-Zq9") {
+			t.Fatalf("error carries the password: %v", err)
+		}
+		if _, err := storeKeyPair(data, "pw-Zq9", "p", "kp-Zq9", "k"); err != nil && (strings.Contains(err.Error(), "pw-Zq9") || strings.Contains(err.Error(), "kp-Zq9")) {
+			t.Fatalf("error carries the password: %v", err)
+		}
+	})
 }
