@@ -76,7 +76,7 @@ func TestSecurityStartupErrors(t *testing.T) {
 		{"jaas does not parse", with(sasl, "client.sasl.jaas.config", strings.TrimSuffix(plainLogin, ";")),
 			"client.sasl.jaas.config: expected ';' at the end of the login module at character 108"},
 		{"unknown mechanism", with(sasl, "client.sasl.mechanism", "KERBEROS", "client.sasl.jaas.config", plainLogin),
-			`client.sasl.mechanism: "KERBEROS" is not PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER`},
+			`client.sasl.mechanism: "KERBEROS" is not PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER or AWS_MSK_IAM`},
 		{"unreadable key store", with(sasl, "client.sasl.jaas.config", plainLogin, "client.ssl.keystore.location", "/nonexistent/k.p12", "client.ssl.keystore.password", "hunter2-secret"),
 			"client.ssl.keystore.location: cannot read /nonexistent/k.p12: no such file or directory"},
 		{"expired trust anchor", with(sasl, "client.sasl.jaas.config", plainLogin, "client.ssl.truststore.certificates", expired),

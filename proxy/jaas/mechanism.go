@@ -19,7 +19,7 @@ type Lookup func(key string) (value, name string, ok bool)
 
 // Keys are the sasl.* keys this package reads.
 var Keys = []string{
-	"sasl.mechanism", "sasl.jaas.config", "sasl.login.callback.handler.class",
+	"sasl.mechanism", "sasl.jaas.config", "sasl.login.callback.handler.class", "sasl.client.callback.handler.class",
 	"sasl.oauthbearer.token.endpoint.url", "sasl.oauthbearer.scope",
 	"sasl.oauthbearer.client.credentials.client.id", "sasl.oauthbearer.client.credentials.client.secret",
 	"sasl.login.connect.timeout.ms", "sasl.login.read.timeout.ms",
@@ -44,7 +44,7 @@ const (
 func Mechanism(get Lookup) (sasl.Mechanism, []string, error) {
 	mech, mechName, ok := get("sasl.mechanism")
 	if !ok || mech == "" {
-		return nil, nil, fmt.Errorf("%s is not set: krest supports PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER (Java's default, GSSAPI, is not supported)", nameOr(mechName, "sasl.mechanism"))
+		return nil, nil, fmt.Errorf("%s is not set: krest supports PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER and AWS_MSK_IAM (Java's default, GSSAPI, is not supported)", nameOr(mechName, "sasl.mechanism"))
 	}
 	mech = strings.ToUpper(mech)
 	jaasText, jaasName, ok := get("sasl.jaas.config")
@@ -57,14 +57,13 @@ func Mechanism(get Lookup) (sasl.Mechanism, []string, error) {
 	}
 	want := map[string]string{
 		"PLAIN": plainModule, "SCRAM-SHA-256": scramModule, "SCRAM-SHA-512": scramModule, "OAUTHBEARER": oauthModule,
+		"AWS_MSK_IAM": iamModule,
 	}[mech]
 	switch {
 	case mech == "GSSAPI":
-		return nil, nil, fmt.Errorf("%s: GSSAPI (Kerberos) is not supported; use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER", mechName)
-	case mech == "AWS_MSK_IAM":
-		return nil, nil, fmt.Errorf("%s: AWS_MSK_IAM is not supported yet; MSK also accepts SCRAM-SHA-512 and mutual TLS", mechName)
+		return nil, nil, fmt.Errorf("%s: GSSAPI (Kerberos) is not supported; use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER or AWS_MSK_IAM", mechName)
 	case want == "":
-		return nil, nil, fmt.Errorf("%s: %q is not PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER", mechName, mech)
+		return nil, nil, fmt.Errorf("%s: %q is not PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER or AWS_MSK_IAM", mechName, mech)
 	case m.Class != want:
 		return nil, nil, fmt.Errorf("%s: SASL mechanism %s needs %s, not %s", jaasName, mech, want, m.Class)
 	}
@@ -85,6 +84,9 @@ func Mechanism(get Lookup) (sasl.Mechanism, []string, error) {
 			return a.AsSha256Mechanism(), nil, nil
 		}
 		return a.AsSha512Mechanism(), nil, nil
+	case "AWS_MSK_IAM":
+		mech, err := awsMechanism(get, m, jaasName)
+		return mech, nil, err
 	}
 	return oauthMechanism(get, m, jaasName)
 }

@@ -1,6 +1,7 @@
 // Package jaas turns a Kafka client's SASL settings, as Java clients and
 // Confluent's proxy take them, into a franz-go SASL mechanism:
-// sasl.mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER), the
+// sasl.mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER,
+// AWS_MSK_IAM), the
 // credentials of the JAAS login-module line in sasl.jaas.config, and for
 // OAUTHBEARER either the client-credentials flow against
 // sasl.oauthbearer.token.endpoint.url (tokens cached and refreshed before
