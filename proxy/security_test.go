@@ -279,18 +279,7 @@ func TestSecuredFailures(t *testing.T) {
 		if status != 403 || !strings.Contains(body, `"error_code":40301`) {
 			t.Errorf("stateless read: %d %s, want 403 / 40301", status, body)
 		}
-		c := newRESTConsumer(t, ts, "sec-g-"+topic, `{"format":"binary"}`)
-		c.mustCall(t, "POST", "/subscription", `{"topics":["`+topic+`"]}`, 204)
-		eventually(t, 15*time.Second, "a refused consumer read", func() bool {
-			status, body, _ := ts.do(t, "GET", c.path("/records?timeout=500"), map[string]string{"Accept": "application/vnd.kafka.binary.v2+json"}, nil)
-			if status == 200 && body == "[]" {
-				return false
-			}
-			if status != 403 || !strings.Contains(body, `"error_code":40301`) {
-				t.Fatalf("consumer read: %d %s, want 403 / 40301", status, body)
-			}
-			return true
-		})
+		refusedRead(t, ts, topic, 403, 40301)
 		checkNoSecrets(t, "the log", logs.String())
 	})
 
@@ -317,18 +306,7 @@ func TestSecuredFailures(t *testing.T) {
 			}
 			checkNoSecrets(t, "the response", body)
 		}
-		c := newRESTConsumer(t, ts, "sec-g-"+topic, `{"format":"binary"}`)
-		c.mustCall(t, "POST", "/subscription", `{"topics":["`+topic+`"]}`, 204)
-		eventually(t, 15*time.Second, "a refused consumer read", func() bool {
-			status, body, _ := ts.do(t, "GET", c.path("/records?timeout=500"), map[string]string{"Accept": "application/vnd.kafka.binary.v2+json"}, nil)
-			if status == 200 && body == "[]" {
-				return false
-			}
-			if status != 401 || !strings.Contains(body, `"error_code":40101`) {
-				t.Fatalf("consumer read: %d %s, want 401 / 40101", status, body)
-			}
-			return true
-		})
+		refusedRead(t, ts, topic, 401, 40101)
 		if status, _, _ := ts.do(t, "GET", "/", nil, nil); status != 200 {
 			t.Errorf("GET / = %d after authentication failures", status)
 		}
@@ -362,6 +340,25 @@ func TestSecuredFailures(t *testing.T) {
 		if d := time.Since(start); d > 15*time.Second {
 			t.Errorf("the refusal took %v", d)
 		}
+	})
+}
+
+// refusedRead subscribes a consumer instance to topic and reads until
+// Kafka's refusal arrives as status and code (the first reads may be empty
+// while the group is joined).
+func refusedRead(t *testing.T, ts *testServer, topic string, status, code int) {
+	t.Helper()
+	c := newRESTConsumer(t, ts, "sec-g-"+topic, `{"format":"binary"}`)
+	c.mustCall(t, "POST", "/subscription", `{"topics":["`+topic+`"]}`, 204)
+	eventually(t, 15*time.Second, "a refused consumer read", func() bool {
+		got, body, _ := ts.do(t, "GET", c.path("/records?timeout=500"), map[string]string{"Accept": "application/vnd.kafka.binary.v2+json"}, nil)
+		if got == 200 && body == "[]" {
+			return false
+		}
+		if got != status || !strings.Contains(body, fmt.Sprintf(`"error_code":%d`, code)) {
+			t.Fatalf("consumer read: %d %s, want %d / %d", got, body, status, code)
+		}
+		return true
 	})
 }
 
