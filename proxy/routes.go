@@ -10,7 +10,8 @@ import (
 
 // routes is krest's route table: every endpoint, its stable name and what
 // it accepts and answers, mounted through chain. Unknown paths, wrong
-// methods and panics get JSON errors; trailing slashes are not redirected.
+// methods and panics get JSON errors. A path with a trailing slash is
+// served as the path without it (no redirect), as Jersey matches them.
 func routes(chain *rest.Chain, api *v2.API) fasthttp.RequestHandler {
 	const (
 		none     = rest.BodyNone
@@ -59,7 +60,18 @@ func routes(chain *rest.Chain, api *v2.API) fasthttp.RequestHandler {
 	for _, rt := range table {
 		r.Handle(rt.Method, rt.Path, chain.Handler(rt))
 	}
-	return r.Handler
+	return trimTrailingSlash(r.Handler)
+}
+
+// trimTrailingSlash serves "/topics/t/" as "/topics/t". Only one slash is
+// dropped: "/topics/t//" stays unknown, as in Jersey.
+func trimTrailingSlash(next fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		if p := ctx.Path(); len(p) > 1 && p[len(p)-1] == '/' && p[len(p)-2] != '/' {
+			ctx.URI().SetPathBytes(p[:len(p)-1])
+		}
+		next(ctx)
+	}
 }
 
 func route(method, path, name string, body rest.BodyKind, answer rest.Answer, version int, h rest.Handler) rest.Route {

@@ -393,6 +393,12 @@ func TestParse(t *testing.T) {
 			`invalid schema: invalid default for field "i" of R: expected int, got number 1.5`},
 		{"bad nested default", `{"type":"record","name":"R","fields":[{"name":"r","default":{},"type":{"type":"record","name":"S","fields":[{"name":"x","type":"int","default":2.5}]}}]}`,
 			`invalid schema: invalid default for field "r" of R: invalid default for field "x" of S: expected int, got number 2.5`},
+		{"null default of an int (hamba refuses it)", `{"type":"record","name":"R","fields":[{"name":"a","type":"int","default":null}]}`,
+			`invalid schema: invalid default for field "a" of R: expected int, got null`},
+		{"string default of an int", `{"type":"record","name":"R","fields":[{"name":"a","type":"int","default":"x"}]}`,
+			`invalid schema: invalid default for field "a" of R: expected int, got string "x"`},
+		{"object default of an array", `{"type":"record","name":"R","fields":[{"name":"a","type":{"type":"array","items":"int"},"default":{"a":1}}]}`,
+			`invalid schema: invalid default for field "a" of R: expected array, got object`},
 		{"union with same-named branches", `["long",{"type":"long","logicalType":"timestamp-millis"}]`,
 			`invalid schema: union has two branches named "long"`},
 	}

@@ -1,8 +1,10 @@
 package avro
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	havro "github.com/hamba/avro/v2"
 
@@ -31,6 +33,13 @@ type Codec struct {
 func Parse(schema string) (*Codec, error) {
 	s, err := havro.ParseWithCache(schema, "", &havro.SchemaCache{})
 	if err != nil {
+		if strings.Contains(err.Error(), "invalid default for field") {
+			// hamba prints "<nil> not a int" whatever the default was:
+			// name the field, its record and the value instead.
+			if why := explainDefault(schema); why != nil {
+				err = why
+			}
+		}
 		return nil, fmt.Errorf("invalid schema: %w", err)
 	}
 	c := &compiler{named: map[string]*node{}}
@@ -53,6 +62,63 @@ func Parse(schema string) (*Codec, error) {
 		}
 	}
 	return &Codec{schema: s, root: root}, nil
+}
+
+// explainDefault finds the default that hamba refused in schema by parsing
+// the schema without defaults and checking each one with krest's own
+// encoder, whose messages name the field, its record and the value. It
+// returns nil when that check finds nothing wrong.
+func explainDefault(schema string) error {
+	var tree any
+	if json.Unmarshal([]byte(schema), &tree) != nil {
+		return nil
+	}
+	stripped, err := json.Marshal(withoutDefaults(tree))
+	if err != nil {
+		return nil
+	}
+	s, err := havro.ParseWithCache(string(stripped), "", &havro.SchemaCache{})
+	if err != nil {
+		return nil
+	}
+	c := &compiler{named: map[string]*node{}, explain: true}
+	if c.readDefaults(schema, s) != nil {
+		return nil
+	}
+	if _, err := c.compile(s); err != nil {
+		return nil
+	}
+	for _, rec := range c.records {
+		for i := range rec.fields {
+			if err := c.ensureDefault(rec, &rec.fields[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// withoutDefaults removes the "default" of every record field in a schema
+// tree decoded by encoding/json.
+func withoutDefaults(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		if fields, ok := v["fields"].([]any); ok {
+			for _, f := range fields {
+				if fm, ok := f.(map[string]any); ok {
+					delete(fm, "default")
+				}
+			}
+		}
+		for k, x := range v {
+			v[k] = withoutDefaults(x)
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = withoutDefaults(x)
+		}
+	}
+	return v
 }
 
 // Schema returns the parsed schema.
@@ -159,6 +225,7 @@ type compiler struct {
 	defaults map[defaultKey][]byte
 	records  []*node
 	all      []*node
+	explain  bool // explainDefault: take the text's defaults, which hamba did not see
 }
 
 type defaultKey struct {
@@ -252,12 +319,12 @@ func (c *compiler) compile(s havro.Schema) (*node, error) {
 			key := codec.AppendQuote(nil, f.Name())
 			n.fields[i] = field{name: f.Name(), keyJSON: append(key, ':'), node: fn}
 			n.fieldIndex[f.Name()] = i
-			if f.HasDefault() {
-				raw, ok := c.defaults[defaultKey{n.name, i}]
-				if !ok {
-					return nil, fmt.Errorf("cannot find the default of field %q of %s in the schema text", f.Name(), n.name)
-				}
+			raw, ok := c.defaults[defaultKey{n.name, i}]
+			switch {
+			case ok && (f.HasDefault() || c.explain):
 				n.fields[i].hasDef, n.fields[i].rawDef = true, raw
+			case f.HasDefault():
+				return nil, fmt.Errorf("cannot find the default of field %q of %s in the schema text", f.Name(), n.name)
 			}
 		}
 		return n, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Errors of the queries.
@@ -25,12 +26,13 @@ var (
 
 // Client queries one cluster. It is safe for concurrent use.
 type Client struct {
+	cl  *kgo.Client
 	adm *kadm.Client
 }
 
 // New returns a Client over cl, a client that must not auto-create topics
 // (so that a question about a missing topic never creates it).
-func New(cl *kgo.Client) *Client { return &Client{adm: kadm.NewClient(cl)} }
+func New(cl *kgo.Client) *Client { return &Client{cl: cl, adm: kadm.NewClient(cl)} }
 
 // Kadm returns the underlying kadm client, for packages that need its
 // group and offset calls.
@@ -71,17 +73,23 @@ func (c *Client) Brokers(ctx context.Context) ([]int32, error) {
 }
 
 // TopicNames returns the names of the cluster's topics, internal topics
-// excluded, sorted; never nil.
+// excluded, sorted; never nil. It asks the cluster each time, as
+// Confluent's proxy does, rather than franz-go's metadata cache: a topic
+// that a produce (on another client) has just created is listed at once.
 func (c *Client) TopicNames(ctx context.Context) ([]string, error) {
-	topics, err := c.adm.ListTopics(ctx)
+	req := kmsg.NewPtrMetadataRequest() // nil Topics: all of them
+	resp, err := req.RequestWith(ctx, c.cl)
 	if err != nil {
 		return nil, err
 	}
-	names := topics.Names()
-	slices.Sort(names)
-	if names == nil {
-		names = []string{}
+	names := []string{}
+	for _, t := range resp.Topics {
+		if t.Topic == nil || t.IsInternal || t.ErrorCode != 0 {
+			continue
+		}
+		names = append(names, *t.Topic)
 	}
+	slices.Sort(names)
 	return names, nil
 }
 

@@ -86,8 +86,9 @@ func (c *Instance) Consuming() bool { return c.cl != nil }
 // Subscribe replaces the subscription with topics, or with the topics
 // matching pattern when topics is empty. Both empty is a no-op, as in
 // Confluent's proxy. It fails with ErrMixedConsuming on a manually assigned
-// instance, *PatternError for a bad pattern and ErrMemory when the memory
-// budget cannot hold the instance's buffer.
+// instance or when switching between topics and a pattern without
+// Unsubscribe (as the Java consumer does), *PatternError for a bad pattern
+// and ErrMemory when the memory budget cannot hold the instance's buffer.
 func (c *Instance) Subscribe(topics []string, pattern string) error {
 	if len(topics) == 0 && pattern == "" {
 		return nil
@@ -100,7 +101,12 @@ func (c *Instance) Subscribe(topics []string, pattern string) error {
 			return &PatternError{Pattern: pattern, Err: err}
 		}
 	} else {
-		pattern = ""
+		pattern = "" // topics win, as in Confluent's KafkaConsumerState
+	}
+	if c.mode == modeSubscribed && (c.pattern != "") != (pattern != "") {
+		// The Java consumer refuses to switch between topics and a
+		// pattern without an unsubscribe in between.
+		return ErrMixedConsuming
 	}
 	c.closeClient()
 	opts := []kgo.Opt{

@@ -163,7 +163,7 @@ func (a *API) Assign(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 			if tp.Partition < 0 {
 				return rest.ErrPartitionNotFound
 			}
-			parts[tp.Topic] = append(parts[tp.Topic], tp.Partition)
+			parts[tp.Topic] = append(parts[tp.Topic], int32(tp.Partition))
 		}
 		c, cancel := rest.KafkaContext()
 		defer cancel()
@@ -196,7 +196,7 @@ func (a *API) Seek(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 			if offsets[o.Topic] == nil {
 				offsets[o.Topic] = map[int32]int64{}
 			}
-			offsets[o.Topic][o.Partition] = o.Offset
+			offsets[o.Topic][int32(o.Partition)] = int64(o.Offset)
 		}
 		if len(offsets) > 0 {
 			if err := inst.Seek(offsets); err != nil {
@@ -210,7 +210,7 @@ func (a *API) Seek(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 				if err != nil {
 					return rest.BadRequest(errTimestamp(ts.Timestamp))
 				}
-				times[consumer.TopicPartition{Topic: ts.Topic, Partition: ts.Partition}] = t
+				times[consumer.TopicPartition{Topic: ts.Topic, Partition: int32(ts.Partition)}] = t
 			}
 			c, cancel := rest.KafkaContext()
 			defer cancel()
@@ -282,7 +282,7 @@ func (a *API) CommitOffsets(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 			if o.Partition < 0 || o.Offset < 0 {
 				return rest.Unprocessable("offsets: partition and offset must not be negative")
 			}
-			explicit = append(explicit, consumer.Commit{Topic: o.Topic, Partition: o.Partition, Consumed: o.Offset, Metadata: o.Metadata})
+			explicit = append(explicit, consumer.Commit{Topic: o.Topic, Partition: int32(o.Partition), Consumed: int64(o.Offset), Metadata: o.Metadata})
 		}
 		c, cancel := rest.KafkaContext()
 		defer cancel()

@@ -14,10 +14,10 @@ type (
 		Format           *string         `json:"format"`
 		AutoOffsetReset  *string         `json:"auto.offset.reset"`
 		AutoCommitEnable json.RawMessage `json:"auto.commit.enable"`
-		FetchMinBytes    *int64          `json:"fetch.min.bytes"`
-		ResponseMinBytes *int64          `json:"responseMinBytes"` // alias of fetch.min.bytes
-		RequestTimeoutMs *int64          `json:"consumer.request.timeout.ms"`
-		RequestWaitMs    *int64          `json:"requestWaitMs"` // alias
+		FetchMinBytes    *int64Field     `json:"fetch.min.bytes"`
+		ResponseMinBytes *int64Field     `json:"responseMinBytes"` // alias of fetch.min.bytes
+		RequestTimeoutMs *int64Field     `json:"consumer.request.timeout.ms"`
+		RequestWaitMs    *int64Field     `json:"requestWaitMs"` // alias
 	}
 	subscriptionRequest struct {
 		Topics       []string `json:"topics"`
@@ -28,23 +28,23 @@ type (
 	}
 	// topicPartition is a consumer.TopicPartition.
 	topicPartition struct {
-		Topic     string `json:"topic"`
-		Partition int32  `json:"partition"`
+		Topic     string     `json:"topic"`
+		Partition int32Field `json:"partition"`
 	}
 	// offsetEntry is an entry of the offsets of a seek or a commit.
 	offsetEntry struct {
-		Topic     string `json:"topic"`
-		Partition int32  `json:"partition"`
-		Offset    int64  `json:"offset"`
-		Metadata  string `json:"metadata"`
+		Topic     string     `json:"topic"`
+		Partition int32Field `json:"partition"`
+		Offset    int64Field `json:"offset"`
+		Metadata  string     `json:"metadata"`
 	}
 	seekRequest struct {
 		Offsets    []offsetEntry `json:"offsets"`
 		Timestamps []struct {
-			Topic     string `json:"topic"`
-			Partition int32  `json:"partition"`
-			Timestamp string `json:"timestamp"`
-			Metadata  string `json:"metadata"`
+			Topic     string     `json:"topic"`
+			Partition int32Field `json:"partition"`
+			Timestamp string     `json:"timestamp"`
+			Metadata  string     `json:"metadata"`
 		} `json:"timestamps"`
 	}
 	commitRequest struct {
@@ -83,8 +83,12 @@ func convert[T, U any](in []T, f func(T) U) []U {
 	return out
 }
 
-func toTopicPartition(tp topicPartition) consumer.TopicPartition        { return consumer.TopicPartition(tp) }
-func fromTopicPartition(tp consumer.TopicPartition) topicPartition      { return topicPartition(tp) }
+func toTopicPartition(tp topicPartition) consumer.TopicPartition {
+	return consumer.TopicPartition{Topic: tp.Topic, Partition: int32(tp.Partition)}
+}
+func fromTopicPartition(tp consumer.TopicPartition) topicPartition {
+	return topicPartition{Topic: tp.Topic, Partition: int32Field(tp.Partition)}
+}
 func fromCommittedOffset(o consumer.CommittedOffset) partitionCommitted { return partitionCommitted(o) }
 func fromCommit(c consumer.Commit) committedOffset {
 	return committedOffset{Topic: c.Topic, Partition: c.Partition, Consumed: c.Consumed, Committed: c.Committed}

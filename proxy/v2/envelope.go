@@ -19,9 +19,9 @@ import (
 type produceRequest struct {
 	Records       []produceRecord `json:"records"`
 	KeySchema     *string         `json:"key_schema"`
-	KeySchemaID   *int32          `json:"key_schema_id"`
+	KeySchemaID   *int32Field     `json:"key_schema_id"`
 	ValueSchema   *string         `json:"value_schema"`
-	ValueSchemaID *int32          `json:"value_schema_id"`
+	ValueSchemaID *int32Field     `json:"value_schema_id"`
 }
 
 // produceRecord is one record. headers and timestamp are krest extensions.
@@ -32,7 +32,7 @@ type produceRequest struct {
 type produceRecord struct {
 	Key       sonic.NoCopyRawMessage `json:"key"`
 	Value     sonic.NoCopyRawMessage `json:"value"`
-	Partition *int32                 `json:"partition"`
+	Partition sonic.NoCopyRawMessage `json:"partition"` // an int32, see recordPartition
 	Headers   []produceHeader        `json:"headers"`
 	Timestamp sonic.NoCopyRawMessage `json:"timestamp"`
 }
@@ -114,11 +114,13 @@ func (j *produceJob) build(format codec.Format, topic string, pathPartition int3
 			b.AddHeader(i, h.Name, v)
 		}
 		partition := pathPartition
-		if in.Partition != nil {
-			if *in.Partition < 0 {
+		if p, ok, err := recordPartition(in.Partition, i); err != nil {
+			return err
+		} else if ok {
+			if p < 0 {
 				return rest.ErrPartitionNotFound
 			}
-			partition = *in.Partition
+			partition = p
 		}
 		ts, err := parseTimestamp(in.Timestamp)
 		if err != nil {

@@ -75,12 +75,16 @@ func (a *API) produce(ctx *fasthttp.RequestCtx, format codec.Format, pathPartiti
 	return nil
 }
 
-// partitionParam parses the {partition} route parameter; anything but a
-// non-negative int32 is an unknown partition.
+// partitionParam parses the {partition} route parameter. A value that is
+// not an int32 matches no resource, as a JAX-RS int path parameter that
+// does not convert: the plain 404. A negative one is an unknown partition.
 func partitionParam(ctx *fasthttp.RequestCtx) (int32, error) {
 	raw, _ := ctx.UserValue("partition").(string)
 	p, err := strconv.ParseInt(raw, 10, 32)
-	if err != nil || p < 0 {
+	switch {
+	case err != nil:
+		return 0, rest.ErrNotFound
+	case p < 0:
 		return 0, rest.ErrPartitionNotFound
 	}
 	return int32(p), nil
@@ -109,7 +113,7 @@ func (a *API) requestSchemas(job *produceJob, topic string, format codec.Format)
 	return nil
 }
 
-func (a *API) resolveSchema(ctx context.Context, topic string, format codec.Format, isKey bool, text *string, id *int32) (*schema.Resolved, error) {
+func (a *API) resolveSchema(ctx context.Context, topic string, format codec.Format, isKey bool, text *string, id *int32Field) (*schema.Resolved, error) {
 	if text != nil && id != nil {
 		side := "value"
 		if isKey {
@@ -117,7 +121,12 @@ func (a *API) resolveSchema(ctx context.Context, topic string, format codec.Form
 		}
 		return nil, rest.Errorf(400, rest.CodeBadRequest, "Bad Request: %s_schema and %s_schema_id are mutually exclusive", side, side)
 	}
-	return a.Schemas.Resolve(ctx, topic, format, isKey, text, id)
+	var schemaID *int32
+	if id != nil {
+		n := int32(*id)
+		schemaID = &n
+	}
+	return a.Schemas.Resolve(ctx, topic, format, isKey, text, schemaID)
 }
 
 // appendProduceResponse appends Confluent's ProduceResponse for b to dst:

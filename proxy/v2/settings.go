@@ -71,7 +71,7 @@ func (a *API) instanceSettings(req *createConsumerRequest) (consumer.Settings, e
 		if *minBytes < -1 || *minBytes > 10000000 {
 			return st, rest.Errorf(422, rest.CodeInvalidConsumerConstraint, "Invalid consumer configuration. It does not abide by the constraints: fetch.min.bytes must be in -1..10000000, got %d", *minBytes)
 		}
-		st.FetchMinBytes = *minBytes
+		st.FetchMinBytes = int64(*minBytes)
 	}
 	wait := req.RequestTimeoutMs
 	if wait == nil {
