@@ -6,8 +6,8 @@
 //
 // Schemas are compiled with github.com/santhosh-tekuri/jsonschema/v6. The
 // draft is taken from "$schema" (draft 4, 6, 7, 2019-09 and 2020-12 are
-// supported); without "$schema" draft 7 is used, like Confluent's Schema
-// Registry. Schemas are self-contained: a "$ref" that does not resolve inside
+// supported); without "$schema", or with one naming no known draft, draft 7
+// is used, like Confluent's Schema Registry. Schemas are self-contained: a "$ref" that does not resolve inside
 // the schema document is a compile error, and no file or network access is
 // ever made (references to the official draft meta-schemas, which the
 // library embeds, are refused too).
@@ -65,6 +65,7 @@ func Compile(schema string) (*Codec, error) {
 	if err := checkRefs(doc); err != nil {
 		return nil, fmt.Errorf("jsonschema: invalid schema: %s", err)
 	}
+	dropUnknownDraft(doc)
 	c := js.NewCompiler()
 	c.DefaultDraft(js.Draft7)
 	c.UseLoader(noLoader{})
@@ -94,6 +95,34 @@ func (c *Codec) Validate(jsonValue []byte) error {
 		return errors.New(codec.Clip(err.Error(), maxMessage))
 	}
 	return nil
+}
+
+// knownDrafts are the meta-schema URLs of the drafts the library knows,
+// without scheme and fragment.
+var knownDrafts = map[string]bool{
+	"json-schema.org/draft-04/schema": true, "json-schema.org/draft-06/schema": true,
+	"json-schema.org/draft-07/schema": true, "json-schema.org/draft/2019-09/schema": true,
+	"json-schema.org/draft/2020-12/schema": true,
+}
+
+// dropUnknownDraft removes a root "$schema" naming no known draft, so that
+// the schema compiles under the default draft, as the Schema Registry and
+// Confluent's serializer treat it, instead of failing on a meta-schema
+// that would have to be fetched.
+func dropUnknownDraft(doc any) {
+	root, ok := doc.(map[string]any)
+	if !ok {
+		return
+	}
+	url, ok := root["$schema"].(string)
+	if !ok {
+		return
+	}
+	u := strings.TrimSuffix(url, "#")
+	u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
+	if !knownDrafts[u] {
+		delete(root, "$schema")
+	}
 }
 
 // checkRefs rejects references to the draft meta-schemas. The library serves
