@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/sr"
 )
 
 // Requests that published REST-proxy clients and another implementation's
@@ -141,4 +143,61 @@ func TestScalarCoercion(t *testing.T) {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// TestSchemaReferences: schemas registered with references (Avro named
+// types of another subject, a Protobuf import, a JSON Schema "$ref" to
+// another subject) produce by id and read back, on the real broker too.
+func TestSchemaReferences(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		reg, url := startRegistry(t)
+		ts := startServer(t, b, map[string]string{"schema.registry.url": url})
+		const value = `{"name":"ann","home":{"city":"Oslo"}}`
+		for _, tc := range []struct {
+			format        string
+			typ           sr.SchemaType
+			refName, ref  string
+			main          string
+			bad, badError string
+		}{
+			{"avro", sr.TypeAvro, "com.example.Address",
+				`{"type":"record","name":"Address","namespace":"com.example","fields":[{"name":"city","type":"string"},{"name":"zip","type":"string","default":""}]}`,
+				`{"type":"record","name":"User","namespace":"com.example","fields":[{"name":"name","type":"string"},{"name":"home","type":"com.example.Address"}]}`,
+				`{"name":"ann","home":{"city":5}}`, `"error_code":400`},
+			{"protobuf", sr.TypeProtobuf, "Reference.proto",
+				`syntax = "proto3"; package ref; message Address { string city = 1; }`,
+				`syntax = "proto3"; package app; import "Reference.proto"; message User { string name = 1; ref.Address home = 2; }`,
+				`{"name":"ann","home":{"town":"x"}}`, `"error_code":400`},
+			{"jsonschema", sr.TypeJSON, "address.json",
+				`{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}`,
+				`{"type":"object","properties":{"name":{"type":"string"},"home":{"$ref":"address.json"}},"required":["name","home"]}`,
+				`{"name":"ann","home":{}}`, `"error_code":400`},
+		} {
+			t.Run(tc.format, func(t *testing.T) {
+				topic := createTopic(t, b, 1)
+				if _, _, err := reg.RegisterSchema("ref-"+tc.format+"-"+topic, sr.Schema{Schema: tc.ref, Type: tc.typ}); err != nil {
+					t.Fatal(err)
+				}
+				id, _, err := reg.RegisterSchema(topic+"-value", sr.Schema{Schema: tc.main, Type: tc.typ, References: []sr.SchemaReference{
+					{Name: tc.refName, Subject: "ref-" + tc.format + "-" + topic, Version: 1},
+				}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				status, body := produceSchema(t, ts, topic, tc.format, `{"value_schema_id":`+itoa(id)+`,"records":[{"value":`+value+`}]}`)
+				if status != 200 || !strings.Contains(body, `"value_schema_id":`+itoa(id)) {
+					t.Fatalf("produce: %d %s", status, body)
+				}
+				status, body = produceSchema(t, ts, topic, tc.format, `{"value_schema_id":`+itoa(id)+`,"records":[{"value":`+tc.bad+`}]}`)
+				if status != 400 || !strings.Contains(body, tc.badError) {
+					t.Errorf("a value the referenced schema refuses: %d %s", status, body)
+				}
+				got := readAll(t, ts, topic, tc.format, 1)
+				if !strings.Contains(got, `"home":{"city":"Oslo"`) {
+					t.Errorf("read back %s", got)
+				}
+			})
+		}
+	})
 }

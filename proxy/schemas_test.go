@@ -197,7 +197,7 @@ func TestJSONSchemaAndProtobufRoundTrip(t *testing.T) {
 			t.Errorf("jsonschema consumed %s", got)
 		}
 		status, body = produceSchema(t, ts, topic, "jsonschema", `{"value_schema":`+quote(js)+`,"records":[{"value":{"id":1}},{"value":{"id":"one"}}]}`)
-		if status != 422 || !strings.Contains(body, `"error_code":42207`) || !strings.Contains(body, "Record 1 value") {
+		if status != 400 || body != `{"error_code":400,"message":"Bad Request: Record 1 value: /id: got string, want integer"}` {
 			t.Errorf("jsonschema invalid data: %d %s", status, body)
 		}
 
@@ -236,8 +236,10 @@ func TestSchemaErrors(t *testing.T) {
 		{"schema and id", `{"value_schema":` + quote(userSchema) + `,"value_schema_id":1,"records":[{"value":{"username":"a"}}]}`,
 			400, `{"error_code":400,"message":"Bad Request: value_schema and value_schema_id are mutually exclusive"}`},
 		{"invalid schema", `{"value_schema":"{\"type\":\"recrod\"}","records":[{"value":{}}]}`, 422, `"error_code":42205`},
-		{"data not matching the schema", `{"value_schema":` + quote(userSchema) + `,"records":[{"value":{"username":"a"}},{"value":{"username":5}}]}`,
-			422, `"error_code":42207,"message":"Error serializing message. Record 1 value: `},
+		{"data not matching the schema: 400 as Confluent's BadRequestException", `{"value_schema":` + quote(userSchema) + `,"records":[{"value":{"username":"a"}},{"value":{"username":5}}]}`,
+			400, `{"error_code":400,"message":"Bad Request: Record 1 value: field \"username\": expected string, got number 5"}`},
+		{"union not wrapped", `{"value_schema":` + quote(userSchema) + `,"records":[{"value":{"username":"a","age":7}}]}`,
+			400, `{"error_code":400,"message":"Bad Request: Record 0 value: union \"age\": expected null or a single-key object, got number 7"}`},
 		{"unknown schema id", `{"value_schema_id":9999,"records":[{"value":{"username":"a"}}]}`, 422, `"error_code":42207`},
 	} {
 		status, body := produceSchema(t, ts, topic, "avro", tc.body)

@@ -30,8 +30,25 @@ type Codec struct {
 // Parse parses schema (Avro schema JSON text) with a fresh havro.SchemaCache
 // (never the process-global havro.DefaultSchemaCache), so different schemas
 // reusing a record name cannot cross-resolve. Invalid schema -> error.
-func Parse(schema string) (*Codec, error) {
-	s, err := havro.ParseWithCache(schema, "", &havro.SchemaCache{})
+func Parse(schema string) (*Codec, error) { return ParseWithReferences(schema, nil) }
+
+// ParseWithReferences parses schema after refs, the texts of the schemas
+// whose named types it uses (the Schema Registry's references), each after
+// the ones it depends on. The named types of refs resolve in schema; their
+// defaults are checked as schema's own.
+func ParseWithReferences(schema string, refs []string) (*Codec, error) {
+	cache := &havro.SchemaCache{}
+	c := &compiler{named: map[string]*node{}, defaults: map[defaultKey][]byte{}}
+	for i, ref := range refs {
+		rs, err := havro.ParseWithCache(ref, "", cache)
+		if err != nil {
+			return nil, fmt.Errorf("invalid schema: reference %d: %w", i+1, err)
+		}
+		if err := c.readDefaults(ref, rs); err != nil {
+			return nil, fmt.Errorf("invalid schema: reference %d: %w", i+1, err)
+		}
+	}
+	s, err := havro.ParseWithCache(schema, "", cache)
 	if err != nil {
 		if strings.Contains(err.Error(), "invalid default for field") {
 			// hamba prints "<nil> not a int" whatever the default was:
@@ -42,7 +59,6 @@ func Parse(schema string) (*Codec, error) {
 		}
 		return nil, fmt.Errorf("invalid schema: %w", err)
 	}
-	c := &compiler{named: map[string]*node{}}
 	if err := c.readDefaults(schema, s); err != nil {
 		return nil, fmt.Errorf("invalid schema: %w", err)
 	}
@@ -81,7 +97,7 @@ func explainDefault(schema string) error {
 	if err != nil {
 		return nil
 	}
-	c := &compiler{named: map[string]*node{}, explain: true}
+	c := &compiler{named: map[string]*node{}, defaults: map[defaultKey][]byte{}, explain: true}
 	if c.readDefaults(schema, s) != nil {
 		return nil
 	}
@@ -451,7 +467,6 @@ func (c *compiler) ensureDefault(rec *node, f *field) error {
 // precision. It walks the text alongside the parsed schema, recording the
 // raw default of field i of record R under {R's full name, i}.
 func (c *compiler) readDefaults(text string, s havro.Schema) error {
-	c.defaults = map[defaultKey][]byte{}
 	p := encoder{in: []byte(text)}
 	v, err := p.parseTree(0)
 	if err == nil {

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -57,7 +58,13 @@ func (e refusedError) Error() string { return string(e) }
 // Compile compiles schema text. The draft is detected from "$schema" and
 // defaults to draft 7. A "$ref" to anything not inside the schema is an error,
 // as is an invalid schema.
-func Compile(schema string) (*Codec, error) {
+func Compile(schema string) (*Codec, error) { return CompileWithReferences(schema, nil) }
+
+// CompileWithReferences compiles schema with the documents its "$ref"s
+// name outside it, by the name the "$ref" uses ("address.json" or an
+// absolute URL → its text): the Schema Registry's references. A relative
+// name resolves as a "$ref" in schema does.
+func CompileWithReferences(schema string, refs map[string]string) (*Codec, error) {
 	doc, err := js.UnmarshalJSON(strings.NewReader(schema))
 	if err != nil {
 		return nil, fmt.Errorf("jsonschema: invalid schema JSON: %s", jsonErr(err))
@@ -69,6 +76,23 @@ func Compile(schema string) (*Codec, error) {
 	c := js.NewCompiler()
 	c.DefaultDraft(js.Draft7)
 	c.UseLoader(noLoader{})
+	for _, name := range slices.Sorted(maps.Keys(refs)) {
+		rdoc, err := js.UnmarshalJSON(strings.NewReader(refs[name]))
+		if err != nil {
+			return nil, fmt.Errorf("jsonschema: invalid schema JSON of reference %s: %s", printable(codec.Clip(name, maxPointer)), jsonErr(err))
+		}
+		if err := checkRefs(rdoc); err != nil {
+			return nil, fmt.Errorf("jsonschema: invalid schema: reference %s: %s", printable(codec.Clip(name, maxPointer)), err)
+		}
+		dropUnknownDraft(rdoc)
+		at, err := referenceURL(name)
+		if err == nil {
+			err = c.AddResource(at, rdoc)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("jsonschema: reference %s: %w", printable(codec.Clip(name, maxPointer)), err)
+		}
+	}
 	if err := c.AddResource(schemaURL, doc); err != nil {
 		return nil, fmt.Errorf("jsonschema: %w", err)
 	}
@@ -95,6 +119,20 @@ func (c *Codec) Validate(jsonValue []byte) error {
 		return errors.New(codec.Clip(err.Error(), maxMessage))
 	}
 	return nil
+}
+
+// referenceURL is where a reference named name is found: name itself when
+// it is an absolute URL, else name resolved against schemaURL.
+func referenceURL(name string) (string, error) {
+	ref, err := url.Parse(name)
+	if err != nil {
+		return "", errors.New("is not a URL")
+	}
+	if ref.IsAbs() {
+		return name, nil
+	}
+	base, _ := url.Parse(schemaURL)
+	return base.ResolveReference(ref).String(), nil
 }
 
 // knownDrafts are the meta-schema URLs of the drafts the library knows,

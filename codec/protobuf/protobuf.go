@@ -108,10 +108,21 @@ type node struct {
 // files that come with protoc (google/protobuf/timestamp.proto and the other
 // well-known types) are resolved from built-in copies; any other import is an
 // error. Compile errors carry the compiler's position (schema.proto:line:col).
-func Compile(schema string) (*Codec, error) {
+func Compile(schema string) (*Codec, error) { return CompileWithImports(schema, nil) }
+
+// CompileWithImports compiles schema with the files it imports, by import
+// path ("Reference.proto" → its text): the Schema Registry's references,
+// whose names are the import paths.
+func CompileWithImports(schema string, imports map[string]string) (*Codec, error) {
+	sources := map[string]string{fileName: schema}
+	for name, text := range imports {
+		if name != fileName {
+			sources[name] = text
+		}
+	}
 	comp := protocompile.Compiler{
 		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
-			Accessor: protocompile.SourceAccessorFromMap(map[string]string{fileName: schema}),
+			Accessor: protocompile.SourceAccessorFromMap(sources),
 		}),
 		MaxParallelism: 1,
 	}

@@ -29,23 +29,30 @@ type Codec interface {
 	RecordName() (string, error)
 }
 
-// Compile compiles schema text of a type: the registry client's CompileFunc.
-func Compile(typ sr.SchemaType, text string) (Codec, error) {
+// Compile compiles schema text of a type with the schemas it references:
+// the registry client's CompileFunc.
+func Compile(typ sr.SchemaType, text string, refs []Reference) (Codec, error) {
+	byName := map[string]string{}
+	texts := make([]string, 0, len(refs))
+	for _, r := range refs {
+		byName[r.Name] = r.Text
+		texts = append(texts, r.Text)
+	}
 	switch typ {
 	case sr.TypeAvro:
-		c, err := avro.Parse(text)
+		c, err := avro.ParseWithReferences(text, texts)
 		if err != nil {
 			return nil, err
 		}
 		return avroCodec{c}, nil
 	case sr.TypeJSON:
-		c, err := jsonschema.Compile(text)
+		c, err := jsonschema.CompileWithReferences(text, byName)
 		if err != nil {
 			return nil, err
 		}
 		return jsonCodec{c: c, text: text}, nil
 	case sr.TypeProtobuf:
-		c, err := protobuf.Compile(text)
+		c, err := protobuf.CompileWithImports(text, byName)
 		if err != nil {
 			return nil, err
 		}

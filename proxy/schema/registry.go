@@ -25,12 +25,25 @@ type Schema struct {
 	ID    int
 	Type  sr.SchemaType
 	Text  string
-	Codec Codec // the compiled schema
+	Refs  []sr.SchemaReference // the schemas it uses, as registered
+	Codec Codec                // the compiled schema
 }
 
-// CompileFunc compiles schema text of a type into the codec the proxy uses.
-// Its error means the schema is invalid.
-type CompileFunc func(typ sr.SchemaType, text string) (Codec, error)
+// Reference is the text of a schema that another one uses, under the name
+// it is used by: an Avro schema's named types, a JSON Schema "$ref" URL, a
+// Protobuf import path.
+type Reference struct {
+	Name string
+	Text string
+}
+
+// CompileFunc compiles schema text of a type, with the schemas it
+// references (each after those it depends on), into the codec the proxy
+// uses. Its error means the schema is invalid.
+type CompileFunc func(typ sr.SchemaType, text string, refs []Reference) (Codec, error)
+
+// MaxReferenceDepth bounds how deep references nest.
+const MaxReferenceDepth = 32
 
 // Kind classifies registry errors.
 type Kind int
@@ -70,6 +83,7 @@ func (e *Error) Unwrap() error { return e.Err }
 //     the subject it is produced under.
 //   - subject → latest version: this one changes, so it expires after
 //     LatestTTL.
+//   - (subject, version) → schema: the referenced schemas, immutable too.
 //
 // Concurrent misses for the same key are merged. Errors carry a Kind so the
 // HTTP layer can map them to Kafka-REST codes in one place.
@@ -88,6 +102,8 @@ type Client struct {
 	compiled   map[textKey]Codec // by (type, text); subject unused
 	compOrder  []textKey
 	latest     map[string]latestEntry
+	versions   map[subjectVersion]sr.SubjectSchema // referenced schemas
+	verOrder   []subjectVersion
 
 	now    func() time.Time // for tests
 	flight singleflight.Group
@@ -110,6 +126,11 @@ type subjectID struct {
 	id      int
 }
 
+type subjectVersion struct {
+	subject string
+	version int
+}
+
 // New returns a client of the registry at url. opts are pkg/sr options
 // (authentication, TLS); requests time out after timeout.
 func New(url string, compile CompileFunc, timeout time.Duration, tlsCfg *tls.Config, opts ...sr.ClientOpt) (*Client, error) {
@@ -126,7 +147,8 @@ func New(url string, compile CompileFunc, timeout time.Duration, tlsCfg *tls.Con
 	return &Client{
 		cl: cl, url: url, compile: compile,
 		byID: map[int]*Schema{}, ids: map[textKey]int{}, registered: map[subjectID]bool{},
-		compiled: map[textKey]Codec{}, latest: map[string]latestEntry{}, now: time.Now,
+		compiled: map[textKey]Codec{}, latest: map[string]latestEntry{}, versions: map[subjectVersion]sr.SubjectSchema{},
+		now: time.Now,
 	}, nil
 }
 
@@ -146,11 +168,15 @@ func (c *Client) ByID(ctx context.Context, id int) (*Schema, error) {
 		if err != nil {
 			return nil, c.wrap(err, "fetching schema %d", id)
 		}
-		compiled, err := c.compile(got.Type, got.Schema)
+		refs, err := c.references(ctx, got.References)
+		if err != nil {
+			return nil, err
+		}
+		compiled, err := c.compile(got.Type, got.Schema, refs)
 		if err != nil {
 			return nil, &Error{Kind: Invalid, Msg: fmt.Sprintf("schema %d does not compile: %v", id, err), Err: err}
 		}
-		s := &Schema{ID: id, Type: got.Type, Text: got.Schema, Codec: compiled}
+		s := &Schema{ID: id, Type: got.Type, Text: got.Schema, Refs: got.References, Codec: compiled}
 		c.store(s)
 		return s, nil
 	})
@@ -171,7 +197,7 @@ func (c *Client) Compiled(typ sr.SchemaType, text string) (Codec, error) {
 	if ok {
 		return v, nil
 	}
-	v, err := c.compile(typ, text)
+	v, err := c.compile(typ, text, nil)
 	if err != nil {
 		return nil, &Error{Kind: Invalid, Msg: err.Error(), Err: err}
 	}
@@ -267,7 +293,7 @@ func (c *Client) CheckSubject(ctx context.Context, subject string, s *Schema) er
 		return nil
 	}
 	_, err, _ := c.flight.Do("sub:"+subject+"\x00"+strconv.Itoa(s.ID), func() (any, error) {
-		got, err := c.cl.LookupSchema(ctx, subject, sr.Schema{Schema: s.Text, Type: s.Type})
+		got, err := c.cl.LookupSchema(ctx, subject, sr.Schema{Schema: s.Text, Type: s.Type, References: s.Refs})
 		if err != nil {
 			return nil, c.wrap(err, "looking up schema %d under subject %q", s.ID, subject)
 		}
@@ -280,6 +306,61 @@ func (c *Client) CheckSubject(ctx context.Context, subject string, s *Schema) er
 		return nil, nil
 	})
 	return err
+}
+
+// references fetches the schemas refs name, and theirs, each after those
+// it depends on and each once.
+func (c *Client) references(ctx context.Context, refs []sr.SchemaReference) ([]Reference, error) {
+	var out []Reference
+	seen := map[subjectVersion]bool{}
+	var visit func(refs []sr.SchemaReference, depth int) error
+	visit = func(refs []sr.SchemaReference, depth int) error {
+		if len(refs) > 0 && depth >= MaxReferenceDepth {
+			return &Error{Kind: Invalid, Msg: fmt.Sprintf("schema references nest deeper than %d", MaxReferenceDepth)}
+		}
+		for _, r := range refs {
+			key := subjectVersion{r.Subject, r.Version}
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			ss, err := c.version(ctx, key)
+			if err != nil {
+				return err
+			}
+			if err := visit(ss.References, depth+1); err != nil {
+				return err
+			}
+			out = append(out, Reference{Name: r.Name, Text: ss.Schema.Schema})
+		}
+		return nil
+	}
+	return out, visit(refs, 0)
+}
+
+// version returns a version of a subject, cached: versions never change.
+func (c *Client) version(ctx context.Context, key subjectVersion) (sr.SubjectSchema, error) {
+	c.mu.Lock()
+	ss, ok := c.versions[key]
+	c.mu.Unlock()
+	if ok {
+		return ss, nil
+	}
+	ss, err := c.cl.SchemaByVersion(ctx, key.subject, key.version)
+	if err != nil {
+		return ss, c.wrap(err, "fetching version %d of subject %q, a schema reference", key.version, key.subject)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, dup := c.versions[key]; !dup {
+		if len(c.verOrder) >= MaxCompiled {
+			delete(c.versions, c.verOrder[0])
+			c.verOrder = c.verOrder[1:]
+		}
+		c.versions[key] = ss
+		c.verOrder = append(c.verOrder, key)
+	}
+	return ss, nil
 }
 
 func (c *Client) store(s *Schema) {

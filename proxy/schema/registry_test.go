@@ -13,10 +13,14 @@ import (
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 )
 
-// compileText "compiles" any schema but "bad" to its own text.
-func compileText(_ sr.SchemaType, text string) (Codec, error) {
+// compileText "compiles" any schema but "bad" to its own text, followed by
+// its references as " name=text".
+func compileText(_ sr.SchemaType, text string, refs []Reference) (Codec, error) {
 	if text == "bad" {
 		return nil, errors.New("does not parse")
+	}
+	for _, r := range refs {
+		text += " " + r.Name + "=" + r.Text
 	}
 	return textCodec(text), nil
 }
@@ -118,3 +122,34 @@ func (textCodec) AppendPayload(dst, v []byte) ([]byte, error)       { return app
 func (textCodec) AppendJSON(dst, p []byte, _ []int) ([]byte, error) { return append(dst, p...), nil }
 func (textCodec) Index() []int                                      { return nil }
 func (t textCodec) RecordName() (string, error)                     { return string(t), nil }
+
+// TestReferences: a schema's references, and theirs, reach the compiler
+// each after those it depends on and each once, fetched once.
+func TestReferences(t *testing.T) {
+	t.Parallel()
+	c, reg, requests := newTest(t)
+	ctx := context.Background()
+	reg.SeedSchema("base", 1, 101, sr.Schema{Schema: "B", Type: sr.TypeProtobuf})
+	reg.SeedSchema("mid", 1, 102, sr.Schema{Schema: "M", Type: sr.TypeProtobuf,
+		References: []sr.SchemaReference{{Name: "b.proto", Subject: "base", Version: 1}}})
+	reg.SeedSchema("top", 1, 103, sr.Schema{Schema: "T", Type: sr.TypeProtobuf, References: []sr.SchemaReference{
+		{Name: "m.proto", Subject: "mid", Version: 1}, {Name: "b.proto", Subject: "base", Version: 1},
+	}})
+	s, err := c.ByID(ctx, 103)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := textCodec("T b.proto=B m.proto=M"); s.Codec != want {
+		t.Fatalf("compiled %q, want %q", s.Codec, want)
+	}
+	n := requests.Load()
+	if _, err := c.ByID(ctx, 102); err != nil { // mid's references are cached
+		t.Fatal(err)
+	}
+	if got := requests.Load() - n; got != 1 {
+		t.Errorf("%d registry requests for a schema whose references are cached, want 1", got)
+	}
+	if err := c.CheckSubject(ctx, "top", s); err != nil {
+		t.Errorf("CheckSubject of a schema with references: %v", err)
+	}
+}

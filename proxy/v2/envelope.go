@@ -136,7 +136,10 @@ func (j *produceJob) build(format codec.Format, topic string, pathPartition int3
 // for binary and json, 422/42207 naming the record for the schema formats.
 func embedError(format codec.Format, i int, side string, err error) error {
 	if format.UsesSchema() {
-		return rest.SerializationError("Record %d %s: %v", i, side, err)
+		// Confluent's SchemaRecordSerializerImpl turns the converters'
+		// errors into a BadRequestException: 400 "Bad Request: ...".
+		// krest's message also names the record and the field.
+		return rest.BadRequest(fmt.Errorf("Record %d %s: %w", i, side, err))
 	}
 	return rest.BadRequest(err)
 }
