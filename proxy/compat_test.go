@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/sr"
 )
 
@@ -199,5 +200,36 @@ func TestSchemaReferences(t *testing.T) {
 				}
 			})
 		}
+	})
+}
+
+// TestProduceToMissingTopic: a produce to a topic that does not exist,
+// where Kafka will not create it, is Confluent's documented 404 / 40401,
+// promptly. The test broker of make test auto-creates topics (other tests
+// rely on it), and a user without CREATE gets 403 there, not an unknown
+// topic, so this runs on kfake with auto-creation off.
+func TestProduceToMissingTopic(t *testing.T) {
+	t.Parallel()
+	const want = `{"error_code":40401,"message":"Topic not found."}`
+	check := func(t *testing.T, ts *testServer, topic string) {
+		t.Helper()
+		start := time.Now()
+		for _, path := range []string{"/topics/" + topic, "/topics/" + topic + "/partitions/0"} {
+			status, body, _ := ts.do(t, "POST", path, map[string]string{"Content-Type": "application/vnd.kafka.binary.v2+json"}, []byte(`{"records":[{"value":"aGk="},{"value":"aGk="}]}`))
+			if status != 404 || body != want {
+				t.Errorf("POST %s: %d %s, want 404 %s", path, status, body, want)
+			}
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("two refusals took %v", d)
+		}
+	}
+	t.Run("kfake", func(t *testing.T) {
+		c, err := kfake.NewCluster(kfake.NumBrokers(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Close)
+		check(t, startServer(t, backend{name: "kfake", seeds: c.ListenAddrs(), fake: c}, nil), "missing-topic")
 	})
 }

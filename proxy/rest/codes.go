@@ -30,6 +30,10 @@ const (
 	// CodeKafkaAuthorization is Kafka's AuthorizationException, and a
 	// Schema Registry 401/403.
 	CodeKafkaAuthorization = 40301
+	// CodeUnknownTopic is "Topic not found.": a produce to a topic the
+	// cluster does not have (KafkaExceptionMapper's topic-missing
+	// TimeoutException).
+	CodeUnknownTopic = 40401
 	// CodePartitionNotFound is "Partition not found.".
 	CodePartitionNotFound = 40402
 	// CodeTopicNotFound is UnknownTopicOrPartitionException ("This server

@@ -143,6 +143,8 @@ func RecordError(err error) (code int, msg string) {
 		return CodeKafkaAuthentication, kafkaerr.Message(err)
 	case kafkaerr.IsAuthorization(err):
 		return CodeKafkaAuthorization, kafkaerr.Message(err)
+	case errors.Is(err, kerr.UnknownTopicOrPartition):
+		return CodeUnknownTopic, ErrProduceTopicNotFound.Message
 	case errors.As(err, &ke):
 		msg := ke.Description
 		if errors.Is(err, kgo.ErrRecordTimeout) {

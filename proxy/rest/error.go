@@ -55,6 +55,7 @@ var (
 	ErrUnsupportedMediaType = Errorf(415, CodeUnsupportedMediaType, "HTTP 415 Unsupported Media Type")
 	ErrInternal             = Errorf(500, CodeInternal, "Internal Server Error")
 	ErrTopicNotFound        = Errorf(404, CodeTopicNotFound, "This server does not host this topic-partition.")
+	ErrProduceTopicNotFound = Errorf(404, CodeUnknownTopic, "Topic not found.")
 	ErrPartitionNotFound    = Errorf(404, CodePartitionNotFound, "Partition not found.")
 	ErrBodyEmpty            = Errorf(422, CodePayload, "Payload error. Request body is empty. Data is required.")
 	ErrNoRegistry           = Errorf(422, CodePayload, "Payload error. Schema Registry must be configured when using schemas.")

@@ -56,6 +56,7 @@ func (a *API) produce(ctx *fasthttp.RequestCtx, format codec.Format, pathPartiti
 		return err
 	}
 	status := fasthttp.StatusOK
+	missing := 0
 	for _, e := range job.batch.Errs {
 		if e == nil {
 			continue
@@ -67,7 +68,15 @@ func (a *API) produce(ctx *fasthttp.RequestCtx, format codec.Format, pathPartiti
 			if status == fasthttp.StatusOK {
 				status = fasthttp.StatusForbidden
 			}
+		case rest.CodeUnknownTopic:
+			missing++
 		}
+	}
+	if missing == len(job.batch.Errs) {
+		// The topic does not exist and the broker does not create
+		// topics: Confluent's documented 404 / 40401, at once (its
+		// proxy answers 200 with per-record 50003 after max.block.ms).
+		return rest.ErrProduceTopicNotFound
 	}
 	job.out = appendProduceResponse(job.out[:0], job.keySchema, job.valueSchema, job.batch)
 	ctx.SetStatusCode(status)
