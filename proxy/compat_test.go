@@ -198,6 +198,14 @@ func TestSchemaReferences(t *testing.T) {
 				if !strings.Contains(got, `"home":{"city":"Oslo"`) {
 					t.Errorf("read back %s", got)
 				}
+				// The stateless read decodes with the record's schema too.
+				for _, v := range []string{"v1", "v2"} {
+					ct := "application/vnd.kafka." + tc.format + "." + v + "+json"
+					status, body, hdr := ts.do(t, "GET", "/topics/"+topic+"/partitions/0/messages?offset=0", map[string]string{"Accept": ct}, nil)
+					if status != 200 || hdr.Get("Content-Type") != ct || !strings.Contains(body, `"home":{"city":"Oslo"`) {
+						t.Errorf("stateless read as %s: %d %s %s", ct, status, hdr.Get("Content-Type"), body)
+					}
+				}
 			})
 		}
 	})

@@ -521,10 +521,24 @@ func TestStatelessRead(t *testing.T) {
 		if status, recs, body := read("offset=5", ""); status != 200 || len(recs) != 0 {
 			t.Errorf("at the end: %d %s", status, body)
 		}
+		if status, recs, body := read("timestamp=1970-01-01T00:00:00Z&count=2", ""); status != 200 || len(recs) != 2 || recs[0].Offset != 0 {
+			t.Errorf("timestamp in the past: %d %s", status, body)
+		}
+		if status, recs, body := read("timestamp=2999-01-01T00:00:00.5Z", ""); status != 200 || len(recs) != 0 {
+			t.Errorf("timestamp in the future: %d %s", status, body)
+		}
+		status, body, hdr := ts.do(t, "GET", "/topics/"+topic+"/partitions/0/messages?offset=4", map[string]string{"Accept": "application/vnd.kafka.binary.v1+json"}, nil)
+		if want := `[{"topic":"` + topic + `","key":null,"value":"` + b64("m-004") + `","partition":0,"offset":4}]`; status != 200 || body != want ||
+			hdr.Get("Content-Type") != "application/vnd.kafka.binary.v1+json" {
+			t.Errorf("v1 Accept: %d %s %s\nwant v1's type and fields %s", status, hdr.Get("Content-Type"), body, want)
+		}
 		for _, tc := range []struct{ query, want string }{
 			{"offset=9", `{"error_code":40402,"message":"Offset 9 is out of range for partition 0 of topic ` + topic + `: it holds 0..5"}`},
-			{"count=2", `{"error_code":400,"message":"Bad Request: the offset query parameter is required and must not be negative"}`},
+			{"count=2", "{\"error_code\":400,\"message\":\"Either `offset` or `timestamp` query parameters must be set.\"}"},
+			{"offset=1&timestamp=2026-01-01T00:00:00Z", "{\"error_code\":400,\"message\":\"Either `offset` or `timestamp` query parameters must be set.\"}"},
+			{"timestamp=yesterday", `{"error_code":400,"message":"Bad Request: timestamp=yesterday is not an ISO-8601 instant such as 2026-12-01T10:00:00Z"}`},
 			{"offset=x", `{"error_code":400,"message":"Bad Request: offset=x is not an integer"}`},
+			{"offset=-2", `{"error_code":400,"message":"Bad Request: offset must not be negative"}`},
 		} {
 			if _, _, body := read(tc.query, ""); body != tc.want {
 				t.Errorf("%s: %s, want %s", tc.query, body, tc.want)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -186,6 +187,27 @@ func (c *Client) Offsets(ctx context.Context, topic string, p int32) (start, end
 		return 0, 0, eo.Err
 	}
 	return so.Offset, eo.Offset, nil
+}
+
+// OffsetAfter returns the offset of the first record of a partition whose
+// timestamp is at or after t, or the partition's end offset when there is
+// none.
+func (c *Client) OffsetAfter(ctx context.Context, topic string, p int32, t time.Time) (int64, error) {
+	listed, err := c.adm.ListOffsetsAfterMilli(ctx, t.UnixMilli(), topic)
+	if err != nil {
+		return 0, err
+	}
+	o, ok := listed.Lookup(topic, p)
+	switch {
+	case !ok:
+		if _, missing := listed.Lookup(topic, -1); missing {
+			return 0, ErrTopicNotFound
+		}
+		return 0, ErrPartitionNotFound
+	case o.Err != nil:
+		return 0, o.Err
+	}
+	return o.Offset, nil
 }
 
 func partitionsOf(td kadm.TopicDetail) []Partition {

@@ -156,8 +156,9 @@ const (
 	// AnswerRecords: consumer records in an embedded format, which must be
 	// the consumer instance's (Offer.ForInstance).
 	AnswerRecords
-	// AnswerMessages: records of the stateless read, as json when Accept
-	// names the json format, else binary.
+	// AnswerMessages: records of the stateless read, in the first
+	// non-binary embedded format Accept names (json, avro, jsonschema,
+	// protobuf), else binary; v1 when the chosen type says v1.
 	AnswerMessages
 )
 
@@ -181,23 +182,24 @@ type Offer struct {
 // answered with its version's plain type, and wildcards with v2.
 // AnswerRecords takes the highest-q type too: the embedded type names the
 // format, the format-less and wildcard types mean binary, as in Confluent's
-// proxy. AnswerMessages accepts what AnswerPlain does and answers json when
-// any acceptable type names the json format.
+// proxy. AnswerMessages accepts what AnswerPlain does and answers the first
+// acceptable type naming a non-binary embedded format, else binary (v1 when
+// the best type is a v1 type, as Confluent's v1 read answered).
 func Negotiate(accept []byte, a Answer, version int) (o Offer, ok bool) {
 	accept = bytes.TrimSpace(accept)
 	if len(accept) == 0 {
 		accept = []byte("*/*")
 	}
-	bestQ := 0.0
-	var json Offer // AnswerMessages: the first acceptable json-format type
+	bestQ, bestVersion := 0.0, 0
+	var named Offer // AnswerMessages: the first acceptable non-binary embedded type
 	for part := range bytes.SplitSeq(accept, []byte(",")) {
 		typ, q := splitQuality(part)
 		if q <= 0 {
 			continue
 		}
-		if a == AnswerMessages && json.ContentType == "" {
-			if mt, ok := ParseMediaType(typ); ok && mt.Format == codec.JSON {
-				json = Offer{ContentType: EmbeddedType(codec.JSON, max(mt.Version, 1)), Format: codec.JSON}
+		if a == AnswerMessages && named.ContentType == "" {
+			if mt, ok := ParseMediaType(typ); ok && mt.Format != 0 && mt.Format != codec.Binary {
+				named = Offer{ContentType: EmbeddedType(mt.Format, max(mt.Version, 1)), Format: mt.Format}
 			}
 		}
 		if q <= bestQ {
@@ -211,16 +213,25 @@ func Negotiate(accept []byte, a Answer, version int) (o Offer, ok bool) {
 		}
 		if offer.ContentType != "" {
 			o, bestQ = offer, q
+			if mt, ok := ParseMediaType(typ); ok {
+				bestVersion = mt.Version
+			} else {
+				bestVersion = 0
+			}
 		}
 	}
 	if o.ContentType == "" {
 		return Offer{}, false
 	}
 	if a == AnswerMessages {
-		if json.ContentType != "" {
-			return json, true
+		if named.ContentType != "" {
+			return named, true
 		}
-		return Offer{ContentType: EmbeddedType(codec.Binary, 2), Format: codec.Binary}, true
+		v := 2
+		if bestVersion == 1 {
+			v = 1
+		}
+		return Offer{ContentType: EmbeddedType(codec.Binary, v), Format: codec.Binary}, true
 	}
 	return o, true
 }

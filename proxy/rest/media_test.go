@@ -136,9 +136,9 @@ func TestRecordsFormat(t *testing.T) {
 	}
 }
 
-// TestNegotiateMessages: the stateless read answers json when any acceptable
-// type names the json format, binary otherwise, and refuses what the other
-// replies refuse.
+// TestNegotiateMessages: the stateless read answers the first acceptable
+// non-binary embedded format (json or a schema format), binary otherwise
+// (v1 when the best type is v1), and refuses what the other replies refuse.
 func TestNegotiateMessages(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -151,6 +151,12 @@ func TestNegotiateMessages(t *testing.T) {
 		{"application/vnd.kafka.binary.v2+json, application/vnd.kafka.json.v2+json;q=0.1", "application/vnd.kafka.json.v2+json", codec.JSON},
 		{"application/vnd.kafka.json.v2+json;q=0, */*", "application/vnd.kafka.binary.v2+json", codec.Binary},
 		{"application/json", "application/vnd.kafka.binary.v2+json", codec.Binary},
+		{"application/vnd.kafka.avro.v1+json", "application/vnd.kafka.avro.v1+json", codec.Avro},
+		{"application/vnd.kafka.protobuf.v2+json", "application/vnd.kafka.protobuf.v2+json", codec.Protobuf},
+		{"application/vnd.kafka.jsonschema.v2+json, application/vnd.kafka.json.v2+json", "application/vnd.kafka.jsonschema.v2+json", codec.JSONSchema},
+		{"application/vnd.kafka.binary.v1+json", "application/vnd.kafka.binary.v1+json", codec.Binary},
+		{"application/vnd.kafka.v1+json", "application/vnd.kafka.binary.v1+json", codec.Binary},
+		{"application/vnd.kafka.v1+json;q=0.5, application/vnd.kafka.binary.v2+json", "application/vnd.kafka.binary.v2+json", codec.Binary},
 		{"text/plain", "", 0},
 	} {
 		o, ok := Negotiate([]byte(tc.accept), AnswerMessages, 2)

@@ -2,6 +2,7 @@ package v2
 
 import (
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -101,23 +102,24 @@ func (a *API) readLimits(ctx *fasthttp.RequestCtx, st consumer.Settings) (consum
 }
 
 // ReadMessages is the stateless v1-era read
-// GET /topics/{topic}/partitions/{partition}/messages?offset=&count=: no
-// consumer instance, so any krest instance behind a load balancer answers
-// it. It returns up to count (default 1) records from offset, fewer when the
-// partition ends first, as json when Accept names the json format, else
-// binary.
+// GET /topics/{topic}/partitions/{partition}/messages?offset=|timestamp=&count=:
+// no consumer instance, so any krest instance behind a load balancer
+// answers it. It returns up to count (default 1) records from offset, or
+// from the first record at or after timestamp (an ISO-8601 instant), fewer
+// when the partition ends first. The format is the first non-binary
+// embedded format Accept names (json, or a schema format, decoded with each
+// record's schema), else binary. A v1 Accept type gets v1's reply: its
+// content type and v1's fields (topic, key, value, partition, offset);
+// otherwise krest adds timestamps and headers as in its v2 reads.
 func (a *API) ReadMessages(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	topic, p, err := pathTopicPartition(ctx)
 	if err != nil {
 		return err
 	}
 	args := ctx.QueryArgs()
-	offset, err := queryInt(args.Peek("offset"), "offset", -1)
-	if err != nil {
-		return err
-	}
-	if offset < 0 {
-		return rest.Errorf(400, rest.CodeBadRequest, "Bad Request: the offset query parameter is required and must not be negative")
+	rawOffset, rawTime := args.Peek("offset"), args.Peek("timestamp")
+	if (len(rawOffset) > 0) == (len(rawTime) > 0) {
+		return errOffsetOrTimestamp
 	}
 	count, err := queryInt(args.Peek("count"), "count", 1)
 	if err != nil {
@@ -132,8 +134,26 @@ func (a *API) ReadMessages(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	if err != nil {
 		return err
 	}
-	if offset < start || offset > end {
-		return rest.Errorf(404, rest.CodePartitionNotFound, "Offset %d is out of range for partition %d of topic %s: it holds %d..%d", offset, p, topic, start, end)
+	var offset int64
+	if len(rawTime) > 0 {
+		t, err := time.Parse(time.RFC3339Nano, string(rawTime))
+		if err != nil {
+			return rest.Errorf(400, rest.CodeBadRequest, "Bad Request: timestamp=%s is not an ISO-8601 instant such as 2026-12-01T10:00:00Z", rawTime)
+		}
+		if offset, err = a.Admin.OffsetAfter(c, topic, p, t); err != nil {
+			return err
+		}
+		offset = max(offset, start)
+	} else {
+		if offset, err = queryInt(rawOffset, "offset", -1); err != nil {
+			return err
+		}
+		if offset < 0 {
+			return rest.Errorf(400, rest.CodeBadRequest, "Bad Request: offset must not be negative")
+		}
+		if offset < start || offset > end {
+			return rest.Errorf(404, rest.CodePartitionNotFound, "Offset %d is out of range for partition %d of topic %s: it holds %d..%d", offset, p, topic, start, end)
+		}
 	}
 	want := min(count, end-offset)
 	var recs []*kgo.Record
@@ -142,7 +162,8 @@ func (a *API) ReadMessages(ctx *fasthttp.RequestCtx, r rest.Request) error {
 			return err
 		}
 	}
-	body, err := a.appendRecords(nil, recs, r.Offer.Format, recordStyle{topic: true, extensions: true})
+	v1 := strings.Contains(r.Offer.ContentType, ".v1+")
+	body, err := a.appendRecords(nil, recs, r.Offer.Format, recordStyle{topic: true, extensions: !v1})
 	if err != nil {
 		return err
 	}
@@ -151,6 +172,10 @@ func (a *API) ReadMessages(ctx *fasthttp.RequestCtx, r rest.Request) error {
 }
 
 const maxMessagesCount = 10000
+
+// errOffsetOrTimestamp is Confluent's v1 answer (a JAX-RS
+// BadRequestException, so without the "Bad Request: " prefix).
+var errOffsetOrTimestamp = rest.Errorf(400, rest.CodeBadRequest, "Either `offset` or `timestamp` query parameters must be set.")
 
 func queryInt(v []byte, name string, def int64) (int64, error) {
 	if len(v) == 0 {
