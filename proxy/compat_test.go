@@ -241,3 +241,18 @@ func TestProduceToMissingTopic(t *testing.T) {
 		check(t, startServer(t, backend{name: "kfake", seeds: c.ListenAddrs(), fake: c}, nil), "missing-topic")
 	})
 }
+
+// TestInvalidAvroDefault: the 42205 message names the field and the
+// default that does not fit, not hamba's "<nil> not a int".
+func TestInvalidAvroDefault(t *testing.T) {
+	t.Parallel()
+	b := fakeBroker(t)
+	_, url := startRegistry(t)
+	ts := startServer(t, b, map[string]string{"schema.registry.url": url})
+	schema := `{"type":"record","name":"R","fields":[{"name":"a","type":"int","default":"seven"}]}`
+	status, body := produceSchema(t, ts, createTopic(t, b, 1), "avro", `{"value_schema":`+quote(schema)+`,"records":[{"value":{"a":1}}]}`)
+	want := `{"error_code":42205,"message":"Invalid schema: invalid default for field \"a\" of R: expected int, got string \"seven\""}`
+	if status != 422 || body != want {
+		t.Errorf("%d %s\nwant 422 %s", status, body, want)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -82,7 +83,8 @@ func kafkaSideError(err error) *Error {
 func registryError(e *schema.Error) *Error {
 	switch e.Kind {
 	case schema.Invalid:
-		return &Error{Status: 422, Code: CodeInvalidSchema, Message: "Invalid schema: " + e.Msg, Err: e}
+		// The codecs say "invalid schema: ..." themselves.
+		return &Error{Status: 422, Code: CodeInvalidSchema, Message: "Invalid schema: " + strings.TrimPrefix(e.Msg, "invalid schema: "), Err: e}
 	case schema.NotFound:
 		return serializationError(e.Msg, e)
 	case schema.Rejected:
