@@ -139,7 +139,7 @@ func embedError(format codec.Format, i int, side string, err error) error {
 		// Confluent's SchemaRecordSerializerImpl turns the converters'
 		// errors into a BadRequestException: 400 "Bad Request: ...".
 		// krest's message also names the record and the field.
-		return rest.BadRequest(fmt.Errorf("Record %d %s: %w", i, side, err))
+		return &rest.Error{Status: 400, Code: rest.CodeBadRequest, Message: fmt.Sprintf("Bad Request: Record %d %s: %v", i, side, err), Err: err}
 	}
 	return rest.BadRequest(err)
 }
