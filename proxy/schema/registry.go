@@ -95,15 +95,12 @@ type Client struct {
 	compile CompileFunc
 
 	mu         sync.Mutex
-	byID       map[int]*Schema
-	order      []int // insertion order of byID, for eviction
+	byID       bounded[int, *Schema]
 	ids        map[textKey]int
 	registered map[subjectID]bool
-	compiled   map[textKey]Codec // by (type, text); subject unused
-	compOrder  []textKey
+	compiled   bounded[textKey, Codec] // by (type, text); subject unused
 	latest     map[string]latestEntry
-	versions   map[subjectVersion]sr.SubjectSchema // referenced schemas
-	verOrder   []subjectVersion
+	versions   bounded[subjectVersion, sr.SubjectSchema] // referenced schemas
 
 	now    func() time.Time // for tests
 	flight singleflight.Group
@@ -146,9 +143,9 @@ func New(url string, compile CompileFunc, timeout time.Duration, tlsCfg *tls.Con
 	}
 	return &Client{
 		cl: cl, url: url, compile: compile,
-		byID: map[int]*Schema{}, ids: map[textKey]int{}, registered: map[subjectID]bool{},
-		compiled: map[textKey]Codec{}, latest: map[string]latestEntry{}, versions: map[subjectVersion]sr.SubjectSchema{},
-		now: time.Now,
+		byID: newBounded[int, *Schema](MaxCompiled), ids: map[textKey]int{}, registered: map[subjectID]bool{},
+		compiled: newBounded[textKey, Codec](MaxCompiled), latest: map[string]latestEntry{},
+		versions: newBounded[subjectVersion, sr.SubjectSchema](MaxCompiled), now: time.Now,
 	}, nil
 }
 
@@ -158,7 +155,7 @@ func (c *Client) URL() string { return c.url }
 // ByID returns the schema with the given id, compiled.
 func (c *Client) ByID(ctx context.Context, id int) (*Schema, error) {
 	c.mu.Lock()
-	s := c.byID[id]
+	s, _ := c.byID.get(id)
 	c.mu.Unlock()
 	if s != nil {
 		return s, nil
@@ -192,7 +189,7 @@ func (c *Client) ByID(ctx context.Context, id int) (*Schema, error) {
 func (c *Client) Compiled(typ sr.SchemaType, text string) (Codec, error) {
 	key := textKey{typ: typ, text: text}
 	c.mu.Lock()
-	v, ok := c.compiled[key]
+	v, ok := c.compiled.get(key)
 	c.mu.Unlock()
 	if ok {
 		return v, nil
@@ -203,14 +200,7 @@ func (c *Client) Compiled(typ sr.SchemaType, text string) (Codec, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, dup := c.compiled[key]; !dup {
-		if len(c.compOrder) >= MaxCompiled {
-			delete(c.compiled, c.compOrder[0])
-			c.compOrder = c.compOrder[1:]
-		}
-		c.compiled[key] = v
-		c.compOrder = append(c.compOrder, key)
-	}
+	c.compiled.put(key, v)
 	return v, nil
 }
 
@@ -222,7 +212,7 @@ func (c *Client) Register(ctx context.Context, subject string, typ sr.SchemaType
 	key := textKey{subject, typ, text}
 	c.mu.Lock()
 	id, known := c.ids[key]
-	s := c.byID[id]
+	s, _ := c.byID.get(id)
 	c.mu.Unlock()
 	if known && s != nil {
 		return s, nil
@@ -341,7 +331,7 @@ func (c *Client) references(ctx context.Context, refs []sr.SchemaReference) ([]R
 // version returns a version of a subject, cached: versions never change.
 func (c *Client) version(ctx context.Context, key subjectVersion) (sr.SubjectSchema, error) {
 	c.mu.Lock()
-	ss, ok := c.versions[key]
+	ss, ok := c.versions.get(key)
 	c.mu.Unlock()
 	if ok {
 		return ss, nil
@@ -352,30 +342,45 @@ func (c *Client) version(ctx context.Context, key subjectVersion) (sr.SubjectSch
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, dup := c.versions[key]; !dup {
-		if len(c.verOrder) >= MaxCompiled {
-			delete(c.versions, c.verOrder[0])
-			c.verOrder = c.verOrder[1:]
-		}
-		c.versions[key] = ss
-		c.verOrder = append(c.verOrder, key)
-	}
+	c.versions.put(key, ss)
 	return ss, nil
 }
 
 func (c *Client) store(s *Schema) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.byID[s.ID]; ok {
+	c.byID.put(s.ID, s)
+}
+
+// bounded is a map that forgets its oldest entries beyond max; the
+// Client's mutex guards it.
+type bounded[K comparable, V any] struct {
+	m     map[K]V
+	order []K // insertion order, for eviction
+	max   int
+}
+
+func newBounded[K comparable, V any](max int) bounded[K, V] {
+	return bounded[K, V]{m: map[K]V{}, max: max}
+}
+
+func (b *bounded[K, V]) get(k K) (V, bool) {
+	v, ok := b.m[k]
+	return v, ok
+}
+
+// put adds k unless it is there already, evicting the oldest entry when
+// full.
+func (b *bounded[K, V]) put(k K, v V) {
+	if _, dup := b.m[k]; dup {
 		return
 	}
-	if len(c.order) >= MaxCompiled {
-		evict := c.order[0]
-		c.order = c.order[1:]
-		delete(c.byID, evict)
+	if len(b.order) >= b.max {
+		delete(b.m, b.order[0])
+		b.order = b.order[1:]
 	}
-	c.byID[s.ID] = s
-	c.order = append(c.order, s.ID)
+	b.m[k] = v
+	b.order = append(b.order, k)
 }
 
 // wrap classifies an error of pkg/sr.
