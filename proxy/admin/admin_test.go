@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -56,3 +57,21 @@ func TestQueries(t *testing.T) {
 
 func errOf[T any](_ T, err error) error          { return err }
 func errOf3[T, U any](_ T, _ U, err error) error { return err }
+
+func TestCheckTopicName(t *testing.T) {
+	t.Parallel()
+	for name, ok := range map[string]bool{
+		"a": true, "A-b_c.9": true, strings.Repeat("x", 249): true, "__consumer_offsets": true,
+		"": false, ".": false, "..": false, "a b": false, "a/b": false, "☃": false, strings.Repeat("x", 250): false, "a\x00": false,
+	} {
+		if err := CheckTopicName(name); (err == nil) != ok {
+			t.Errorf("CheckTopicName(%q) = %v", name, err)
+		}
+	}
+	if err := CheckWritable("__transaction_state"); err == nil {
+		t.Error("__transaction_state writable")
+	}
+	if err := CheckWritable("__my_topic"); err != nil {
+		t.Errorf("__my_topic: %v", err)
+	}
+}

@@ -7,10 +7,12 @@ import (
 	"net"
 	"net/url"
 	"time"
+	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/proxy/admin"
 )
 
 // KafkaTimeout bounds the Kafka and Schema Registry calls made for one
@@ -142,8 +144,21 @@ func isTimeout(err error) bool {
 func PathParam(ctx *fasthttp.RequestCtx, name string) (string, error) {
 	raw, _ := ctx.UserValue(name).(string)
 	v, err := url.PathUnescape(raw)
-	if err != nil {
-		return "", ErrNotFound
+	if err != nil || !utf8.ValidString(v) {
+		return "", ErrNotFound // undecodable: no resource has this name
 	}
 	return v, nil
+}
+
+// TopicParam is the {topic} path parameter, checked against Kafka's rules
+// for topic names (admin.CheckTopicName) before Kafka is asked.
+func TopicParam(ctx *fasthttp.RequestCtx) (string, error) {
+	topic, err := PathParam(ctx, "topic")
+	if err != nil {
+		return "", err
+	}
+	if err := admin.CheckTopicName(topic); err != nil {
+		return "", err
+	}
+	return topic, nil
 }

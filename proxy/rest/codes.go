@@ -25,6 +25,9 @@ const (
 	// consumer setting (fetch.min.bytes out of range); Confluent sends it
 	// with HTTP 422.
 	CodeInvalidConsumerConstraint = 40001
+	// CodeKafkaBadRequest is Kafka's InvalidTopicException,
+	// InvalidRequestException and their kin (KafkaExceptionMapper).
+	CodeKafkaBadRequest = 40002
 	// CodeKafkaAuthentication is Kafka's AuthenticationException.
 	CodeKafkaAuthentication = 40101
 	// CodeKafkaAuthorization is Kafka's AuthorizationException, and a

@@ -44,6 +44,7 @@ var (
 // 409/40903.
 func kafkaSideError(err error) *Error {
 	var (
+		tne *admin.TopicNameError
 		ise *consumer.IllegalStateError
 		pe  *consumer.PatternError
 		re  *schema.Error
@@ -67,6 +68,8 @@ func kafkaSideError(err error) *Error {
 		return errProduceOverload
 	case errors.Is(err, schema.ErrNoRegistry):
 		return ErrNoRegistry
+	case errors.As(err, &tne):
+		return &Error{Status: 400, Code: CodeKafkaBadRequest, Message: tne.Reason, Err: err}
 	case errors.As(err, &ise):
 		return &Error{Status: 409, Code: CodeIllegalState, Message: "Illegal state: " + ise.Msg, Err: err}
 	case errors.As(err, &pe):

@@ -75,7 +75,7 @@ func (a *API) ListTopics(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 // GetTopic is GET /topics/{topic}: configs (defaults included) and
 // partitions.
 func (a *API) GetTopic(ctx *fasthttp.RequestCtx, _ rest.Request) error {
-	topic, err := rest.PathParam(ctx, "topic")
+	topic, err := rest.TopicParam(ctx)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (a *API) GetTopic(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 
 // ListPartitions is GET /topics/{topic}/partitions.
 func (a *API) ListPartitions(ctx *fasthttp.RequestCtx, _ rest.Request) error {
-	topic, err := rest.PathParam(ctx, "topic")
+	topic, err := rest.TopicParam(ctx)
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func (a *API) GetPartitionOffsets(ctx *fasthttp.RequestCtx, _ rest.Request) erro
 }
 
 func pathTopicPartition(ctx *fasthttp.RequestCtx) (string, int32, error) {
-	topic, err := rest.PathParam(ctx, "topic")
+	topic, err := rest.TopicParam(ctx)
 	if err != nil {
 		return "", 0, err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/proxy/admin"
 	"github.com/krest-dev/krest/proxy/produce"
 	"github.com/krest-dev/krest/proxy/rest"
 	"github.com/krest-dev/krest/proxy/schema"
@@ -29,8 +30,11 @@ func (a *API) ProduceToPartition(ctx *fasthttp.RequestCtx, r rest.Request) error
 }
 
 func (a *API) produce(ctx *fasthttp.RequestCtx, format codec.Format, pathPartition int32) error {
-	topic, err := rest.PathParam(ctx, "topic")
+	topic, err := rest.TopicParam(ctx)
 	if err != nil {
+		return err
+	}
+	if err := admin.CheckWritable(topic); err != nil {
 		return err
 	}
 	body, err := rest.ReadBody(ctx, a.Config.MaxRequestBytes)

@@ -22,7 +22,7 @@ func (a *API) ReadRecords(ctx *fasthttp.RequestCtx, r rest.Request) error {
 // ReadTopicV1 is the v1 read GET .../topics/{topic}: it subscribes to topic
 // on first use and returns that topic's records.
 func (a *API) ReadTopicV1(ctx *fasthttp.RequestCtx, r rest.Request) error {
-	topic, err := rest.PathParam(ctx, "topic")
+	topic, err := rest.TopicParam(ctx)
 	if err != nil {
 		return err
 	}
