@@ -23,7 +23,48 @@ func AppendJSONValue(dst, raw []byte) ([]byte, error) {
 	if !ValidJSON(raw) {
 		return dst, fmt.Errorf("data=%s is not valid JSON", abbreviate(raw))
 	}
+	if why := textProblem(raw); why != "" {
+		return dst, fmt.Errorf("data=%s is not valid JSON text: %s", abbreviate(raw), why)
+	}
 	return AppendCompactJSON(dst, raw), nil
+}
+
+// textProblem finds what makes a structurally valid JSON value unfit to
+// store as text (which encoding/json.Valid lets through): bytes that are
+// not UTF-8, and \u escapes of a lone UTF-16 surrogate. It returns "" when
+// there is none.
+func textProblem(raw []byte) string {
+	if !utf8.Valid(raw) {
+		return "it is not UTF-8"
+	}
+	for i := 0; i+1 < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		if raw[i+1] != 'u' {
+			i++ // \", \\ and the other one-letter escapes
+			continue
+		}
+		r, ok := hex4(raw[i+2:])
+		if !ok {
+			i++
+			continue
+		}
+		switch {
+		case utf16.IsSurrogate(r) && r < 0xDC00: // high: a low one must follow
+			if i+7 < len(raw) && raw[i+6] == '\\' && raw[i+7] == 'u' {
+				if lo, ok := hex4(raw[i+8:]); ok && lo >= 0xDC00 && lo <= 0xDFFF {
+					i += 11
+					continue
+				}
+			}
+			return "a lone UTF-16 surrogate"
+		case utf16.IsSurrogate(r):
+			return "a lone UTF-16 surrogate"
+		}
+		i += 5
+	}
+	return ""
 }
 
 // AppendCompactJSON appends raw, a valid JSON value, to dst with the

@@ -1,8 +1,11 @@
 package proxy
 
 import (
+	"io"
+	"net"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestTopicNames: Kafka's rules for topic names are applied before Kafka
@@ -44,4 +47,54 @@ func TestTopicNames(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestLooseInput: what a strict reading refuses, with a 4xx and never a 5xx.
+func TestLooseInput(t *testing.T) {
+	t.Parallel()
+	b := fakeBroker(t)
+	topic := createTopic(t, b, 1)
+	ts := startServer(t, b, nil)
+	json := "application/vnd.kafka.json.v2+json"
+	for _, tc := range []struct {
+		name, contentType, body string
+		status                  int
+		want                    string
+	}{
+		{"garbage content type", ";;;;=;", `{"records":[{"value":1}]}`, 415, `{"error_code":415,"message":"HTTP 415 Unsupported Media Type"}`},
+		{"utf-16 charset", json + "; charset=utf-16", `{"records":[{"value":1}]}`, 415, `{"error_code":415,"message":"HTTP 415 Unsupported Media Type"}`},
+		{"utf-8 charset", json + "; charset=UTF-8", `{"records":[{"value":1}]}`, 200, `"offset":0`},
+		{"invalid UTF-8 in a json value", json, "{\"records\":[{\"value\":\"\xff\xfe\"}]}", 400, `{"error_code":400,"message":"Bad Request: the request body is not UTF-8"}`},
+		{"a lone surrogate in a json value", json, `{"records":[{"value":{"k":"\ud800"}}]}`, 400, `is not valid JSON text: a lone UTF-16 surrogate`},
+		{"a null record", json, `{"records":[{"value":1},null]}`, 422, `{"error_code":422,"message":"records[1] may not be null"}`},
+		{"an empty record is a null value", json, `{"records":[{}]}`, 200, `"offset":`},
+	} {
+		status, body, _ := ts.do(t, "POST", "/topics/"+topic, map[string]string{"Content-Type": tc.contentType}, []byte(tc.body))
+		if status != tc.status || !strings.Contains(body, tc.want) {
+			t.Errorf("%s: %d %s\nwant %d %s", tc.name, status, body, tc.status, tc.want)
+		}
+	}
+
+	// Content-Length with Transfer-Encoding: refused, and the connection
+	// closed, whatever the order of the two.
+	for _, headers := range []string{
+		"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n",
+		"Transfer-Encoding: chunked\r\nContent-Length: 4\r\n",
+	} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(ts.url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := "POST /topics/" + topic + " HTTP/1.1\r\nHost: x\r\nContent-Type: " + json + "\r\n" + headers + "\r\n" +
+			"1b\r\n{\"records\":[{\"value\":1}]}  \r\n0\r\n\r\n"
+		if _, err := conn.Write([]byte(req)); err != nil {
+			t.Fatal(err)
+		}
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		out, _ := io.ReadAll(conn) // ends when krest closes the connection
+		conn.Close()
+		if !strings.HasPrefix(string(out), "HTTP/1.1 400") || !strings.Contains(string(out), "Content-Length and Transfer-Encoding together") {
+			t.Errorf("%q: %q", headers, out)
+		}
+	}
 }

@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"bytes"
+
 	"github.com/fasthttp/router"
 	"github.com/valyala/fasthttp"
 
@@ -60,13 +62,30 @@ func routes(chain *rest.Chain, api *v2.API) fasthttp.RequestHandler {
 	for _, rt := range table {
 		r.Handle(rt.Method, rt.Path, chain.Handler(rt))
 	}
-	return trimTrailingSlash(r.Handler)
+	return front(r.Handler)
 }
 
-// trimTrailingSlash serves "/topics/t/" as "/topics/t". Only one slash is
-// dropped: "/topics/t//" stays unknown, as in Jersey.
-func trimTrailingSlash(next fasthttp.RequestHandler) fasthttp.RequestHandler {
+// errAmbiguousLength refuses the request-smuggling shape.
+var errAmbiguousLength = rest.Errorf(400, rest.CodeBadRequest, "Bad Request: Content-Length and Transfer-Encoding together make the body's length ambiguous")
+
+// hasContentLength reports a Content-Length among raw request headers.
+func hasContentLength(raw []byte) bool {
+	lower := bytes.ToLower(raw) // only for requests with Transfer-Encoding
+	return bytes.HasPrefix(lower, []byte("content-length:")) || bytes.Contains(lower, []byte("\ncontent-length:"))
+}
+
+// front runs before routing. It refuses a request that carries both
+// Content-Length and Transfer-Encoding, and closes its connection, since a
+// proxy in front may have framed the body differently. It serves
+// "/topics/t/" as "/topics/t"; only one slash is dropped, so "/topics/t//"
+// stays unknown, as in Jersey.
+func front(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
+		if len(ctx.Request.Header.Peek(fasthttp.HeaderTransferEncoding)) > 0 && hasContentLength(ctx.Request.Header.RawHeaders()) {
+			rest.WriteError(ctx, errAmbiguousLength)
+			ctx.SetConnectionClose()
+			return
+		}
 		if p := ctx.Path(); len(p) > 1 && p[len(p)-1] == '/' && p[len(p)-2] != '/' {
 			ctx.URI().SetPathBytes(p[:len(p)-1])
 		}

@@ -104,11 +104,10 @@ const (
 // rejects with 415. Confluent's v2 rejects the format-less
 // application/vnd.kafka.v2+json on produce, and so does krest.
 func ProduceFormat(contentType []byte) (codec.Format, *Error) {
-	base := contentType
-	if i := bytes.IndexByte(base, ';'); i >= 0 {
-		base = base[:i]
+	base, ok := splitParams(contentType)
+	if !ok {
+		return 0, ErrUnsupportedMediaType
 	}
-	base = bytes.TrimSpace(base)
 	switch {
 	case len(base) == 0, bytes.EqualFold(base, []byte("application/octet-stream")):
 		return codec.Binary, nil
@@ -127,14 +126,46 @@ func ProduceFormat(contentType []byte) (codec.Format, *Error) {
 	return mt.Format, nil
 }
 
+// splitParams returns the media type of a Content-Type, trimmed, and
+// whether its parameters are well formed: each "name=value" with a
+// non-empty name, and a charset, if any, UTF-8 (the only encoding JSON
+// bodies are read in). A header that is not blank must name a type. It
+// allocates nothing.
+func splitParams(contentType []byte) (base []byte, ok bool) {
+	base, params, hasParams := bytes.Cut(contentType, []byte(";"))
+	base = bytes.TrimSpace(base)
+	if !hasParams {
+		return base, true
+	}
+	if len(base) == 0 {
+		return nil, false
+	}
+	for p := range bytes.SplitSeq(params, []byte(";")) {
+		name, value, eq := bytes.Cut(p, []byte("="))
+		name, value = bytes.TrimSpace(name), bytes.Trim(bytes.TrimSpace(value), `"`)
+		if len(name) == 0 && len(value) == 0 && !eq {
+			continue // a trailing or doubled ";"
+		}
+		if !eq || len(name) == 0 || len(value) == 0 {
+			return nil, false
+		}
+		if bytes.EqualFold(name, []byte("charset")) && !bytes.EqualFold(value, []byte("utf-8")) && !bytes.EqualFold(value, []byte("utf8")) {
+			return nil, false
+		}
+	}
+	return base, true
+}
+
 // checkJSONBody checks the Content-Type of a BodyJSON request that has a
 // body.
 func checkJSONBody(contentType, body []byte) *Error {
 	if len(bytes.TrimSpace(contentType)) == 0 || len(body) == 0 {
 		return nil
 	}
-	base, _, _ := bytes.Cut(contentType, []byte(";"))
-	base = bytes.TrimSpace(base)
+	base, ok := splitParams(contentType)
+	if !ok || len(base) == 0 {
+		return ErrUnsupportedMediaType
+	}
 	if bytes.EqualFold(base, []byte(MediaJSON)) || bytes.EqualFold(base, []byte("application/octet-stream")) {
 		return nil
 	}

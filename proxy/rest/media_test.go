@@ -165,3 +165,26 @@ func TestNegotiateMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestProduceFormatParams: malformed parameters and charsets other than
+// UTF-8 are 415, like unknown types.
+func TestProduceFormatParams(t *testing.T) {
+	t.Parallel()
+	for ct, ok := range map[string]bool{
+		"application/vnd.kafka.json.v2+json":                    true,
+		"application/vnd.kafka.json.v2+json; charset=UTF-8":     true,
+		"application/vnd.kafka.json.v2+json; charset=\"utf-8\"": true,
+		"application/vnd.kafka.json.v2+json;":                   true,
+		"":                                                      true,
+		";;;;=;":                                                false,
+		"application/vnd.kafka.json.v2+json; charset=utf-16":    false,
+		"application/vnd.kafka.json.v2+json; =x":                false,
+		"application/vnd.kafka.json.v2+json; charset":           false,
+		"application/vnd.kafka.json.v2+json; q=":                false,
+	} {
+		_, err := ProduceFormat([]byte(ct))
+		if (err == nil) != ok {
+			t.Errorf("ProduceFormat(%q) = %v, want ok %v", ct, err, ok)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bytedance/sonic"
+	"github.com/bytedance/sonic/ast"
 
 	"github.com/krest-dev/krest/codec"
 	"github.com/krest-dev/krest/proxy/produce"
@@ -67,6 +68,16 @@ func (j *produceJob) parse(body []byte) error {
 	}
 	if len(j.req.Records) == 0 {
 		return errRecordsEmpty
+	}
+	for i := range j.req.Records {
+		if r := &j.req.Records[i]; r.Key == nil && r.Value == nil && r.Partition == nil && r.Headers == nil && r.Timestamp == nil {
+			// Either {} (a record with a null value, which is fine) or
+			// null, which sonic decodes alike: look at the body, which
+			// the in-place decode left untouched. Rare, so not costly.
+			if n, err := sonic.Get(body, "records", i); err == nil && n.TypeSafe() == ast.V_NULL {
+				return rest.Unprocessable("records[%d] may not be null", i)
+			}
+		}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 
@@ -29,6 +30,8 @@ func (a *API) ProduceToPartition(ctx *fasthttp.RequestCtx, r rest.Request) error
 	return a.produce(ctx, r.Format, p)
 }
 
+var errBodyNotUTF8 = rest.Errorf(400, rest.CodeBadRequest, "Bad Request: the request body is not UTF-8")
+
 func (a *API) produce(ctx *fasthttp.RequestCtx, format codec.Format, pathPartition int32) error {
 	topic, err := rest.TopicParam(ctx)
 	if err != nil {
@@ -43,6 +46,12 @@ func (a *API) produce(ctx *fasthttp.RequestCtx, format codec.Format, pathPartiti
 	}
 	defer body.Release()
 
+	if format != codec.Binary && !utf8.Valid(body.B) {
+		// JSON text is UTF-8; sonic would quietly replace the bad bytes
+		// of embedded values. (Binary values are base64, which refuses
+		// them anyway, so the hot path skips the scan.)
+		return errBodyNotUTF8
+	}
 	job := getProduceJob()
 	defer putProduceJob(job)
 	if err := job.parse(body.B); err != nil {
