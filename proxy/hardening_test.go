@@ -98,3 +98,42 @@ func TestLooseInput(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowClients: a connection that sends nothing, headers that trickle
+// in and a body shorter than its Content-Length are each answered 408 and
+// closed once their timeout passes, instead of being held.
+func TestSlowClients(t *testing.T) {
+	t.Parallel()
+	b := fakeBroker(t)
+	ts := startServer(t, b, map[string]string{"request.header.timeout.ms": "300", "request.body.timeout.ms": "300"})
+	addr := strings.TrimPrefix(ts.url, "http://")
+	for _, tc := range []struct {
+		name, send string
+		want       string // response prefix
+	}{
+		{"nothing sent", "", "HTTP/1.1 408"},
+		{"headers never finished", "GET /topics HTTP/1.1\r\nHost: x\r\n", "HTTP/1.1 408"},
+		{"a body shorter than its Content-Length", "POST /topics/t HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.kafka.binary.v2+json\r\nContent-Length: 100\r\n\r\n{\"records\"", "HTTP/1.1 408"},
+	} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Write([]byte(tc.send)); err != nil {
+			t.Fatal(err)
+		}
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a hang guard: the timeouts are 300 ms
+		out, err := io.ReadAll(conn)
+		conn.Close()
+		if err != nil {
+			t.Errorf("%s: krest held the connection: %v", tc.name, err)
+			continue
+		}
+		if !strings.HasPrefix(string(out), tc.want) {
+			t.Errorf("%s: %q, want a reply starting %q and a close", tc.name, out, tc.want)
+		}
+	}
+	if status, _, _ := ts.do(t, "GET", "/", nil, nil); status != 200 {
+		t.Errorf("GET / = %d after slow clients", status)
+	}
+}

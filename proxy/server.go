@@ -79,9 +79,17 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		Name:                         "krest",
 		MaxRequestBodySize:           cfg.MaxRequestBytes,
 		ReadBufferSize:               16 << 10, // also the header size limit
-		IdleTimeout:                  cfg.IdleTimeout,
-		ReadTimeout:                  2 * time.Minute,
+		IdleTimeout: cfg.IdleTimeout,
+		// ReadTimeout runs from a new connection's accept, or from a
+		// keep-alive request's first byte, to the end of its headers;
+		// HeaderReceived then gives the body its own deadline.
+		ReadTimeout: cfg.HeaderTimeout,
+		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+			return fasthttp.RequestConfig{ReadTimeout: cfg.BodyTimeout}
+		},
 		WriteTimeout:                 2 * time.Minute,
+		Concurrency:                  cfg.MaxConnections,
+		MaxConnsPerIP:                cfg.MaxConnectionsPerIP,
 		CloseOnShutdown:              true,
 		NoDefaultContentType:         true,
 		ErrorHandler:                 chain.TransportError,
@@ -91,9 +99,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	return s, nil
 }
 
-// Serve accepts HTTP connections on ln until Shutdown.
+// Serve accepts HTTP connections on ln until Shutdown. Running out of
+// file descriptors (or kernel buffers) does not end it: accepting backs off
+// and retries, as net/http's server does.
 func (s *Server) Serve(ln net.Listener) error {
-	return s.http.Serve(ln)
+	return s.http.Serve(&retryListener{Listener: ln, log: s.log})
 }
 
 // Shutdown stops accepting connections, waits for in-flight requests (each

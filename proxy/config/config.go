@@ -49,6 +49,20 @@ type Config struct {
 	// IdleTimeout closes idle keep-alive connections ("idle.timeout.ms",
 	// default 30 s, as rest-utils).
 	IdleTimeout time.Duration
+	// HeaderTimeout bounds the wait for a request's first byte on a new
+	// connection and for its headers ("request.header.timeout.ms", default
+	// 10 s); slower clients get 408 and are disconnected.
+	HeaderTimeout time.Duration
+	// BodyTimeout bounds reading a request's body once its headers are in
+	// ("request.body.timeout.ms", default 60 s).
+	BodyTimeout time.Duration
+	// MaxConnections caps open client connections ("connections.max",
+	// default 10000); more are answered 503 and closed.
+	MaxConnections int
+	// MaxConnectionsPerIP caps the connections of one client address
+	// ("connections.max.per.ip", default 0: no cap, since behind a load
+	// balancer every connection comes from the balancer).
+	MaxConnectionsPerIP int
 	// ShutdownGrace bounds how long shutdown waits for in-flight requests
 	// ("shutdown.graceful.ms", default 30 s). The producer is flushed after.
 	ShutdownGrace time.Duration
@@ -152,6 +166,10 @@ var Defaults = map[string]string{
 	"port":                         "8082",
 	"request.body.max.bytes":       "16777216",
 	"idle.timeout.ms":              "30000",
+	"request.header.timeout.ms":    "10000",
+	"request.body.timeout.ms":      "60000",
+	"connections.max":              "10000",
+	"connections.max.per.ip":       "0",
 	"shutdown.graceful.ms":         "30000",
 	"producer.buffer.memory":       "268435456",
 	"producer.max.block.ms":        "5000",
@@ -243,6 +261,20 @@ func Parse(props map[string]string) (*Config, error) {
 	if c.ShutdownGrace, err = millis(get, "shutdown.graceful.ms"); err != nil {
 		return nil, err
 	}
+	if c.HeaderTimeout, err = positiveMillis(get, "request.header.timeout.ms"); err != nil {
+		return nil, err
+	}
+	if c.BodyTimeout, err = positiveMillis(get, "request.body.timeout.ms"); err != nil {
+		return nil, err
+	}
+	if n, err = positiveInt(get, "connections.max"); err != nil {
+		return nil, err
+	}
+	c.MaxConnections = int(n)
+	if n, err = strconv.ParseInt(get("connections.max.per.ip"), 10, 32); err != nil || n < 0 {
+		return nil, fmt.Errorf("connections.max.per.ip: %q is not a non-negative integer", get("connections.max.per.ip"))
+	}
+	c.MaxConnectionsPerIP = int(n)
 	if c.ProduceBufferBytes, err = positiveInt(get, "producer.buffer.memory"); err != nil {
 		return nil, err
 	}
@@ -355,6 +387,14 @@ func millis(get func(string) string, key string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s: %q is not a non-negative number of milliseconds", key, get(key))
 	}
 	return time.Duration(n) * time.Millisecond, nil
+}
+
+func positiveMillis(get func(string) string, key string) (time.Duration, error) {
+	d, err := millis(get, key)
+	if err != nil || d == 0 {
+		return 0, fmt.Errorf("%s: %q is not a positive number of milliseconds", key, get(key))
+	}
+	return d, nil
 }
 
 func (c *Config) parseConsumers(get func(string) string) error {
