@@ -75,11 +75,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	}
 	chain := &rest.Chain{Log: log, MaxBodyBytes: cfg.MaxRequestBytes}
 	s.http = &fasthttp.Server{
-		Handler:                      routes(chain, api),
-		Name:                         "krest",
-		MaxRequestBodySize:           cfg.MaxRequestBytes,
-		ReadBufferSize:               16 << 10, // also the header size limit
-		IdleTimeout: cfg.IdleTimeout,
+		Handler:            routes(chain, api),
+		Name:               "krest",
+		MaxRequestBodySize: cfg.MaxRequestBytes,
+		ReadBufferSize:     16 << 10, // also the header size limit
+		IdleTimeout:        cfg.IdleTimeout,
 		// ReadTimeout runs from a new connection's accept, or from a
 		// keep-alive request's first byte, to the end of its headers;
 		// HeaderReceived then gives the body its own deadline.

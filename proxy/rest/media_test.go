@@ -177,10 +177,10 @@ func TestProduceFormatParams(t *testing.T) {
 		"application/vnd.kafka.json.v2+json;":                   true,
 		"":                                                      true,
 		";;;;=;":                                                false,
-		"application/vnd.kafka.json.v2+json; charset=utf-16":    false,
-		"application/vnd.kafka.json.v2+json; =x":                false,
-		"application/vnd.kafka.json.v2+json; charset":           false,
-		"application/vnd.kafka.json.v2+json; q=":                false,
+		"application/vnd.kafka.json.v2+json; charset=utf-16": false,
+		"application/vnd.kafka.json.v2+json; =x":             false,
+		"application/vnd.kafka.json.v2+json; charset":        false,
+		"application/vnd.kafka.json.v2+json; q=":             false,
 	} {
 		_, err := ProduceFormat([]byte(ct))
 		if (err == nil) != ok {
