@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -31,6 +32,7 @@ type Server struct {
 	readCl    *kgo.Client // the stateless reads' fetches
 	consumers *consumer.Manager
 	http      *fasthttp.Server
+	conns     *connTracker
 
 	closeOnce sync.Once
 }
@@ -74,8 +76,10 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		Schemas:   schemas,
 	}
 	chain := &rest.Chain{Log: log, MaxBodyBytes: cfg.MaxRequestBytes}
+	s.conns = newConnTracker()
 	s.http = &fasthttp.Server{
-		Handler:            routes(chain, api),
+		Handler:            s.conns.handler(routes(chain, api)),
+		ConnState:          s.conns.state,
 		Name:               "krest",
 		MaxRequestBodySize: cfg.MaxRequestBytes,
 		ReadBufferSize:     16 << 10, // also the header size limit
@@ -106,16 +110,36 @@ func (s *Server) Serve(ln net.Listener) error {
 	return s.http.Serve(&retryListener{Listener: ln, log: s.log})
 }
 
-// Shutdown stops accepting connections, waits for in-flight requests (each
-// produce request waits for its broker acknowledgements), flushes anything
-// the producer still holds and closes the Kafka clients. ctx bounds the
-// wait.
+// ErrNotFlushed is Shutdown's error when records accepted from clients
+// were still not acknowledged by Kafka at the deadline.
+var ErrNotFlushed = errors.New("records not flushed to Kafka")
+
+// Shutdown stops accepting connections and drops at once those not inside
+// a handler (idle ones, and partial requests), lets in-flight requests
+// finish, flushes what the producer still holds and closes the Kafka
+// clients, all within ctx's deadline: a produce request still waiting for
+// Kafka shortly before it is answered 50003, as at its delivery timeout.
+// It returns an error wrapping ErrNotFlushed, with their number, when
+// records were left unacknowledged.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.conns.dropIdle()
+	if deadline, ok := ctx.Deadline(); ok {
+		// Leave a tenth of the grace (at most a second) for the answers
+		// to go out and the producer to flush.
+		margin := min(time.Until(deadline)/10, time.Second)
+		stop := time.AfterFunc(time.Until(deadline)-margin, s.producer.Abandon)
+		defer stop.Stop()
+	}
 	err := s.http.ShutdownWithContext(ctx)
 	s.closeOnce.Do(func() {
 		s.consumers.Close() // leave groups, committing what auto-commit owes
-		if ferr := s.producer.Flush(ctx); ferr != nil && err == nil {
-			err = fmt.Errorf("flushing producer: %w", ferr)
+		if ferr := s.producer.Flush(ctx); ferr != nil {
+			if n := s.producer.Buffered(); n > 0 {
+				ferr = fmt.Errorf("%w: %d records accepted from clients were not acknowledged by Kafka at the shutdown deadline (%v)", ErrNotFlushed, n, ferr)
+			} else {
+				ferr = fmt.Errorf("flushing producer: %w", ferr)
+			}
+			err = errors.Join(err, ferr)
 		}
 		s.closeClients()
 	})

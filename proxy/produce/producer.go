@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -52,6 +53,8 @@ type Options struct {
 type Producer struct {
 	cl       *kgo.Client
 	auth     *kafkaerr.Watch
+	abandon  chan struct{} // closed by Abandon
+	once     sync.Once
 	budget   *pool.Budget
 	maxBlock time.Duration
 	timeout  time.Duration
@@ -74,8 +77,18 @@ func New(kopts []kgo.Opt, o Options) (*Producer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka producer client: %w", err)
 	}
-	return &Producer{cl: cl, auth: auth, budget: pool.NewBudget(o.BufferBytes), maxBlock: o.MaxBlock, timeout: o.DeliveryTimeout}, nil
+	return &Producer{cl: cl, auth: auth, abandon: make(chan struct{}), budget: pool.NewBudget(o.BufferBytes), maxBlock: o.MaxBlock, timeout: o.DeliveryTimeout}, nil
 }
+
+// Abandon makes every Produce call, running or to come, stop waiting for
+// Kafka at once, as at its delivery deadline: records not yet acknowledged
+// get ErrNotAcknowledged. Shutdown calls it so that requests are answered
+// before the process ends. kgo keeps the records until Flush or Close.
+func (p *Producer) Abandon() { p.once.Do(func() { close(p.abandon) }) }
+
+// Buffered returns the number of records kgo holds that Kafka has not
+// acknowledged yet.
+func (p *Producer) Buffered() int64 { return p.cl.BufferedProduceRecords() }
 
 // BudgetUsed returns the bytes of records admitted and not yet released.
 func (p *Producer) BudgetUsed() int64 { return p.budget.Used() }
@@ -169,6 +182,12 @@ func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 				cancel()
 			}
 		case <-timer.C:
+			b.abandoned = true
+			for i := range b.Errs {
+				b.Errs[i] = ErrNotAcknowledged
+			}
+			return nil
+		case <-p.abandon:
 			b.abandoned = true
 			for i := range b.Errs {
 				b.Errs[i] = ErrNotAcknowledged
