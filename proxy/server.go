@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/valyala/fasthttp"
 
+	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/admin"
 	"github.com/krest-dev/krest/proxy/config"
 	"github.com/krest-dev/krest/proxy/consumer"
@@ -67,7 +68,9 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
+	memory := pool.NewBudget(cfg.RequestMemoryBytes)
 	api := &v2.API{
+		Memory:    memory,
 		Config:    cfg,
 		Producer:  producer,
 		Admin:     adm,
@@ -75,15 +78,18 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		Fetcher:   consumer.NewFetcher(s.readCl),
 		Schemas:   schemas,
 	}
-	chain := &rest.Chain{Log: log, MaxBodyBytes: cfg.MaxRequestBytes}
+	chain := &rest.Chain{Log: log, MaxBodyBytes: cfg.MaxRequestBytes, Memory: memory}
 	s.conns = newConnTracker()
 	s.http = &fasthttp.Server{
 		Handler:            s.conns.handler(routes(chain, api)),
 		ConnState:          s.conns.state,
 		Name:               "krest",
 		MaxRequestBodySize: cfg.MaxRequestBytes,
-		ReadBufferSize:     16 << 10, // also the header size limit
-		IdleTimeout:        cfg.IdleTimeout,
+		// Bodies are read by the chain, charged to the request memory
+		// budget first, never buffered by fasthttp beforehand.
+		StreamRequestBody: true,
+		ReadBufferSize:    16 << 10, // also the header size limit
+		IdleTimeout:       cfg.IdleTimeout,
 		// ReadTimeout runs from a new connection's accept, or from a
 		// keep-alive request's first byte, to the end of its headers;
 		// HeaderReceived then gives the body its own deadline.

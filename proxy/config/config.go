@@ -46,6 +46,16 @@ type Config struct {
 	// MaxRequestBytes caps an HTTP request body, after gzip decoding
 	// ("request.body.max.bytes", default 16 MiB); larger bodies get 413.
 	MaxRequestBytes int
+	// RequestMemoryBytes bounds the request bodies held at once, read or
+	// being decoded, across all connections ("request.memory.max.bytes",
+	// default 256 MiB): each body is charged before it is read, a produce
+	// body's records before they are decoded, and what does not fit gets
+	// 429 with Retry-After.
+	RequestMemoryBytes int64
+	// MaxRequestRecords caps the records of one produce request
+	// ("request.records.max", default 100000; Confluent has no cap): more
+	// are 413 before anything is decoded.
+	MaxRequestRecords int
 	// IdleTimeout closes idle keep-alive connections ("idle.timeout.ms",
 	// default 30 s, as rest-utils).
 	IdleTimeout time.Duration
@@ -165,6 +175,8 @@ var Defaults = map[string]string{
 	"listeners":                    "http://0.0.0.0:8082",
 	"port":                         "8082",
 	"request.body.max.bytes":       "16777216",
+	"request.memory.max.bytes":     "268435456",
+	"request.records.max":          "100000",
 	"idle.timeout.ms":              "30000",
 	"request.header.timeout.ms":    "10000",
 	"request.body.timeout.ms":      "60000",
@@ -255,6 +267,13 @@ func Parse(props map[string]string) (*Config, error) {
 		return nil, err
 	}
 	c.MaxRequestBytes = int(n)
+	if c.RequestMemoryBytes, err = positiveInt(get, "request.memory.max.bytes"); err != nil {
+		return nil, err
+	}
+	if n, err = positiveInt(get, "request.records.max"); err != nil {
+		return nil, err
+	}
+	c.MaxRequestRecords = int(n)
 	if c.IdleTimeout, err = millis(get, "idle.timeout.ms"); err != nil {
 		return nil, err
 	}

@@ -15,8 +15,10 @@ import (
 )
 
 // recordOverhead is what one record costs the produce budget beyond its
-// key, value and header bytes (kgo's per-record bookkeeping).
-const recordOverhead = 64
+// key, value and header bytes: its kgo.Record (160 bytes), its place in
+// the batch (error and pointer) and kgo's bookkeeping of it (promise,
+// batch entry).
+const recordOverhead = 256
 
 // Errors of Produce.
 var (

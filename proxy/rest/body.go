@@ -5,69 +5,157 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"reflect"
+	"slices"
 	"strings"
 	"unsafe"
 
 	"github.com/bytedance/sonic"
 	sonicerr "github.com/bytedance/sonic/decoder"
+	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 	"github.com/valyala/fasthttp"
 
 	"github.com/krest-dev/krest/pool"
 )
 
-// Body is a request body, gunzipped when the request says so. B is valid
-// until Release, and never after the handler returns. Bodies are read whole
-// today; a streamed body (fasthttp's StreamRequestBody) would be read here
-// too, so that handlers keep one way to get at it.
-type Body struct {
-	B   []byte
-	buf *pool.Buffer // the gunzipped body, nil for the raw one
+// bodyStep is how much more of the memory budget a body whose length is
+// not known in advance (chunked, or gunzipped) reserves at a time.
+const bodyStep = 64 << 10
+
+// ErrBusy is the 429 of a request whose body does not fit in the memory
+// budget (request.memory.max.bytes) now; WriteError adds Retry-After.
+var ErrBusy = Errorf(429, CodeTooManyRequests, "Too many request bodies in memory: request.memory.max.bytes is reached; retry later")
+
+// body is a request body held for its handler: the bytes read from the
+// connection and, for Content-Encoding: gzip, the gunzipped ones, both in
+// pooled buffers charged to the memory budget.
+type body struct {
+	raw, plain *pool.Buffer
+	charged    int64
 }
 
-// Release returns the body's buffer; B must not be used after it.
-func (b *Body) Release() {
-	if b.buf != nil {
-		pool.PutBuffer(b.buf)
-		b.buf, b.B = nil, nil
+// release returns the buffers and the budget.
+func (b *body) release(mem *pool.Budget) {
+	if b.raw != nil {
+		pool.PutBuffer(b.raw)
 	}
+	if b.plain != nil {
+		pool.PutBuffer(b.plain)
+	}
+	if b.charged > 0 {
+		mem.Release(b.charged)
+	}
+	*b = body{}
 }
 
-// ReadBody returns the request body, gunzipped when the request says
-// Content-Encoding: gzip, and never longer than limit
-// (request.body.max.bytes): 413 beyond it, 415 for other encodings.
-func ReadBody(ctx *fasthttp.RequestCtx, limit int) (Body, error) {
+// bytes returns the body as the handler sees it.
+func (b *body) bytes() []byte {
+	if b.plain != nil {
+		return b.plain.B
+	}
+	if b.raw != nil {
+		return b.raw.B
+	}
+	return nil
+}
+
+// charge reserves n more bytes of mem, or fails with ErrBusy.
+func (b *body) charge(mem *pool.Budget, n int64) error {
+	if mem == nil {
+		return nil
+	}
+	if !mem.TryAcquire(n) {
+		return ErrBusy
+	}
+	b.charged += n
+	return nil
+}
+
+// readBody reads the request body from the connection (fasthttp streams
+// it: nothing is buffered before this runs), charging mem before each part
+// is read, and gunzips it when the request says Content-Encoding: gzip. It
+// fails with 413 past limit (request.body.max.bytes, after gunzip), 429
+// when mem has no room, 415 for encodings other than gzip and identity,
+// 408 when the client is too slow and 400 for a broken body.
+func readBody(ctx *fasthttp.RequestCtx, limit int, mem *pool.Budget, b *body) error {
 	enc := bytes.TrimSpace(ctx.Request.Header.ContentEncoding())
-	switch {
-	case len(enc) == 0, bytes.EqualFold(enc, []byte("identity")):
-		return Body{B: ctx.PostBody()}, nil
-	case !bytes.EqualFold(enc, []byte("gzip")):
-		return Body{}, Errorf(415, CodeUnsupportedMediaType, "Unsupported Content-Encoding %q: krest accepts gzip and identity", enc)
+	gzipped := bytes.EqualFold(enc, []byte("gzip"))
+	if len(enc) > 0 && !gzipped && !bytes.EqualFold(enc, []byte("identity")) {
+		return Errorf(415, CodeUnsupportedMediaType, "Unsupported Content-Encoding %q: krest accepts gzip and identity", enc)
 	}
-	zr, zerr := gzip.NewReader(bytes.NewReader(ctx.PostBody()))
-	if zerr != nil {
-		return Body{}, Errorf(400, CodeBadRequest, "Bad Request: invalid gzip body: %v", zerr)
+	n := ctx.Request.Header.ContentLength()
+	if n > limit {
+		return ErrBodyTooLarge(limit)
+	}
+	var src io.Reader = ctx.RequestBodyStream()
+	if src == nil { // a server without StreamRequestBody, as in tests
+		src = bytes.NewReader(ctx.Request.Body())
+	}
+	b.raw = pool.GetBuffer()
+	if n >= 0 {
+		if err := b.charge(mem, int64(n)); err != nil {
+			return err
+		}
+		b.raw.B = slices.Grow(b.raw.B[:0], n)[:n]
+		if _, err := io.ReadFull(src, b.raw.B); err != nil {
+			return readError(err)
+		}
+	} else if err := b.readAll(src, b.raw, limit, mem); err != nil {
+		return err
+	}
+	if !gzipped {
+		return nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b.raw.B))
+	if err != nil {
+		return Errorf(400, CodeBadRequest, "Bad Request: invalid gzip body: %v", err)
 	}
 	defer zr.Close()
-	buf := pool.GetBuffer()
+	b.plain = pool.GetBuffer()
+	return b.readAll(zr, b.plain, limit, mem)
+}
+
+// readAll reads src to its end into buf, reserving mem a step ahead.
+func (b *body) readAll(src io.Reader, buf *pool.Buffer, limit int, mem *pool.Budget) error {
+	buf.B = buf.B[:0]
+	var reserved int64
 	for {
-		buf.Grow(32 << 10)
-		n, rerr := zr.Read(buf.B[len(buf.B):cap(buf.B)])
+		if int64(len(buf.B)) >= reserved {
+			if err := b.charge(mem, bodyStep); err != nil {
+				return err
+			}
+			reserved += bodyStep
+		}
+		buf.Grow(min(32<<10, int(reserved)-len(buf.B)))
+		n, err := src.Read(buf.B[len(buf.B):min(cap(buf.B), int(reserved))])
 		buf.B = buf.B[:len(buf.B)+n]
 		if len(buf.B) > limit {
-			pool.PutBuffer(buf)
-			return Body{}, ErrBodyTooLarge(limit)
+			return ErrBodyTooLarge(limit)
 		}
-		if rerr == io.EOF {
-			break
+		if err == io.EOF {
+			return nil
 		}
-		if rerr != nil {
-			pool.PutBuffer(buf)
-			return Body{}, Errorf(400, CodeBadRequest, "Bad Request: invalid gzip body: %v", rerr)
+		if err != nil {
+			return readError(err)
 		}
 	}
-	return Body{B: buf.B, buf: buf}, nil
+}
+
+// readError maps a failed body read: a timeout is 408, a gzip stream that
+// does not decode is 400, anything else (the client went away) is 400.
+func readError(err error) *Error {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return Errorf(408, CodeRequestTimeout, "Timed out reading the request")
+	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.As(err, new(flate.CorruptInputError)):
+		return Errorf(400, CodeBadRequest, "Bad Request: invalid gzip body: %v", err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return Errorf(400, CodeBadRequest, "Bad Request: the body ended early: %v", err)
+	}
+	return Errorf(400, CodeBadRequest, "Bad Request: cannot read the body: %v", err)
 }
 
 // IsBlank reports whether body holds only JSON whitespace.

@@ -12,6 +12,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/admin"
 )
 
@@ -35,6 +36,9 @@ type Request struct {
 	Offer Offer
 	// Format is the embedded format of a BodyProduce body.
 	Format codec.Format
+	// Body is the request body of a route that takes one, gunzipped; it
+	// is valid until the handler returns.
+	Body []byte
 }
 
 // Handler is an API handler: it writes a successful reply itself and
@@ -59,8 +63,12 @@ type Route struct {
 // Chain turns routes into fasthttp handlers.
 type Chain struct {
 	Log *slog.Logger
-	// MaxBodyBytes is request.body.max.bytes, for TransportError.
+	// MaxBodyBytes is request.body.max.bytes (after gunzip).
 	MaxBodyBytes int
+	// Memory bounds the request bodies held at once
+	// (request.memory.max.bytes): a body is charged before it is read,
+	// and a request that does not fit gets 429.
+	Memory *pool.Budget
 }
 
 // Handler wraps rt's handler with Content-Type (415) and Accept (406)
@@ -76,8 +84,19 @@ func (c *Chain) Handler(rt Route) fasthttp.RequestHandler {
 				return
 			}
 			req.Format = f
-		case BodyJSON:
-			if err := checkJSONBody(ctx.Request.Header.ContentType(), ctx.PostBody()); err != nil {
+		}
+		if rt.Body != BodyNone {
+			var b body
+			defer b.release(c.Memory)
+			if err := readBody(ctx, c.MaxBodyBytes, c.Memory, &b); err != nil {
+				WriteError(ctx, err)
+				ctx.SetConnectionClose() // the body may be left unread
+				return
+			}
+			req.Body = b.bytes()
+		}
+		if rt.Body == BodyJSON {
+			if err := checkJSONBody(ctx.Request.Header.ContentType(), req.Body); err != nil {
 				WriteError(ctx, err)
 				return
 			}

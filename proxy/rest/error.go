@@ -75,6 +75,9 @@ func WriteError(ctx *fasthttp.RequestCtx, err error) {
 	ctx.Response.Reset()
 	ctx.SetStatusCode(e.Status)
 	ctx.SetContentType("application/json")
+	if e.Status == fasthttp.StatusTooManyRequests {
+		ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, "1")
+	}
 	var buf [256]byte
 	b := append(buf[:0], `{"error_code":`...)
 	b = fasthttp.AppendUint(b, e.Code)

@@ -1,6 +1,7 @@
 package v2
 
 import (
+	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/admin"
 	"github.com/krest-dev/krest/proxy/config"
 	"github.com/krest-dev/krest/proxy/consumer"
@@ -17,4 +18,7 @@ type API struct {
 	Consumers *consumer.Manager
 	Fetcher   *consumer.Fetcher
 	Schemas   *schema.Resolver // nil without schema.registry.url
+	// Memory is the request memory budget the chain charges bodies to; a
+	// produce also charges its records before decoding them (nil: none).
+	Memory *pool.Budget
 }

@@ -16,16 +16,11 @@ import (
 
 // decodeBody decodes an optional JSON body into v; an empty body leaves v
 // as it is.
-func (a *API) decodeBody(ctx *fasthttp.RequestCtx, v any) error {
-	body, err := rest.ReadBody(ctx, a.Config.MaxRequestBytes)
-	if err != nil {
-		return err
-	}
-	defer body.Release()
-	if rest.IsBlank(body.B) || string(bytes.TrimSpace(body.B)) == "null" {
+func decodeBody(r rest.Request, v any) error {
+	if rest.IsBlank(r.Body) || string(bytes.TrimSpace(r.Body)) == "null" {
 		return nil
 	}
-	return rest.DecodeJSON(body.B, v)
+	return rest.DecodeJSON(r.Body, v)
 }
 
 func groupInstance(ctx *fasthttp.RequestCtx) (string, string, error) {
@@ -58,13 +53,13 @@ func noContent(ctx *fasthttp.RequestCtx) error {
 }
 
 // CreateConsumer is POST /consumers/{group}.
-func (a *API) CreateConsumer(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+func (a *API) CreateConsumer(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	group, err := rest.PathParam(ctx, "group")
 	if err != nil {
 		return err
 	}
 	var req createConsumerRequest
-	if err := a.decodeBody(ctx, &req); err != nil {
+	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
 	settings, err := a.instanceSettings(&req)
@@ -123,10 +118,10 @@ func (a *API) DeleteConsumer(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 }
 
 // Subscribe is POST .../subscription.
-func (a *API) Subscribe(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+func (a *API) Subscribe(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	return a.withInstance(ctx, func(inst *consumer.Instance) error {
 		var req subscriptionRequest
-		if err := a.decodeBody(ctx, &req); err != nil {
+		if err := decodeBody(r, &req); err != nil {
 			return err
 		}
 		if err := inst.Subscribe(req.Topics, req.TopicPattern); err != nil {
@@ -152,10 +147,10 @@ func (a *API) Unsubscribe(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 }
 
 // Assign is POST .../assignments.
-func (a *API) Assign(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+func (a *API) Assign(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	return a.withInstance(ctx, func(inst *consumer.Instance) error {
 		var req partitionsRequest
-		if err := a.decodeBody(ctx, &req); err != nil {
+		if err := decodeBody(r, &req); err != nil {
 			return err
 		}
 		parts := map[string][]int32{}
@@ -182,10 +177,10 @@ func (a *API) GetAssignments(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 }
 
 // Seek is POST .../positions: offsets, and timestamps (ISO-8601) looked up in Kafka.
-func (a *API) Seek(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+func (a *API) Seek(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	return a.withInstance(ctx, func(inst *consumer.Instance) error {
 		var req seekRequest
-		if err := a.decodeBody(ctx, &req); err != nil {
+		if err := decodeBody(r, &req); err != nil {
 			return err
 		}
 		if !inst.Consuming() {
@@ -231,19 +226,19 @@ func (e timestampError) Error() string {
 func errTimestamp(s string) error { return timestampError(s) }
 
 // SeekToBeginning is POST .../positions/beginning.
-func (a *API) SeekToBeginning(ctx *fasthttp.RequestCtx, _ rest.Request) error {
-	return a.seekToEdge(ctx, true)
+func (a *API) SeekToBeginning(ctx *fasthttp.RequestCtx, r rest.Request) error {
+	return a.seekToEdge(ctx, r, true)
 }
 
 // SeekToEnd is POST .../positions/end.
-func (a *API) SeekToEnd(ctx *fasthttp.RequestCtx, _ rest.Request) error {
-	return a.seekToEdge(ctx, false)
+func (a *API) SeekToEnd(ctx *fasthttp.RequestCtx, r rest.Request) error {
+	return a.seekToEdge(ctx, r, false)
 }
 
-func (a *API) seekToEdge(ctx *fasthttp.RequestCtx, beginning bool) error {
+func (a *API) seekToEdge(ctx *fasthttp.RequestCtx, r rest.Request, beginning bool) error {
 	return a.withInstance(ctx, func(inst *consumer.Instance) error {
 		var req partitionsRequest
-		if err := a.decodeBody(ctx, &req); err != nil {
+		if err := decodeBody(r, &req); err != nil {
 			return err
 		}
 		if !inst.Consuming() {
@@ -271,10 +266,10 @@ func (a *API) seekToEdge(ctx *fasthttp.RequestCtx, beginning bool) error {
 // CommitOffsets is POST .../offsets: the listed offsets, or with no body
 // everything delivered so far. It answers with what was committed
 // (Confluent's v2 answers [], its v1 this list).
-func (a *API) CommitOffsets(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+func (a *API) CommitOffsets(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	return a.withInstance(ctx, func(inst *consumer.Instance) error {
 		var req commitRequest
-		if err := a.decodeBody(ctx, &req); err != nil {
+		if err := decodeBody(r, &req); err != nil {
 			return err
 		}
 		var explicit []consumer.Commit
@@ -296,10 +291,10 @@ func (a *API) CommitOffsets(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 
 // GetCommittedOffsets is GET .../offsets with {"partitions":[...]}; without
 // a body it reports the instance's current partitions.
-func (a *API) GetCommittedOffsets(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+func (a *API) GetCommittedOffsets(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	return a.withInstance(ctx, func(inst *consumer.Instance) error {
 		var req partitionsRequest
-		if err := a.decodeBody(ctx, &req); err != nil {
+		if err := decodeBody(r, &req); err != nil {
 			return err
 		}
 		c, cancel := rest.KafkaContext()

@@ -17,7 +17,7 @@ import (
 
 // ProduceToTopic is POST /topics/{topic}.
 func (a *API) ProduceToTopic(ctx *fasthttp.RequestCtx, r rest.Request) error {
-	return a.produce(ctx, r.Format, produce.AutoPartition)
+	return a.produce(ctx, r, produce.AutoPartition)
 }
 
 // ProduceToPartition is POST /topics/{topic}/partitions/{partition}. As in
@@ -27,12 +27,18 @@ func (a *API) ProduceToPartition(ctx *fasthttp.RequestCtx, r rest.Request) error
 	if err != nil {
 		return err
 	}
-	return a.produce(ctx, r.Format, p)
+	return a.produce(ctx, r, p)
 }
 
 var errBodyNotUTF8 = rest.Errorf(400, rest.CodeBadRequest, "Bad Request: the request body is not UTF-8")
 
-func (a *API) produce(ctx *fasthttp.RequestCtx, format codec.Format, pathPartition int32) error {
+// decodeRecordCost is what decoding one record costs in memory beyond the
+// body (its envelope entry and its place in the batch), charged to the
+// request memory budget before the body is decoded.
+const decodeRecordCost = 512
+
+func (a *API) produce(ctx *fasthttp.RequestCtx, r rest.Request, pathPartition int32) error {
+	format := r.Format
 	topic, err := rest.TopicParam(ctx)
 	if err != nil {
 		return err
@@ -40,21 +46,25 @@ func (a *API) produce(ctx *fasthttp.RequestCtx, format codec.Format, pathPartiti
 	if err := admin.CheckWritable(topic); err != nil {
 		return err
 	}
-	body, err := rest.ReadBody(ctx, a.Config.MaxRequestBytes)
-	if err != nil {
-		return err
-	}
-	defer body.Release()
-
-	if format != codec.Binary && !utf8.Valid(body.B) {
+	if format != codec.Binary && !utf8.Valid(r.Body) {
 		// JSON text is UTF-8; sonic would quietly replace the bad bytes
 		// of embedded values. (Binary values are base64, which refuses
 		// them anyway, so the hot path skips the scan.)
 		return errBodyNotUTF8
 	}
+	records, err := a.boundRecords(r.Body)
+	if err != nil {
+		return err
+	}
+	if cost := int64(records) * decodeRecordCost; a.Memory != nil {
+		if !a.Memory.TryAcquire(cost) {
+			return rest.ErrBusy
+		}
+		defer a.Memory.Release(cost)
+	}
 	job := getProduceJob()
 	defer putProduceJob(job)
-	if err := job.parse(body.B); err != nil {
+	if err := job.parse(r.Body); err != nil {
 		return err
 	}
 	if format.UsesSchema() {
