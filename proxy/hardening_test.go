@@ -137,3 +137,48 @@ func TestSlowClients(t *testing.T) {
 		t.Errorf("GET / = %d after slow clients", status)
 	}
 }
+
+// TestRequestMemoryBounds: more records than request.records.max are 413
+// before anything is decoded, and a body that does not fit in
+// request.memory.max.bytes while another holds it is 429 with Retry-After,
+// before it is read.
+func TestRequestMemoryBounds(t *testing.T) {
+	t.Parallel()
+	b := fakeBroker(t)
+	topic := createTopic(t, b, 1)
+	ts := startServer(t, b, map[string]string{"request.records.max": "1000", "request.memory.max.bytes": "100000"})
+	binary := map[string]string{"Content-Type": "application/vnd.kafka.binary.v2+json"}
+
+	many := `{"records":[` + strings.Repeat(`{},`, 1000) + `{}]}`
+	status, body, _ := ts.do(t, "POST", "/topics/"+topic, binary, []byte(many))
+	if want := `{"error_code":413,"message":"A produce request may hold at most 1000 records (request.records.max); this one holds 1001"}`; status != 413 || body != want {
+		t.Errorf("1001 records: %d %s, want 413 %s", status, body, want)
+	}
+
+	// A client that announces 90,000 bytes and sends 10,000 (past
+	// fasthttp's 8 KiB prefetch, so that the handler runs) holds that much
+	// of the budget until its body timeout.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("POST /topics/" + topic + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.kafka.binary.v2+json\r\nContent-Length: 90000\r\n\r\n{\"records\":[{\"value\":\"" + strings.Repeat("A", 10000))); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the slow body to be charged", func() bool {
+		status, body, hdr := ts.do(t, "POST", "/topics/"+topic, binary, []byte(`{"records":[{"value":"`+strings.Repeat("A", 20000)+`"}]}`))
+		if status == 200 {
+			return false
+		}
+		if status != 429 || hdr.Get("Retry-After") != "1" || !strings.Contains(body, `"error_code":429`) {
+			t.Fatalf("over the budget: %d %s Retry-After %q", status, body, hdr.Get("Retry-After"))
+		}
+		return true
+	})
+	conn.Close()
+	eventually(t, 10*time.Second, "the budget to come back", func() bool {
+		status, _, _ := ts.do(t, "POST", "/topics/"+topic, binary, []byte(`{"records":[{"value":"`+strings.Repeat("A", 20000)+`"}]}`))
+		return status == 200
+	})
+}
