@@ -9,7 +9,7 @@ FUZZTIME         ?= 30000x
 ARGS             ?=
 WITH_BROKER      := .ci/kafka/with-broker.sh
 
-.PHONY: all build run test unit lint deps kafka-jars fuzz bench bench-quick profiles clean
+.PHONY: all build run test unit lint deps kafka-jars fuzz faults bench bench-quick profiles clean
 
 all: build
 
@@ -32,10 +32,15 @@ deps: kafka-jars
 kafka-jars:
 	@.ci/kafka/fetch-jars.sh >/dev/null
 
-## test: lint, then every test (with -race) against a real Kafka broker, then a short fuzz
+## test: lint, then every test (with -race) against a real Kafka broker, the fault suite, then a short fuzz
 test: deps lint
 	$(WITH_BROKER) $(GO) test -race -count=1 -shuffle=on ./...
+	$(MAKE) --no-print-directory faults
 	$(MAKE) --no-print-directory fuzz
+
+## faults: the fault suite (broker kill -9 and restart, krest SIGTERM under load) on a broker of its own
+faults: kafka-jars
+	$(WITH_BROKER) $(GO) test -tags faults -count=1 -run '^TestFault' ./cmd/krest
 
 ## unit: the tests without a real broker (real-broker tests skip unless CI=true)
 unit:

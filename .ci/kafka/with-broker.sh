@@ -11,6 +11,9 @@
 #                                  (unsecured JWTs, Kafka's default validator)
 #   KREST_TEST_BADHOST_BOOTSTRAP   SSL listener whose certificate names only wrong.invalid
 #   KREST_TEST_CERTS               the TLS material of gen-certs.sh (CA, client stores)
+#   KREST_TEST_BROKER_PIDFILE      holds the broker's pid (fault tests kill -9 it)
+#   KREST_TEST_BROKER_RESTART      a script that starts the broker again, same ports
+#                                  and data, and waits until it listens
 #
 # Users: SCRAM-SHA-512 alice/alice-secret and mallory/mallory-secret, PLAIN
 # bob/bob-secret and mallory/mallory-secret. The StandardAuthorizer denies
@@ -36,6 +39,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/krest-kafka.XXXXXX")
 pid=""
 cleanup() {
   status=$?
+  [ -f "$work/broker.pid" ] && pid=$(cat "$work/broker.pid")
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -110,10 +114,30 @@ java $log_opts -cp "$libs/*" kafka.tools.StorageTool format -t "$cluster_id" -c 
   || { cat "$work/format.log" >&2; exit 1; }
 
 heap=${KREST_KAFKA_HEAP:-1g}
-java -Xms"$heap" -Xmx"$heap" -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
-  -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 -Djava.awt.headless=true \
-  $log_opts -cp "$libs/*" kafka.Kafka "$work/server.properties" >"$work/broker.log" 2>&1 &
-pid=$!
+# start.sh starts the broker in the background and records its pid; the
+# fault tests run it again after kill -9 (same ports, same data).
+cat > "$work/start.sh" <<START
+#!/usr/bin/env bash
+set -euo pipefail
+java -Xms$heap -Xmx$heap -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \\
+  -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 -Djava.awt.headless=true \\
+  $log_opts -cp "$libs/*" kafka.Kafka "$work/server.properties" >>"$work/broker.log" 2>&1 &
+echo \$! > "$work/broker.pid"
+START
+cat > "$work/restart.sh" <<RESTART
+#!/usr/bin/env bash
+set -euo pipefail
+"$work/start.sh"
+for i in \$(seq 1 900); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$broker_port") 2>/dev/null; then exit 0; fi
+  sleep 0.1
+done
+echo "kafka broker did not listen again within 90s" >&2
+exit 1
+RESTART
+chmod +x "$work/start.sh" "$work/restart.sh"
+"$work/start.sh"
+pid=$(cat "$work/broker.pid")
 
 # Ready when every broker listener accepts connections (and the process is alive).
 for port in "$broker_port" "$ssl_port" "$sasl_port" "$badhost_port"; do
@@ -131,6 +155,8 @@ export KREST_TEST_SSL_BOOTSTRAP="127.0.0.1:${ssl_port}"
 export KREST_TEST_SASL_SSL_BOOTSTRAP="127.0.0.1:${sasl_port}"
 export KREST_TEST_BADHOST_BOOTSTRAP="127.0.0.1:${badhost_port}"
 export KREST_TEST_CERTS="$certs"
+export KREST_TEST_BROKER_PIDFILE="$work/broker.pid"
+export KREST_TEST_BROKER_RESTART="$work/restart.sh"
 set +e
 "$@"
 status=$?
