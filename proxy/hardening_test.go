@@ -3,6 +3,7 @@ package proxy
 import (
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -181,4 +182,49 @@ func TestRequestMemoryBounds(t *testing.T) {
 		status, _, _ := ts.do(t, "POST", "/topics/"+topic, binary, []byte(`{"records":[{"value":"`+strings.Repeat("A", 20000)+`"}]}`))
 		return status == 200
 	})
+}
+
+// TestConnectionLimits: past connections.max (or connections.max.per.ip)
+// a new connection is answered 503 with a JSON error and closed; when
+// connections close, new ones are served again.
+func TestConnectionLimits(t *testing.T) {
+	t.Parallel()
+	b := fakeBroker(t)
+	for _, props := range []map[string]string{
+		{"connections.max": "3"},
+		{"connections.max.per.ip": "3"},
+	} {
+		ts := startServer(t, b, props)
+		addr := strings.TrimPrefix(ts.url, "http://")
+		var held []net.Conn
+		for range 3 {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, c)
+		}
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		out, _ := io.ReadAll(c)
+		c.Close()
+		if !strings.HasPrefix(string(out), "HTTP/1.1 503") || !strings.HasSuffix(string(out), `{"error_code":503,"message":"Too many connections: connections.max or connections.max.per.ip is reached; retry later"}`) {
+			t.Errorf("%v: the fourth connection got %q", props, out)
+		}
+		for _, c := range held {
+			c.Close()
+		}
+		eventually(t, 5*time.Second, "a free connection", func() bool {
+			req, _ := http.NewRequest("GET", ts.url+"/", nil)
+			resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == 200
+		})
+	}
 }

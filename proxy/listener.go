@@ -17,7 +17,8 @@ import (
 // out, free descriptors for new ones.
 type retryListener struct {
 	net.Listener
-	log *slog.Logger
+	log   *slog.Logger
+	limit *connLimit // nil: no limits
 
 	lastLog time.Time
 }
@@ -28,6 +29,12 @@ func (l *retryListener) Accept() (net.Conn, error) {
 	var delay time.Duration
 	for {
 		c, err := l.Listener.Accept()
+		if err == nil && l.limit != nil {
+			if c = l.limit.admit(c); c == nil {
+				delay = 0
+				continue // refused, answered 503
+			}
+		}
 		if err == nil || !exhausted(err) {
 			return c, err
 		}

@@ -34,6 +34,7 @@ type Server struct {
 	consumers *consumer.Manager
 	http      *fasthttp.Server
 	conns     *connTracker
+	limit     *connLimit // shared by every listener
 
 	closeOnce sync.Once
 }
@@ -80,6 +81,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	}
 	chain := &rest.Chain{Log: log, MaxBodyBytes: cfg.MaxRequestBytes, Memory: memory}
 	s.conns = newConnTracker()
+	s.limit = &connLimit{max: cfg.MaxConnections, perIP: cfg.MaxConnectionsPerIP, byIP: map[string]int{}}
 	s.http = &fasthttp.Server{
 		Handler:            s.conns.handler(routes(chain, api)),
 		ConnState:          s.conns.state,
@@ -98,8 +100,6 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 			return fasthttp.RequestConfig{ReadTimeout: cfg.BodyTimeout}
 		},
 		WriteTimeout:                 2 * time.Minute,
-		Concurrency:                  cfg.MaxConnections,
-		MaxConnsPerIP:                cfg.MaxConnectionsPerIP,
 		CloseOnShutdown:              true,
 		NoDefaultContentType:         true,
 		ErrorHandler:                 chain.TransportError,
@@ -113,7 +113,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 // file descriptors (or kernel buffers) does not end it: accepting backs off
 // and retries, as net/http's server does.
 func (s *Server) Serve(ln net.Listener) error {
-	return s.http.Serve(&retryListener{Listener: ln, log: s.log})
+	return s.http.Serve(&retryListener{Listener: ln, log: s.log, limit: s.limit})
 }
 
 // ErrNotFlushed is Shutdown's error when records accepted from clients
