@@ -22,11 +22,15 @@ func TestTopicNames(t *testing.T) {
 		ts := startServer(t, b, nil)
 		binary := map[string]string{"Content-Type": "application/vnd.kafka.binary.v2+json"}
 		record := []byte(`{"records":[{"value":"aGk="}]}`)
+		valid := "Valid.name_-9." + strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "")
 		for _, tc := range []struct {
 			name, method, path string
 			status             int
 			want               string
 		}{
+			{"valid and missing", "GET", "/topics/" + valid + "-missing", 404, `{"error_code":40403,"message":"This server does not host this topic-partition."}`},
+			{"valid, produced to", "POST", "/topics/" + valid, 200, `{"key_schema_id":null,"value_schema_id":null,"offsets":[{"partition":0,"offset":0,"error_code":null,"error":null}]}`},
+			{"249 characters", "GET", "/topics/" + strings.Repeat("y", 249), 404, `{"error_code":40403,"message":"This server does not host this topic-partition."}`},
 			{"a space", "GET", "/topics/a%20b", 400, illegal("a b")},
 			{"a snowman", "GET", "/topics/%E2%98%83", 400, illegal("☃")},
 			{"a snowman, produce", "POST", "/topics/%E2%98%83", 400, illegal("☃")},
