@@ -41,13 +41,7 @@ func peakRSS(t *testing.T, p *process) int {
 // (the Go runtime, franz-go's buffers, the read and write buffers of 500
 // connections), and krest must still answer afterwards.
 func TestAbuseMemory(t *testing.T) {
-	seeds := os.Getenv("KREST_TEST_BOOTSTRAP")
-	if seeds == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("KREST_TEST_BOOTSTRAP is not set: CI must run the real-broker tests")
-		}
-		t.Skip("no real Kafka broker: set KREST_TEST_BOOTSTRAP (make test does)")
-	}
+	seeds := realSeeds(t)
 	const budgets, baseline = 64 + 64, 160
 	p := startKrest(t, "-bootstrap.servers", seeds,
 		"-o", "request.memory.max.bytes=67108864", "-o", "producer.buffer.memory=67108864")

@@ -194,11 +194,10 @@ func TestDevModeSmoke(t *testing.T) {
 	p.stop(t)
 }
 
-// TestShutdownDrainsInFlight sends SIGTERM while a produce request is
-// waiting for the broker: the request must still be answered with offsets,
-// krest must exit 0, and the records must be in Kafka.
-func TestShutdownDrainsInFlight(t *testing.T) {
-	t.Parallel()
+// realSeeds returns the real broker of make test; without one the test
+// skips, or fails under CI=true.
+func realSeeds(t *testing.T) string {
+	t.Helper()
 	seeds := os.Getenv("KREST_TEST_BOOTSTRAP")
 	if seeds == "" {
 		if os.Getenv("CI") == "true" {
@@ -206,6 +205,15 @@ func TestShutdownDrainsInFlight(t *testing.T) {
 		}
 		t.Skip("no real Kafka broker: set KREST_TEST_BOOTSTRAP (make test does)")
 	}
+	return seeds
+}
+
+// TestShutdownDrainsInFlight sends SIGTERM while a produce request is
+// waiting for the broker: the request must still be answered with offsets,
+// krest must exit 0, and the records must be in Kafka.
+func TestShutdownDrainsInFlight(t *testing.T) {
+	t.Parallel()
+	seeds := realSeeds(t)
 	// A long linger keeps the records in the producer when SIGTERM lands.
 	p := startKrest(t, "-bootstrap.servers", seeds, "-o", "producer.linger.ms=1500")
 	topic := fmt.Sprintf("shutdown-drain-%d", time.Now().UnixNano())
