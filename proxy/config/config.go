@@ -93,6 +93,9 @@ type Config struct {
 	// Consumers configures v1/v2 consumer instances.
 	Consumers Consumers
 
+	// FrontDoor configures https listeners and caller authentication.
+	FrontDoor FrontDoor
+
 	// Client, Producer, Consumer and Admin hold the pass-through keys of the
 	// client.*, producer.*, consumer.* and admin.* prefixes, prefix stripped.
 	Client, Producer, Consumer, Admin map[string]string
@@ -165,27 +168,32 @@ type Consumers struct {
 
 // Listener is one HTTP listener.
 type Listener struct {
-	Scheme string // "http"
+	Scheme string // "http" or "https"
 	Addr   string // host:port to listen on
 }
 
 // Defaults are the values of every krest key that has one; README's
 // configuration table lists the same.
 var Defaults = map[string]string{
-	"listeners":                    "http://0.0.0.0:8082",
-	"port":                         "8082",
-	"request.body.max.bytes":       "16777216",
-	"request.memory.max.bytes":     "268435456",
-	"request.records.max":          "100000",
-	"idle.timeout.ms":              "30000",
-	"request.header.timeout.ms":    "10000",
-	"request.body.timeout.ms":      "60000",
-	"connections.max":              "10000",
-	"connections.max.per.ip":       "0",
-	"shutdown.graceful.ms":         "30000",
-	"producer.buffer.memory":       "268435456",
-	"producer.max.block.ms":        "5000",
-	"producer.delivery.timeout.ms": "30000",
+	"listeners":                             "http://0.0.0.0:8082",
+	"authentication.method":                 "NONE",
+	"authentication.realm":                  "KafkaRest",
+	"authentication.roles":                  "*",
+	"authentication.bearer.principal.claim": "sub",
+	"authentication.bearer.leeway.ms":       "30000",
+	"port":                                  "8082",
+	"request.body.max.bytes":                "16777216",
+	"request.memory.max.bytes":              "268435456",
+	"request.records.max":                   "100000",
+	"idle.timeout.ms":                       "30000",
+	"request.header.timeout.ms":             "10000",
+	"request.body.timeout.ms":               "60000",
+	"connections.max":                       "10000",
+	"connections.max.per.ip":                "0",
+	"shutdown.graceful.ms":                  "30000",
+	"producer.buffer.memory":                "268435456",
+	"producer.max.block.ms":                 "5000",
+	"producer.delivery.timeout.ms":          "30000",
 
 	"consumer.request.timeout.ms":  "1000",
 	"consumer.request.max.bytes":   "67108864",
@@ -307,6 +315,9 @@ func Parse(props map[string]string) (*Config, error) {
 	if err := c.parseConsumers(get); err != nil {
 		return nil, err
 	}
+	if err := c.parseFrontDoor(props, get); err != nil {
+		return nil, err
+	}
 
 	keys := make([]string, 0, len(props))
 	for k := range props {
@@ -316,7 +327,7 @@ func Parse(props map[string]string) (*Config, error) {
 	for _, k := range keys {
 		v := props[k]
 		switch {
-		case known[k], Defaults[k] != "", schemaRegistryKey(k):
+		case known[k], Defaults[k] != "", schemaRegistryKey(k), isFrontDoorKey(k):
 		case checkUnprefixedSecurity(k) != nil:
 			return nil, checkUnprefixedSecurity(k)
 		case ignoredConfluent[k] != "":
@@ -367,12 +378,12 @@ func parseListeners(s string) ([]Listener, error) {
 		if err != nil || u.Host == "" {
 			return nil, fmt.Errorf("listeners: %q is not a URL like http://0.0.0.0:8082", l)
 		}
-		if u.Scheme != "http" {
-			return nil, fmt.Errorf("listeners: %q: only http listeners are supported in this release", l)
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return nil, fmt.Errorf("listeners: %q: a listener is http:// or https://", l)
 		}
 		host, port := u.Hostname(), u.Port()
 		if port == "" {
-			port = "80"
+			port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
 		}
 		out = append(out, Listener{Scheme: u.Scheme, Addr: net.JoinHostPort(host, port)})
 	}

@@ -108,7 +108,7 @@ func TestParseErrors(t *testing.T) {
 		props map[string]string
 		want  string
 	}{
-		{map[string]string{"listeners": "https://0.0.0.0:8443"}, "only http listeners"},
+		{map[string]string{"listeners": "ftp://0.0.0.0:8443"}, "a listener is http:// or https://"},
 		{map[string]string{"listeners": "::nonsense"}, "listeners"},
 		{map[string]string{"bootstrap.servers": "no-port"}, "bootstrap.servers"},
 		{map[string]string{"request.body.max.bytes": "-1"}, "request.body.max.bytes"},

@@ -146,8 +146,6 @@ func checkUnprefixedSecurity(k string) error {
 	switch {
 	case k == "security.protocol", strings.HasPrefix(k, "sasl."):
 		return fmt.Errorf("%s is not read by krest (nor by Confluent's proxy): the Kafka clients' setting is client.%s", k, k)
-	case strings.HasPrefix(k, "ssl."):
-		return fmt.Errorf("%s configures krest's own HTTPS listener, which this release does not serve yet; the Kafka clients' setting is client.%s", k, k)
 	}
 	return nil
 }

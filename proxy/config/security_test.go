@@ -30,7 +30,10 @@ func TestSecurityErrors(t *testing.T) {
 		{"role protocol", withBootstrap("admin.security.protocol", "SASL"), `admin.security.protocol: "SASL" is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL`},
 		{"unprefixed protocol", withBootstrap("security.protocol", "SASL_SSL"), "security.protocol is not read by krest (nor by Confluent's proxy): the Kafka clients' setting is client.security.protocol"},
 		{"unprefixed jaas", withBootstrap("sasl.jaas.config", plainJAAS), "sasl.jaas.config is not read by krest (nor by Confluent's proxy): the Kafka clients' setting is client.sasl.jaas.config"},
-		{"unprefixed ssl", withBootstrap("ssl.truststore.location", "/x"), "ssl.truststore.location configures krest's own HTTPS listener, which this release does not serve yet; the Kafka clients' setting is client.ssl.truststore.location"},
+		{"https listener without a key store", withBootstrap("listeners", "https://127.0.0.1:8443"), "an https listener needs a key store: set ssl.keystore.location (or ssl.keystore.certificate.chain and ssl.keystore.key)"},
+		{"client authentication without https", withBootstrap("ssl.client.authentication", "REQUIRED"), "ssl.client.authentication=REQUIRED needs an https listener"},
+		{"unknown authentication method", withBootstrap("authentication.method", "DIGEST"), `authentication.method: "DIGEST" is not NONE, BASIC or BEARER`},
+		{"basic without users", withBootstrap("authentication.method", "BASIC"), "authentication.method=BASIC needs java.security.auth.login.config (the JAAS file naming the users' file), or -Djava.security.auth.login.config=… in KAFKAREST_OPTS"},
 		{"sasl without mechanism", withBootstrap("client.security.protocol", "SASL_SSL", "client.sasl.jaas.config", plainJAAS), "client.sasl.mechanism is not set: krest supports PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER and AWS_MSK_IAM (Java's default, GSSAPI, is not supported)"},
 		{"role mechanism against the shared module", withBootstrap("client.security.protocol", "SASL_SSL", "client.sasl.mechanism", "PLAIN", "client.sasl.jaas.config", plainJAAS, "consumer.sasl.mechanism", "SCRAM-SHA-512"),
 			"client.sasl.jaas.config: SASL mechanism SCRAM-SHA-512 needs org.apache.kafka.common.security.scram.ScramLoginModule, not org.apache.kafka.common.security.plain.PlainLoginModule"},
@@ -167,5 +170,19 @@ func TestRegistryCredentials(t *testing.T) {
 				t.Errorf("user %q pass %q url %q", r.BasicAuthUser, r.BasicAuthPassword, c.SchemaRegistryURL)
 			}
 		})
+	}
+}
+
+func TestUnprefixedSSLWithoutHTTPS(t *testing.T) {
+	t.Parallel()
+	c, err := Parse(withBootstrap("ssl.truststore.location", "/x", "ssl.keymanager.algorithm", "SunX509"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(c.Warnings, "\n")
+	for _, w := range []string{"ssl.truststore.location: ignored, no listener is https", "ssl.keymanager.algorithm has no effect in krest"} {
+		if !strings.Contains(all, w) {
+			t.Errorf("warnings lack %q:\n%s", w, all)
+		}
 	}
 }

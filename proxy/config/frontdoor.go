@@ -1,0 +1,134 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/krest-dev/krest/proxy/keystore"
+)
+
+// FrontDoor configures krest's own door: the TLS of https listeners and
+// the authentication of HTTP callers, with rest-utils' key names (ssl.*,
+// authentication.*) and krest's for bearer tokens.
+type FrontDoor struct {
+	// SSL is the lookup of the unprefixed ssl.* keys (key store, trust
+	// store, protocols, suites) for https listeners; nil without them.
+	SSL keystore.Lookup
+	// ClientAuth is ssl.client.authentication: "NONE" (the default),
+	// "REQUESTED" or "REQUIRED" (the legacy ssl.client.auth=true).
+	ClientAuth string
+	// PrincipalRules is ssl.principal.mapping.rules, in Kafka's syntax
+	// (RULE:pattern/replacement/[LU], DEFAULT), parsed by package auth.
+	PrincipalRules string
+
+	// Method is authentication.method: "NONE", "BASIC" or "BEARER".
+	Method string
+	// Realm is authentication.realm (default "KafkaRest"): the JAAS
+	// section of the users, and the realm of WWW-Authenticate.
+	Realm string
+	// Roles is authentication.roles (default "*", any role).
+	Roles []string
+	// SkipPaths is authentication.skip.paths: paths open without
+	// credentials (a trailing "*" matches a prefix).
+	SkipPaths []string
+	// JAASFile is java.security.auth.login.config, or the -D of it in
+	// KAFKAREST_OPTS (cmd/krest reads that).
+	JAASFile string
+	// Bearer configures authentication.method=BEARER.
+	Bearer Bearer
+}
+
+// Bearer configures JWT validation (krest's keys).
+type Bearer struct {
+	JWKSURL        string        // authentication.bearer.jwks.url
+	PublicKeyFile  string        // authentication.bearer.public.key.location (PEM)
+	Issuer         string        // authentication.bearer.issuer
+	Audience       string        // authentication.bearer.audience
+	PrincipalClaim string        // authentication.bearer.principal.claim, default "sub"
+	RolesClaim     string        // authentication.bearer.roles.claim: roles for authentication.roles
+	Leeway         time.Duration // authentication.bearer.leeway.ms, default 30 s
+}
+
+// frontDoorKeys are the keys parseFrontDoor reads.
+var frontDoorKeys = map[string]bool{
+	"ssl.client.authentication": true, "ssl.client.auth": true, "ssl.principal.mapping.rules": true,
+	"authentication.method": true, "authentication.realm": true, "authentication.roles": true,
+	"authentication.skip.paths": true, "java.security.auth.login.config": true,
+	"authentication.bearer.jwks.url": true, "authentication.bearer.public.key.location": true,
+	"authentication.bearer.issuer": true, "authentication.bearer.audience": true,
+	"authentication.bearer.principal.claim": true, "authentication.bearer.roles.claim": true,
+	"authentication.bearer.leeway.ms": true,
+}
+
+func isFrontDoorKey(k string) bool {
+	return frontDoorKeys[k] || (strings.HasPrefix(k, "ssl.") && slices.Contains(keystore.Keys, k))
+}
+
+func (c *Config) parseFrontDoor(props map[string]string, get func(string) string) error {
+	f := &c.FrontDoor
+	https := slices.ContainsFunc(c.Listeners, func(l Listener) bool { return l.Scheme == "https" })
+	var sslKeys []string
+	for k := range props {
+		if strings.HasPrefix(k, "ssl.") && !frontDoorKeys[k] {
+			if !slices.Contains(keystore.Keys, k) {
+				c.warnf("%s has no effect in krest", k)
+				continue
+			}
+			sslKeys = append(sslKeys, k)
+		}
+	}
+	if https {
+		ssl := maps.Clone(props)
+		f.SSL = keystore.MapLookup(ssl, "")
+		if _, err := keystore.Server(f.SSL, time.Now()); err != nil {
+			return err
+		}
+	} else if len(sslKeys) > 0 {
+		slices.Sort(sslKeys)
+		c.warnf("%s: ignored, no listener is https", strings.Join(sslKeys, ", "))
+	}
+	f.ClientAuth = strings.ToUpper(get("ssl.client.authentication"))
+	switch f.ClientAuth {
+	case "", "NONE":
+		f.ClientAuth = "NONE"
+		if strings.EqualFold(get("ssl.client.auth"), "true") {
+			f.ClientAuth = "REQUIRED"
+		}
+	case "REQUESTED", "REQUIRED":
+	default:
+		return fmt.Errorf("ssl.client.authentication: %q is not NONE, REQUESTED or REQUIRED", get("ssl.client.authentication"))
+	}
+	if f.ClientAuth != "NONE" && !https {
+		return fmt.Errorf("ssl.client.authentication=%s needs an https listener", f.ClientAuth)
+	}
+	f.PrincipalRules = get("ssl.principal.mapping.rules")
+	f.Method = strings.ToUpper(get("authentication.method"))
+	if f.Method == "" {
+		f.Method = "NONE"
+	}
+	if f.Method != "NONE" && f.Method != "BASIC" && f.Method != "BEARER" {
+		return fmt.Errorf("authentication.method: %q is not NONE, BASIC or BEARER", get("authentication.method"))
+	}
+	f.Realm = get("authentication.realm")
+	f.Roles = splitList(get("authentication.roles"))
+	f.SkipPaths = splitList(get("authentication.skip.paths"))
+	f.JAASFile = get("java.security.auth.login.config")
+	if f.Method == "BASIC" && f.JAASFile == "" {
+		return fmt.Errorf("authentication.method=BASIC needs java.security.auth.login.config (the JAAS file naming the users' file), or -Djava.security.auth.login.config=… in KAFKAREST_OPTS")
+	}
+	b := &f.Bearer
+	b.JWKSURL, b.PublicKeyFile = get("authentication.bearer.jwks.url"), get("authentication.bearer.public.key.location")
+	b.Issuer, b.Audience = get("authentication.bearer.issuer"), get("authentication.bearer.audience")
+	b.PrincipalClaim, b.RolesClaim = get("authentication.bearer.principal.claim"), get("authentication.bearer.roles.claim")
+	var err error
+	if b.Leeway, err = millis(get, "authentication.bearer.leeway.ms"); err != nil {
+		return err
+	}
+	if f.Method == "BEARER" && (b.JWKSURL == "") == (b.PublicKeyFile == "") {
+		return fmt.Errorf("authentication.method=BEARER needs one of authentication.bearer.jwks.url and authentication.bearer.public.key.location")
+	}
+	return nil
+}
