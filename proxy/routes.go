@@ -2,10 +2,13 @@ package proxy
 
 import (
 	"bytes"
+	"crypto/x509"
+	"errors"
 
 	"github.com/fasthttp/router"
 	"github.com/valyala/fasthttp"
 
+	"github.com/krest-dev/krest/proxy/auth"
 	"github.com/krest-dev/krest/proxy/rest"
 	"github.com/krest-dev/krest/proxy/v2"
 )
@@ -14,7 +17,7 @@ import (
 // it accepts and answers, mounted through chain. Unknown paths, wrong
 // methods and panics get JSON errors. A path with a trailing slash is
 // served as the path without it (no redirect), as Jersey matches them.
-func routes(chain *rest.Chain, api *v2.API) fasthttp.RequestHandler {
+func routes(chain *rest.Chain, api *v2.API, door *auth.Door) fasthttp.RequestHandler {
 	const (
 		none     = rest.BodyNone
 		produce  = rest.BodyProduce
@@ -62,11 +65,36 @@ func routes(chain *rest.Chain, api *v2.API) fasthttp.RequestHandler {
 	for _, rt := range table {
 		r.Handle(rt.Method, rt.Path, chain.Handler(rt))
 	}
-	return front(r.Handler)
+	return front(r.Handler, door)
 }
 
 // errAmbiguousLength refuses the request-smuggling shape.
 var errAmbiguousLength = rest.Errorf(400, rest.CodeBadRequest, "Bad Request: Content-Length and Transfer-Encoding together make the body's length ambiguous")
+
+// checkCaller lets the caller through door, or answers 401 (with
+// WWW-Authenticate) or 403 and returns false.
+func checkCaller(ctx *fasthttp.RequestCtx, door *auth.Door) bool {
+	var cert *x509.Certificate
+	if cs := ctx.TLSConnectionState(); cs != nil && len(cs.PeerCertificates) > 0 {
+		cert = cs.PeerCertificates[0]
+	} else if door.Open() {
+		return true // the common case, decided without a call
+	}
+	_, err := door.Check(string(ctx.Path()), ctx.Request.Header.Peek(fasthttp.HeaderAuthorization), cert, ctx.RemoteAddr().String())
+	if err == nil {
+		return true
+	}
+	var ae *auth.Error
+	if errors.As(err, &ae) {
+		rest.WriteError(ctx, rest.Errorf(ae.Status, ae.Status, "%s", ae.Msg))
+		if ae.Challenge != "" {
+			ctx.Response.Header.Set(fasthttp.HeaderWWWAuthenticate, ae.Challenge)
+		}
+		return false
+	}
+	rest.WriteError(ctx, err)
+	return false
+}
 
 // hasContentLength reports a Content-Length among raw request headers.
 func hasContentLength(raw []byte) bool {
@@ -79,11 +107,14 @@ func hasContentLength(raw []byte) bool {
 // proxy in front may have framed the body differently. It serves
 // "/topics/t/" as "/topics/t"; only one slash is dropped, so "/topics/t//"
 // stays unknown, as in Jersey.
-func front(next fasthttp.RequestHandler) fasthttp.RequestHandler {
+func front(next fasthttp.RequestHandler, door *auth.Door) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		if len(ctx.Request.Header.Peek(fasthttp.HeaderTransferEncoding)) > 0 && hasContentLength(ctx.Request.Header.RawHeaders()) {
 			rest.WriteError(ctx, errAmbiguousLength)
 			ctx.SetConnectionClose()
+			return
+		}
+		if !checkCaller(ctx, door) {
 			return
 		}
 		if p := ctx.Path(); len(p) > 1 && p[len(p)-1] == '/' && p[len(p)-2] != '/' {

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,8 +15,10 @@ import (
 
 	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/admin"
+	"github.com/krest-dev/krest/proxy/auth"
 	"github.com/krest-dev/krest/proxy/config"
 	"github.com/krest-dev/krest/proxy/consumer"
+	"github.com/krest-dev/krest/proxy/keystore"
 	"github.com/krest-dev/krest/proxy/produce"
 	"github.com/krest-dev/krest/proxy/rest"
 	"github.com/krest-dev/krest/proxy/schema"
@@ -35,6 +38,8 @@ type Server struct {
 	http      *fasthttp.Server
 	conns     *connTracker
 	limit     *connLimit // shared by every listener
+	door      *auth.Door
+	tls       *tls.Config // https listeners; nil without one
 
 	closeOnce sync.Once
 }
@@ -54,6 +59,28 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, producer: producer}
+	fd := cfg.FrontDoor
+	if s.door, err = auth.NewDoor(auth.Config{
+		Method: fd.Method, Realm: fd.Realm, Roles: fd.Roles, SkipPaths: fd.SkipPaths, JAASFile: fd.JAASFile,
+		PrincipalRules: fd.PrincipalRules,
+		Bearer: auth.BearerConfig{
+			JWKSURL: fd.Bearer.JWKSURL, PublicKeyFile: fd.Bearer.PublicKeyFile, Issuer: fd.Bearer.Issuer,
+			Audience: fd.Bearer.Audience, PrincipalClaim: fd.Bearer.PrincipalClaim, RolesClaim: fd.Bearer.RolesClaim,
+			Leeway: fd.Bearer.Leeway,
+		},
+	}, log); err != nil {
+		producer.Close()
+		return nil, err
+	}
+	if fd.SSL != nil {
+		if s.tls, err = keystore.Server(fd.SSL, time.Now()); err != nil {
+			producer.Close()
+			return nil, err
+		}
+		s.tls.ClientAuth = map[string]tls.ClientAuthType{
+			"NONE": tls.NoClientCert, "REQUESTED": tls.VerifyClientCertIfGiven, "REQUIRED": tls.RequireAndVerifyClientCert,
+		}[fd.ClientAuth]
+	}
 	if s.adminCl, err = kgo.NewClient(cfg.AdminOpts()...); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("kafka admin client: %w", err)
@@ -83,7 +110,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.conns = newConnTracker()
 	s.limit = &connLimit{max: cfg.MaxConnections, perIP: cfg.MaxConnectionsPerIP, byIP: map[string]int{}}
 	s.http = &fasthttp.Server{
-		Handler:            s.conns.handler(routes(chain, api)),
+		Handler:            s.conns.handler(routes(chain, api, s.door)),
 		ConnState:          s.conns.state,
 		Name:               "krest",
 		MaxRequestBodySize: cfg.MaxRequestBytes,
@@ -109,11 +136,44 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	return s, nil
 }
 
-// Serve accepts HTTP connections on ln until Shutdown. Running out of
-// file descriptors (or kernel buffers) does not end it: accepting backs off
-// and retries, as net/http's server does.
+// Listen opens a listener of cfg.Listeners: TCP, with the connection
+// limits and the retry of accepts on resource exhaustion, and TLS for an
+// https one. Serve it.
+func (s *Server) Listen(l config.Listener) (net.Listener, error) {
+	ln, err := net.Listen("tcp", l.Addr)
+	if err != nil {
+		return nil, err
+	}
+	return s.wrap(ln, l.Scheme == "https")
+}
+
+func (s *Server) wrap(ln net.Listener, https bool) (net.Listener, error) {
+	var out net.Listener = &retryListener{Listener: ln, log: s.log, limit: s.limit}
+	if https {
+		if s.tls == nil {
+			ln.Close()
+			return nil, errors.New("an https listener needs the ssl.keystore.* keys")
+		}
+		out = tls.NewListener(out, s.tls)
+	}
+	return servingListener{out}, nil
+}
+
+// servingListener marks a listener that Listen prepared.
+type servingListener struct{ net.Listener }
+
+// Serve accepts HTTP connections on ln until Shutdown: a listener of
+// Listen, or a plain one, which gets the connection limits and the retry
+// of accepts (running out of file descriptors does not end it; accepting
+// backs off and retries, as net/http's server does).
 func (s *Server) Serve(ln net.Listener) error {
-	return s.http.Serve(&retryListener{Listener: ln, log: s.log, limit: s.limit})
+	if _, ok := ln.(servingListener); !ok {
+		var err error
+		if ln, err = s.wrap(ln, false); err != nil {
+			return err
+		}
+	}
+	return s.http.Serve(ln)
 }
 
 // ErrNotFlushed is Shutdown's error when records accepted from clients
@@ -164,6 +224,9 @@ func (s *Server) Close() {
 }
 
 func (s *Server) closeClients() {
+	if s.door != nil {
+		s.door.Close()
+	}
 	s.producer.Close()
 	for _, cl := range []*kgo.Client{s.adminCl, s.readCl} {
 		if cl != nil {

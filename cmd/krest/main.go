@@ -151,7 +151,7 @@ func run(args, environ []string) error {
 	}
 	var lns []net.Listener
 	for _, l := range cfg.Listeners {
-		ln, err := net.Listen("tcp", l.Addr)
+		ln, err := srv.Listen(l)
 		if err != nil {
 			srv.Close()
 			return fmt.Errorf("listen %s: %w", l.Addr, err)
@@ -200,6 +200,15 @@ func gatherProps(file string, environ []string) (map[string]string, error) {
 	}
 	sort.Strings(environ)
 	for _, kv := range environ {
+		// Confluent's start script passes the JAAS file of HTTP Basic
+		// users as -Djava.security.auth.login.config=… in KAFKAREST_OPTS.
+		if opts, ok := strings.CutPrefix(kv, "KAFKAREST_OPTS="); ok {
+			for f := range strings.FieldsSeq(opts) {
+				if v, ok := strings.CutPrefix(f, "-Djava.security.auth.login.config="); ok {
+					props["java.security.auth.login.config"] = strings.Trim(v, `"'`)
+				}
+			}
+		}
 		k, v, _ := strings.Cut(kv, "=")
 		name, ok := strings.CutPrefix(k, "KREST_")
 		if !ok || strings.HasPrefix(name, "TEST_") || name == "" {

@@ -33,6 +33,72 @@ type Module struct {
 // never quote it.
 func Parse(s string) (Module, error) {
 	p := parser{s: s}
+	m, err := p.module()
+	if err != nil {
+		return m, err
+	}
+	p.skip()
+	if !p.eof() {
+		return m, errors.New("holds more than one login module; a Kafka client takes exactly one")
+	}
+	return m, nil
+}
+
+// ParseFile reads a JAAS configuration file (the file of
+// -Djava.security.auth.login.config): named sections of login modules,
+//
+//	KafkaRest {
+//	  org.eclipse.jetty.jaas.spi.PropertyFileLoginModule required file="/etc/krest/password.properties";
+//	};
+//
+// Its errors say where the text is wrong but never quote it.
+func ParseFile(s string) (map[string][]Module, error) {
+	p := parser{s: s}
+	out := map[string][]Module{}
+	for {
+		p.skip()
+		if p.eof() {
+			return out, nil
+		}
+		name, ok := p.word()
+		if !ok || strings.HasSuffix(name, "{") {
+			name = strings.TrimSuffix(name, "{")
+			if name == "" {
+				return nil, p.fail("a section name")
+			}
+			p.i--
+		}
+		p.skip()
+		if p.peek() != '{' {
+			return nil, p.fail("'{' after section " + name)
+		}
+		p.i++
+		var mods []Module
+		for {
+			p.skip()
+			if p.peek() == '}' {
+				p.i++
+				break
+			}
+			if p.eof() {
+				return nil, p.fail("'}' closing section " + name)
+			}
+			m, err := p.module()
+			if err != nil {
+				return nil, fmt.Errorf("section %s: %w", name, err)
+			}
+			mods = append(mods, m)
+		}
+		p.skip()
+		if p.peek() == ';' {
+			p.i++
+		}
+		out[name] = mods
+	}
+}
+
+// module reads one "class flag options;" entry.
+func (p *parser) module() (Module, error) {
 	m := Module{Options: map[string]string{}}
 	var ok bool
 	if m.Class, ok = p.word(); !ok {
@@ -70,10 +136,6 @@ func Parse(s string) (Module, error) {
 			return m, p.fail("a value for option " + name)
 		}
 		m.Options[name] = v
-	}
-	p.skip()
-	if !p.eof() {
-		return m, errors.New("holds more than one login module; a Kafka client takes exactly one")
 	}
 	return m, nil
 }

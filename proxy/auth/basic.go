@@ -1,0 +1,152 @@
+package auth
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/krest-dev/krest/proxy/jaas"
+)
+
+// propertyFileModules are the login modules whose "file" option names a
+// Jetty password file: Jetty 9's and later Jetty's class names.
+var propertyFileModules = map[string]bool{
+	"org.eclipse.jetty.jaas.spi.PropertyFileLoginModule":          true,
+	"org.eclipse.jetty.security.jaas.spi.PropertyFileLoginModule": true,
+}
+
+// user is one entry of a password file.
+type user struct {
+	cred  credential
+	roles []string
+}
+
+// passwordFile is a Jetty password file, "user: password[,role…]" per
+// line, re-read when it changes (checked at most every ReloadCheck).
+type passwordFile struct {
+	path string
+
+	mu      sync.Mutex
+	users   map[string]user
+	stamp   string
+	checked time.Time
+	onError func(error)
+}
+
+// ReloadCheck is how often the password and key files are checked for
+// changes.
+const ReloadCheck = time.Second
+
+// usersFile finds the password file of realm in a JAAS file.
+func usersFile(jaasFile, realm string) (string, error) {
+	text, err := os.ReadFile(jaasFile)
+	if err != nil {
+		return "", fmt.Errorf("java.security.auth.login.config: %w", err)
+	}
+	sections, err := jaas.ParseFile(string(text))
+	if err != nil {
+		return "", fmt.Errorf("java.security.auth.login.config %s: %w", jaasFile, err)
+	}
+	mods, ok := sections[realm]
+	if !ok {
+		return "", fmt.Errorf("java.security.auth.login.config %s has no section %q (authentication.realm)", jaasFile, realm)
+	}
+	for _, m := range mods {
+		if propertyFileModules[m.Class] {
+			if f := m.Options["file"]; f != "" {
+				return f, nil
+			}
+			return "", fmt.Errorf("java.security.auth.login.config %s: %s in section %s has no file option", jaasFile, m.Class, realm)
+		}
+	}
+	return "", fmt.Errorf("java.security.auth.login.config %s: section %s has no PropertyFileLoginModule, the only login module krest reads", jaasFile, realm)
+}
+
+func loadPasswordFile(path string) (*passwordFile, error) {
+	f := &passwordFile{path: path}
+	users, stamp, err := readPasswordFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f.users, f.stamp, f.checked = users, stamp, time.Now()
+	return f, nil
+}
+
+// lookup returns a user, re-reading the file when it changed; a file that
+// no longer parses leaves the old users in place.
+func (f *passwordFile) lookup(name string) (user, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if time.Since(f.checked) >= ReloadCheck {
+		f.checked = time.Now()
+		if stamp, err := fileStamp(f.path); err == nil && stamp != f.stamp {
+			users, stamp, err := readPasswordFile(f.path)
+			if err == nil {
+				f.users, f.stamp = users, stamp
+			} else if f.onError != nil {
+				f.onError(err)
+			}
+		}
+	}
+	u, ok := f.users[name]
+	return u, ok
+}
+
+func readPasswordFile(path string) (map[string]user, string, error) {
+	stamp, err := fileStamp(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("password file: %w", err)
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("password file: %w", err)
+	}
+	defer fh.Close()
+	users := map[string]user{}
+	sc := bufio.NewScanner(fh)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || text[0] == '#' || text[0] == '!' {
+			continue
+		}
+		i := strings.IndexAny(text, ":=")
+		if i <= 0 {
+			return nil, "", fmt.Errorf("password file %s line %d: want user: password[,role...]", path, line)
+		}
+		name := strings.TrimSpace(text[:i])
+		fields := strings.Split(text[i+1:], ",")
+		cred, err := parseCredential(strings.TrimSpace(fields[0]))
+		if err != nil {
+			return nil, "", fmt.Errorf("password file %s line %d (user %s): %w", path, line, name, err)
+		}
+		u := user{cred: cred}
+		for _, r := range fields[1:] {
+			if r = strings.TrimSpace(r); r != "" {
+				u.roles = append(u.roles, r)
+			}
+		}
+		users[name] = u
+	}
+	if err := sc.Err(); err != nil {
+		return nil, "", fmt.Errorf("password file %s: %w", path, err)
+	}
+	return users, stamp, nil
+}
+
+func fileStamp(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d/%d", fi.ModTime().UnixNano(), fi.Size()), nil
+}
+
+// decoy is checked when a user is unknown, so that the unknown user does
+// not answer faster than a wrong plain password.
+var decoy = plainCredential("\x00krest-no-such-user\x00")
+
+var errBadBasic = errors.New("malformed Basic credentials")
