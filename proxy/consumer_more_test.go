@@ -158,7 +158,7 @@ func TestConsumerV1MultiTopicBounded(t *testing.T) {
 		var gotA []consumerRecordJSON
 		eventually(t, 30*time.Second, "the three records of the read topic", func() bool {
 			gotA = append(gotA, read(a)...)
-			inst, err := ts.consumers.Use("multi-"+a, c.name)
+			inst, err := ts.consumers.Use("multi-"+a, c.name, "")
 			if err != nil {
 				t.Fatal(err)
 			}

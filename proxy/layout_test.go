@@ -20,7 +20,7 @@ const module = "github.com/krest-dev/krest"
 func TestImportRule(t *testing.T) {
 	t.Parallel()
 	forbidden := []string{"github.com/valyala/fasthttp", "github.com/fasthttp/router", module + "/proxy/rest", module + "/proxy/v2", module + "/proxy"}
-	for _, pkg := range []string{"produce", "schema", "admin", "consumer", "config", "keystore", "jaas", "kafkaerr"} {
+	for _, pkg := range []string{"produce", "schema", "admin", "consumer", "config", "keystore", "jaas", "kafkaerr", "auth", "identity"} {
 		out, err := exec.Command("go", "list", "-deps", module+"/proxy/"+pkg).Output()
 		if err != nil {
 			t.Fatalf("go list -deps proxy/%s: %v", pkg, err)

@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/krest-dev/krest/proxy/auth"
+	"github.com/krest-dev/krest/proxy/identity"
 	"github.com/krest-dev/krest/proxy/rest"
 	"github.com/krest-dev/krest/proxy/v2"
 )
@@ -17,7 +18,7 @@ import (
 // it accepts and answers, mounted through chain. Unknown paths, wrong
 // methods and panics get JSON errors. A path with a trailing slash is
 // served as the path without it (no redirect), as Jersey matches them.
-func routes(chain *rest.Chain, api *v2.API, door *auth.Door) fasthttp.RequestHandler {
+func routes(chain *rest.Chain, api *v2.API, door *auth.Door, propagate bool) fasthttp.RequestHandler {
 	const (
 		none     = rest.BodyNone
 		produce  = rest.BodyProduce
@@ -65,7 +66,7 @@ func routes(chain *rest.Chain, api *v2.API, door *auth.Door) fasthttp.RequestHan
 	for _, rt := range table {
 		r.Handle(rt.Method, rt.Path, chain.Handler(rt))
 	}
-	return front(r.Handler, door)
+	return front(r.Handler, door, propagate)
 }
 
 // errAmbiguousLength refuses the request-smuggling shape.
@@ -73,15 +74,21 @@ var errAmbiguousLength = rest.Errorf(400, rest.CodeBadRequest, "Bad Request: Con
 
 // checkCaller lets the caller through door, or answers 401 (with
 // WWW-Authenticate) or 403 and returns false.
-func checkCaller(ctx *fasthttp.RequestCtx, door *auth.Door) bool {
+func checkCaller(ctx *fasthttp.RequestCtx, door *auth.Door, propagate bool) bool {
 	var cert *x509.Certificate
 	if cs := ctx.TLSConnectionState(); cs != nil && len(cs.PeerCertificates) > 0 {
 		cert = cs.PeerCertificates[0]
 	} else if door.Open() {
 		return true // the common case, decided without a call
 	}
-	_, err := door.Check(string(ctx.Path()), ctx.Request.Header.Peek(fasthttp.HeaderAuthorization), cert, ctx.RemoteAddr().String())
+	p, err := door.Check(string(ctx.Path()), ctx.Request.Header.Peek(fasthttp.HeaderAuthorization), cert, ctx.RemoteAddr().String())
 	if err == nil {
+		if p.Name != "" {
+			ctx.SetUserValue(rest.PrincipalKey, p.Name)
+			if propagate && p.Secret != "" {
+				ctx.SetUserValue(rest.CredentialsKey, identity.Credentials{Principal: p.Name, Secret: p.Secret})
+			}
+		}
 		return true
 	}
 	var ae *auth.Error
@@ -107,14 +114,14 @@ func hasContentLength(raw []byte) bool {
 // proxy in front may have framed the body differently. It serves
 // "/topics/t/" as "/topics/t"; only one slash is dropped, so "/topics/t//"
 // stays unknown, as in Jersey.
-func front(next fasthttp.RequestHandler, door *auth.Door) fasthttp.RequestHandler {
+func front(next fasthttp.RequestHandler, door *auth.Door, propagate bool) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		if len(ctx.Request.Header.Peek(fasthttp.HeaderTransferEncoding)) > 0 && hasContentLength(ctx.Request.Header.RawHeaders()) {
 			rest.WriteError(ctx, errAmbiguousLength)
 			ctx.SetConnectionClose()
 			return
 		}
-		if !checkCaller(ctx, door) {
+		if !checkCaller(ctx, door, propagate) {
 			return
 		}
 		if p := ctx.Path(); len(p) > 1 && p[len(p)-1] == '/' && p[len(p)-2] != '/' {

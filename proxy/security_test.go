@@ -441,3 +441,87 @@ func TestSecuredSchemaRegistry(t *testing.T) {
 	}
 	checkNoSecrets(t, "the log", logs.String())
 }
+
+// TestPropagation: with authentication.propagate, each HTTP caller acts in
+// Kafka as itself: alice (ACLs on sec-*) produces and reads through her
+// consumer instance; mallory (no ACLs) gets 403 / 40301 and nothing is
+// written, and cannot see alice's instance; idle callers' clients close.
+func TestPropagation(t *testing.T) {
+	b := secured(t)
+	dir := t.TempDir()
+	passwords := filepath.Join(dir, "password.properties")
+	os.WriteFile(passwords, []byte("alice: alice-secret,writer\nmallory: mallory-secret,writer\n"), 0o600)
+	jaasFile := filepath.Join(dir, "jaas.conf")
+	os.WriteFile(jaasFile, []byte("KafkaRest {\n org.eclipse.jetty.jaas.spi.PropertyFileLoginModule required file=\""+passwords+"\";\n};\n"), 0o600)
+	ts, logs := startSecured(t, b.saslSSL, map[string]string{
+		"client.security.protocol": "SASL_SSL", "client.sasl.mechanism": "SCRAM-SHA-512",
+		"client.sasl.jaas.config":        jaasPrefix + `scram.ScramLoginModule required username="alice" password="alice-secret";`,
+		"client.ssl.truststore.location": b.file("ca.pem"),
+		"authentication.method":          "BASIC", "java.security.auth.login.config": jaasFile,
+		"authentication.propagate": "true", "authentication.propagate.clients.idle.ms": "1000",
+	})
+	topic := secTopic(t, b)
+	as := func(user, pass string) map[string]string {
+		return map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))}
+	}
+	with := func(h map[string]string, kv ...string) map[string]string {
+		out := map[string]string{}
+		for k, v := range h {
+			out[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			out[kv[i]] = kv[i+1]
+		}
+		return out
+	}
+	alice, mallory := as("alice", "alice-secret"), as("mallory", "mallory-secret")
+	binary := "application/vnd.kafka.binary.v2+json"
+	status, body, _ := ts.do(t, "POST", "/topics/"+topic, with(alice, "Content-Type", binary), []byte(`{"records":[{"value":"YWxpY2U="}]}`))
+	if status != 200 || !strings.Contains(body, `"offset":0`) {
+		t.Fatalf("alice produces: %d %s", status, body)
+	}
+	status, body, _ = ts.do(t, "POST", "/topics/"+topic, with(mallory, "Content-Type", binary), []byte(`{"records":[{"value":"bWFsbG9yeQ=="}]}`))
+	if status != 403 || !strings.Contains(body, `"error_code":40301`) {
+		t.Errorf("mallory produces: %d %s, want 403 / 40301", status, body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ends, err := adminFor(t, b.plain).ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := ends.Lookup(topic, 0); o.Offset != 1 {
+		t.Errorf("end offset %d, want 1: mallory's record must not be written", o.Offset)
+	}
+	status, body, _ = ts.do(t, "GET", "/topics/"+topic, mallory, nil)
+	if status != 403 {
+		t.Errorf("mallory's metadata: %d %s, want 403", status, body)
+	}
+
+	group := "sec-g-" + topic
+	status, body, _ = ts.do(t, "POST", "/consumers/"+group, with(alice, "Content-Type", kafkaV2), []byte(`{"name":"a1","format":"binary","auto.offset.reset":"earliest"}`))
+	if status != 200 {
+		t.Fatalf("alice creates an instance: %d %s", status, body)
+	}
+	inst := "/consumers/" + group + "/instances/a1"
+	if status, body, _ := ts.do(t, "POST", inst+"/subscription", with(alice, "Content-Type", kafkaV2), []byte(`{"topics":["`+topic+`"]}`)); status != 204 {
+		t.Fatalf("alice subscribes: %d %s", status, body)
+	}
+	eventually(t, 30*time.Second, "alice's record through her instance", func() bool {
+		status, body, _ := ts.do(t, "GET", inst+"/records?timeout=500", with(alice, "Accept", "application/vnd.kafka.binary.v2+json"), nil)
+		if status != 200 {
+			t.Fatalf("alice reads: %d %s", status, body)
+		}
+		return strings.Contains(body, `"value":"YWxpY2U="`)
+	})
+	status, body, _ = ts.do(t, "GET", inst+"/records?timeout=100", with(mallory, "Accept", "application/vnd.kafka.binary.v2+json"), nil)
+	if status != 404 || body != `{"error_code":40403,"message":"Consumer instance not found."}` {
+		t.Errorf("mallory reads alice's instance: %d %s, want 404 / 40403", status, body)
+	}
+	if n := ts.callers.Len(); n != 2 {
+		t.Errorf("%d callers with clients, want 2 (alice and mallory)", n)
+	}
+	ts.do(t, "DELETE", inst, alice, nil)
+	eventually(t, 10*time.Second, "idle callers' clients to close", func() bool { return ts.callers.Len() == 0 })
+	checkNoSecrets(t, "the log", logs.String())
+}

@@ -18,6 +18,8 @@ import (
 	"github.com/krest-dev/krest/proxy/auth"
 	"github.com/krest-dev/krest/proxy/config"
 	"github.com/krest-dev/krest/proxy/consumer"
+	"github.com/krest-dev/krest/proxy/identity"
+	"github.com/krest-dev/krest/proxy/jaas"
 	"github.com/krest-dev/krest/proxy/keystore"
 	"github.com/krest-dev/krest/proxy/produce"
 	"github.com/krest-dev/krest/proxy/rest"
@@ -39,7 +41,8 @@ type Server struct {
 	conns     *connTracker
 	limit     *connLimit // shared by every listener
 	door      *auth.Door
-	tls       *tls.Config // https listeners; nil without one
+	callers   *identity.Pool[*v2.Kafka] // authentication.propagate
+	tls       *tls.Config               // https listeners; nil without one
 
 	closeOnce sync.Once
 }
@@ -97,8 +100,14 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	memory := pool.NewBudget(cfg.RequestMemoryBytes)
+	var callers *identity.Pool[*v2.Kafka]
+	if fd.Propagate {
+		callers = identity.NewPool(s.callerKafka, func(k *v2.Kafka) { k.Close() }, fd.PropagateClients, fd.PropagateIdle)
+		s.callers = callers
+	}
 	api := &v2.API{
 		Memory:    memory,
+		Callers:   callers,
 		Config:    cfg,
 		Producer:  producer,
 		Admin:     adm,
@@ -110,7 +119,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.conns = newConnTracker()
 	s.limit = &connLimit{max: cfg.MaxConnections, perIP: cfg.MaxConnectionsPerIP, byIP: map[string]int{}}
 	s.http = &fasthttp.Server{
-		Handler:            s.conns.handler(routes(chain, api, s.door)),
+		Handler:            s.conns.handler(routes(chain, api, s.door, fd.Propagate)),
 		ConnState:          s.conns.state,
 		Name:               "krest",
 		MaxRequestBodySize: cfg.MaxRequestBytes,
@@ -134,6 +143,38 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		DisablePreParseMultipartForm: true,
 	}
 	return s, nil
+}
+
+// callerKafka builds the Kafka clients of one caller (authentication.
+// propagate): krest's client settings with the caller's own SASL
+// credentials; its producer shares krest's produce budget.
+func (s *Server) callerKafka(c identity.Credentials) (*v2.Kafka, error) {
+	mech, err := jaas.CallerMechanism(s.cfg.FrontDoor.PropagateMechanism, c.Principal, c.Secret)
+	if err != nil {
+		return nil, err
+	}
+	p, err := produce.New(s.cfg.ProducerOptsAs(mech), produce.Options{
+		BufferBytes: s.cfg.ProduceBufferBytes, Budget: s.producer.Budget(),
+		MaxBlock: s.cfg.ProduceMaxBlock, DeliveryTimeout: s.cfg.ProduceDeliveryTimeout,
+	})
+	if err != nil {
+		return nil, err
+	}
+	adminCl, err := kgo.NewClient(s.cfg.AdminOptsAs(mech)...)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	readCl, err := kgo.NewClient(s.cfg.ConsumerOptsAs(mech)...)
+	if err != nil {
+		p.Close()
+		adminCl.Close()
+		return nil, err
+	}
+	return &v2.Kafka{
+		Producer: p, Admin: admin.New(adminCl), Fetcher: consumer.NewFetcher(readCl), ConsumerOpts: s.cfg.ConsumerOptsAs(mech),
+		Close: func() { p.Close(); adminCl.Close(); readCl.Close() },
+	}, nil
 }
 
 // Listen opens a listener of cfg.Listeners: TCP, with the connection
@@ -226,6 +267,9 @@ func (s *Server) Close() {
 func (s *Server) closeClients() {
 	if s.door != nil {
 		s.door.Close()
+	}
+	if s.callers != nil {
+		s.callers.Close()
 	}
 	s.producer.Close()
 	for _, cl := range []*kgo.Client{s.adminCl, s.readCl} {

@@ -164,7 +164,7 @@ func (d *Door) basic(authorization []byte) (Principal, error) {
 	if !u.cred.check(password) {
 		return Principal{}, errBadCredentials
 	}
-	return Principal{Name: name, Roles: u.roles}, nil
+	return Principal{Name: name, Roles: u.roles, Secret: password}, nil
 }
 
 func (d *Door) bearerCheck(authorization []byte) (Principal, error) {
@@ -172,5 +172,7 @@ func (d *Door) bearerCheck(authorization []byte) (Principal, error) {
 	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return Principal{}, errors.New("a Bearer token is required")
 	}
-	return d.bearer.check(strings.TrimSpace(token))
+	p, err := d.bearer.check(strings.TrimSpace(token))
+	p.Secret = strings.TrimSpace(token)
+	return p, err
 }

@@ -26,7 +26,14 @@ type Principal struct {
 	Name string
 	// Roles are the user's roles (Basic) or the roles claim (bearer).
 	Roles []string
+	// Secret is what the caller proved itself with, the password (Basic)
+	// or the token (bearer), for acting in Kafka as the caller; never
+	// printed.
+	Secret string
 }
+
+// String never shows the secret.
+func (p Principal) String() string { return p.Name }
 
 // Anonymous is the caller of a door that asks nothing.
 var Anonymous = Principal{}

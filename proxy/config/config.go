@@ -107,6 +107,9 @@ type Config struct {
 	// kafkaSecurity holds the TLS and SASL options of each kind of Kafka
 	// client, resolved once by Parse (see security.go).
 	kafkaSecurity map[role][]kgo.Opt
+	// kafkaSASL reports the roles whose last security option (and last
+	// option) is their SASL mechanism, which ...As replaces.
+	kafkaSASL map[role]bool
 }
 
 // SchemaRegistry configures the Schema Registry client and serializers.
@@ -175,25 +178,27 @@ type Listener struct {
 // Defaults are the values of every krest key that has one; README's
 // configuration table lists the same.
 var Defaults = map[string]string{
-	"listeners":                             "http://0.0.0.0:8082",
-	"authentication.method":                 "NONE",
-	"authentication.realm":                  "KafkaRest",
-	"authentication.roles":                  "*",
-	"authentication.bearer.principal.claim": "sub",
-	"authentication.bearer.leeway.ms":       "30000",
-	"port":                                  "8082",
-	"request.body.max.bytes":                "16777216",
-	"request.memory.max.bytes":              "268435456",
-	"request.records.max":                   "100000",
-	"idle.timeout.ms":                       "30000",
-	"request.header.timeout.ms":             "10000",
-	"request.body.timeout.ms":               "60000",
-	"connections.max":                       "10000",
-	"connections.max.per.ip":                "0",
-	"shutdown.graceful.ms":                  "30000",
-	"producer.buffer.memory":                "268435456",
-	"producer.max.block.ms":                 "5000",
-	"producer.delivery.timeout.ms":          "30000",
+	"listeners":                                "http://0.0.0.0:8082",
+	"authentication.method":                    "NONE",
+	"authentication.realm":                     "KafkaRest",
+	"authentication.roles":                     "*",
+	"authentication.bearer.principal.claim":    "sub",
+	"authentication.bearer.leeway.ms":          "30000",
+	"authentication.propagate.clients.max":     "100",
+	"authentication.propagate.clients.idle.ms": "300000",
+	"port":                         "8082",
+	"request.body.max.bytes":       "16777216",
+	"request.memory.max.bytes":     "268435456",
+	"request.records.max":          "100000",
+	"idle.timeout.ms":              "30000",
+	"request.header.timeout.ms":    "10000",
+	"request.body.timeout.ms":      "60000",
+	"connections.max":              "10000",
+	"connections.max.per.ip":       "0",
+	"shutdown.graceful.ms":         "30000",
+	"producer.buffer.memory":       "268435456",
+	"producer.max.block.ms":        "5000",
+	"producer.delivery.timeout.ms": "30000",
 
 	"consumer.request.timeout.ms":  "1000",
 	"consumer.request.max.bytes":   "67108864",
@@ -343,6 +348,9 @@ func Parse(props map[string]string) (*Config, error) {
 		default:
 			c.warnf("%s is not a krest setting and is ignored", k)
 		}
+	}
+	if err := c.parsePropagation(get); err != nil {
+		return nil, err
 	}
 	if err := c.buildSecurity(time.Now()); err != nil {
 		return nil, err

@@ -39,6 +39,22 @@ type FrontDoor struct {
 	JAASFile string
 	// Bearer configures authentication.method=BEARER.
 	Bearer Bearer
+
+	// Propagate is authentication.propagate: krest acts in Kafka as each
+	// caller, with the caller's own credentials (the Basic password over
+	// client.sasl.mechanism PLAIN or SCRAM, the bearer token over
+	// OAUTHBEARER), so that Kafka's ACLs decide.
+	Propagate bool
+	// PropagateMechanism is the SASL mechanism of the callers' clients
+	// (client.sasl.mechanism).
+	PropagateMechanism string
+	// PropagateClients bounds the callers with clients at once
+	// (authentication.propagate.clients.max, default 100); the least
+	// recently used goes first.
+	PropagateClients int
+	// PropagateIdle closes a caller's clients unused for this long
+	// (authentication.propagate.clients.idle.ms, default 5 min).
+	PropagateIdle time.Duration
 }
 
 // Bearer configures JWT validation (krest's keys).
@@ -61,6 +77,8 @@ var frontDoorKeys = map[string]bool{
 	"authentication.bearer.issuer": true, "authentication.bearer.audience": true,
 	"authentication.bearer.principal.claim": true, "authentication.bearer.roles.claim": true,
 	"authentication.bearer.leeway.ms": true,
+	"authentication.propagate":        true, "authentication.propagate.clients.max": true,
+	"authentication.propagate.clients.idle.ms": true,
 }
 
 func isFrontDoorKey(k string) bool {
@@ -129,6 +147,41 @@ func (c *Config) parseFrontDoor(props map[string]string, get func(string) string
 	}
 	if f.Method == "BEARER" && (b.JWKSURL == "") == (b.PublicKeyFile == "") {
 		return fmt.Errorf("authentication.method=BEARER needs one of authentication.bearer.jwks.url and authentication.bearer.public.key.location")
+	}
+	return nil
+}
+
+// parsePropagation reads authentication.propagate, once the client.*
+// keys are known.
+func (c *Config) parsePropagation(get func(string) string) error {
+	f := &c.FrontDoor
+	switch strings.ToLower(get("authentication.propagate")) {
+	case "", "false":
+		return nil
+	case "true":
+	default:
+		return fmt.Errorf("authentication.propagate: %q is not true or false", get("authentication.propagate"))
+	}
+	f.Propagate = true
+	n, err := positiveInt(get, "authentication.propagate.clients.max")
+	if err != nil {
+		return err
+	}
+	f.PropagateClients = int(n)
+	if f.PropagateIdle, err = positiveMillis(get, "authentication.propagate.clients.idle.ms"); err != nil {
+		return err
+	}
+	proto := strings.ToUpper(strings.TrimSpace(c.Client["security.protocol"]))
+	mech := strings.ToUpper(strings.TrimSpace(c.Client["sasl.mechanism"]))
+	f.PropagateMechanism = mech
+	want := map[string][]string{"BASIC": {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}, "BEARER": {"OAUTHBEARER"}}[f.Method]
+	switch {
+	case want == nil:
+		return fmt.Errorf("authentication.propagate=true needs authentication.method BASIC or BEARER: krest passes on the caller's password or token")
+	case proto != "SASL_SSL" && proto != "SASL_PLAINTEXT":
+		return fmt.Errorf("authentication.propagate=true needs client.security.protocol SASL_SSL or SASL_PLAINTEXT")
+	case !slices.Contains(want, mech):
+		return fmt.Errorf("authentication.propagate=true with authentication.method=%s needs client.sasl.mechanism %s", f.Method, strings.Join(want, " or "))
 	}
 	return nil
 }

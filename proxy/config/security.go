@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
 
 	"github.com/krest-dev/krest/proxy/jaas"
 	"github.com/krest-dev/krest/proxy/keystore"
@@ -116,18 +117,49 @@ func (c *Config) security(r role, now time.Time) ([]kgo.Opt, []string, error) {
 	return opts, warnings, nil
 }
 
+func (c *Config) usesSASL(r role) bool {
+	proto, _, _ := c.view(r).get("security.protocol")
+	proto = strings.ToUpper(proto)
+	return proto == protoSASLPlaintext || proto == protoSASLSSL
+}
+
+// ProducerOptsAs, ConsumerOptsAs and AdminOptsAs are the options of the
+// kinds of client with the SASL mechanism m instead of krest's own: the
+// clients of a caller that krest acts for in Kafka.
+func (c *Config) ProducerOptsAs(m sasl.Mechanism) []kgo.Opt {
+	return c.optsAs(c.ProducerOpts(), roleProducer, m)
+}
+
+// ConsumerOptsAs: see ProducerOptsAs.
+func (c *Config) ConsumerOptsAs(m sasl.Mechanism) []kgo.Opt {
+	return c.optsAs(c.ConsumerOpts(), roleConsumer, m)
+}
+
+// AdminOptsAs: see ProducerOptsAs.
+func (c *Config) AdminOptsAs(m sasl.Mechanism) []kgo.Opt {
+	return c.optsAs(c.AdminOpts(), roleAdmin, m)
+}
+
+func (c *Config) optsAs(opts []kgo.Opt, r role, m sasl.Mechanism) []kgo.Opt {
+	if c.kafkaSASL[r] {
+		opts = opts[:len(opts)-1] // krest's own mechanism (kgo.SASL appends)
+	}
+	return append(opts, kgo.SASL(m))
+}
+
 // buildSecurity resolves the security of the three kinds of Kafka client
 // once, at Parse: key stores are read and OAuth token sources made once,
 // and shared by every client of a kind (every consumer instance shares
 // one).
 func (c *Config) buildSecurity(now time.Time) error {
-	c.kafkaSecurity = map[role][]kgo.Opt{}
+	c.kafkaSecurity, c.kafkaSASL = map[role][]kgo.Opt{}, map[role]bool{}
 	for _, r := range []role{roleProducer, roleConsumer, roleAdmin} {
 		opts, warnings, err := c.security(r, now)
 		if err != nil {
 			return err
 		}
 		c.kafkaSecurity[r] = opts
+		c.kafkaSASL[r] = c.usesSASL(r)
 		for _, w := range warnings {
 			if !slices.Contains(c.Warnings, w) {
 				c.Warnings = append(c.Warnings, w)

@@ -203,7 +203,11 @@ func (c *Instance) startClient(opts []kgo.Opt) error {
 	}
 	fetchBytes := int32(min(max(bufBytes/4, 1024), 1<<30))
 	auth := kafkaerr.NewWatch()
-	all := append(slices.Clone(c.m.opts),
+	base := c.m.opts
+	if c.s.ClientOpts != nil {
+		base = c.s.ClientOpts // the caller's own client options
+	}
+	all := append(slices.Clone(base),
 		kgo.WithHooks(auth),
 		kgo.ConsumeResetOffset(c.s.Reset),
 		// At most two fetches of bufBytes/4 are in flight or buffered in

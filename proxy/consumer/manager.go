@@ -75,6 +75,13 @@ type Settings struct {
 	// RequestTimeout is the upper bound of a read's wait, kept for the
 	// caller's ReadLimits.
 	RequestTimeout time.Duration
+	// Owner is the principal that created the instance: only it may use
+	// the instance ("" for any caller of an open door).
+	Owner string
+	// ClientOpts, when set, replace the shared consumer options: the
+	// caller's own (config.ConsumerOptsAs) when krest acts in Kafka as
+	// each caller.
+	ClientOpts []kgo.Opt
 }
 
 // Create registers a new instance of group. An empty s.Name gets a
@@ -110,14 +117,15 @@ func (m *Manager) generateName() string {
 	return "rest-consumer-" + uuid
 }
 
-// Use looks up an instance and locks it for one operation; the caller must
-// call inst.Release(). Every use refreshes the idle deadline. It fails with
-// ErrInstanceNotFound.
-func (m *Manager) Use(group, name string) (*Instance, error) {
+// Use looks up an instance for owner and locks it for one operation; the
+// caller must call inst.Release(). Every use refreshes the idle deadline.
+// It fails with ErrInstanceNotFound, also for an instance another principal
+// owns, whose existence is not revealed.
+func (m *Manager) Use(group, name, owner string) (*Instance, error) {
 	m.mu.Lock()
 	inst := m.instances[instanceKey{group, name}]
 	m.mu.Unlock()
-	if inst == nil {
+	if inst == nil || inst.s.Owner != owner {
 		return nil, ErrInstanceNotFound
 	}
 	inst.op.Lock()
@@ -132,8 +140,8 @@ func (m *Manager) Use(group, name string) (*Instance, error) {
 // Remove deletes an instance: it leaves its group at once (committing
 // delivered offsets when auto-commit is on) and frees its memory. It fails
 // with ErrInstanceNotFound.
-func (m *Manager) Remove(group, name string) error {
-	inst, err := m.Use(group, name)
+func (m *Manager) Remove(group, name, owner string) error {
+	inst, err := m.Use(group, name, owner)
 	if err != nil {
 		return err
 	}

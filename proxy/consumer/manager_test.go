@@ -64,20 +64,20 @@ func TestManagerInstances(t *testing.T) {
 			t.Errorf("Create(%q, %q) named the instance %q", tc.group, tc.name, inst.Name())
 		}
 	}
-	inst, err := m.Use("g", "a")
+	inst, err := m.Use("g", "a", "")
 	if err != nil {
 		t.Fatalf("Use: %v", err)
 	}
 	inst.Release()
-	if _, err := m.Use("g", "nope"); !errors.Is(err, ErrInstanceNotFound) {
+	if _, err := m.Use("g", "nope", ""); !errors.Is(err, ErrInstanceNotFound) {
 		t.Errorf("Use of an unknown instance: %v", err)
 	}
-	if err := m.Remove("g", "a"); err != nil {
+	if err := m.Remove("g", "a", ""); err != nil {
 		t.Fatalf("Remove: %v", err)
 	}
 	for _, f := range []func() error{
-		func() error { _, err := m.Use("g", "a"); return err },
-		func() error { return m.Remove("g", "a") },
+		func() error { _, err := m.Use("g", "a", ""); return err },
+		func() error { return m.Remove("g", "a", "") },
 	} {
 		if err := f(); !errors.Is(err, ErrInstanceNotFound) {
 			t.Errorf("removed instance: %v, want ErrInstanceNotFound", err)
@@ -127,12 +127,12 @@ func TestExpireIdle(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	busy, err := m.Use("g", "busy")
+	busy, err := m.Use("g", "busy", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.expireIdle(time.Now().Add(30 * time.Second))
-	idle, err := m.Use("g", "idle")
+	idle, err := m.Use("g", "idle", "")
 	if err != nil {
 		t.Fatalf("instance expired before its timeout: %v", err)
 	}
@@ -140,7 +140,7 @@ func TestExpireIdle(t *testing.T) {
 	m.expireIdle(time.Now().Add(2 * time.Minute))
 	busy.Release()
 	for name, want := range map[string]error{"idle": ErrInstanceNotFound, "busy": nil} {
-		inst, err := m.Use("g", name)
+		inst, err := m.Use("g", name, "")
 		if !errors.Is(err, want) {
 			t.Errorf("%s after expiry: %v, want %v", name, err, want)
 		}
@@ -186,7 +186,7 @@ func TestMemoryBudget(t *testing.T) {
 	if err := b.Subscribe([]string{"t"}, ""); err != nil {
 		t.Errorf("subscription after memory was freed: %v", err)
 	}
-	if err := m.Remove("g", "b"); err != nil || m.MemoryUsed() != 0 {
+	if err := m.Remove("g", "b", ""); err != nil || m.MemoryUsed() != 0 {
 		t.Errorf("Remove: %v, MemoryUsed %d", err, m.MemoryUsed())
 	}
 }

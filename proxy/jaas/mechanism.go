@@ -154,3 +154,20 @@ func durationSetting(get Lookup, key string, unit, def time.Duration) (time.Dura
 	}
 	return time.Duration(n) * unit, nil
 }
+
+// CallerMechanism is the SASL mechanism mech (PLAIN, SCRAM-SHA-256,
+// SCRAM-SHA-512 or OAUTHBEARER) with a caller's own credentials: its user
+// name and password, or for OAUTHBEARER its token (secret).
+func CallerMechanism(mech, user, secret string) (sasl.Mechanism, error) {
+	switch strings.ToUpper(mech) {
+	case "PLAIN":
+		return plain.Auth{User: user, Pass: secret}.AsMechanism(), nil
+	case "SCRAM-SHA-256":
+		return scram.Auth{User: user, Pass: secret}.AsSha256Mechanism(), nil
+	case "SCRAM-SHA-512":
+		return scram.Auth{User: user, Pass: secret}.AsSha512Mechanism(), nil
+	case "OAUTHBEARER":
+		return oauth.Auth{Token: secret}.AsMechanism(), nil
+	}
+	return nil, fmt.Errorf("SASL mechanism %q cannot carry a caller's credentials", mech)
+}

@@ -40,6 +40,9 @@ type Options struct {
 	// BufferBytes bounds the bytes of records accepted but not yet
 	// acknowledged, across all calls (producer.buffer.memory).
 	BufferBytes int64
+	// Budget, when set, is the budget of BufferBytes shared with other
+	// Producers (one per caller when krest acts in Kafka as each caller).
+	Budget *pool.Budget
 	// MaxBlock is how long Produce waits for room in the budget
 	// (producer.max.block.ms).
 	MaxBlock time.Duration
@@ -79,8 +82,15 @@ func New(kopts []kgo.Opt, o Options) (*Producer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka producer client: %w", err)
 	}
-	return &Producer{cl: cl, auth: auth, abandon: make(chan struct{}), budget: pool.NewBudget(o.BufferBytes), maxBlock: o.MaxBlock, timeout: o.DeliveryTimeout}, nil
+	budget := o.Budget
+	if budget == nil {
+		budget = pool.NewBudget(o.BufferBytes)
+	}
+	return &Producer{cl: cl, auth: auth, abandon: make(chan struct{}), budget: budget, maxBlock: o.MaxBlock, timeout: o.DeliveryTimeout}, nil
 }
+
+// Budget returns the producer's budget, to share with other Producers.
+func (p *Producer) Budget() *pool.Budget { return p.budget }
 
 // Abandon makes every Produce call, running or to come, stop waiting for
 // Kafka at once, as at its delivery deadline: records not yet acknowledged

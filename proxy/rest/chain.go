@@ -27,6 +27,14 @@ func KafkaContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), KafkaTimeout)
 }
 
+// User values set before routing: the authenticated caller (a string)
+// and, when krest acts in Kafka as each caller, the caller's credentials
+// (an identity.Credentials).
+const (
+	PrincipalKey   = "krest.principal"
+	CredentialsKey = "krest.credentials"
+)
+
 // Request is what the chain learnt about a request before its handler
 // runs.
 type Request struct {

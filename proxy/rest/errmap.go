@@ -11,6 +11,7 @@ import (
 
 	"github.com/krest-dev/krest/proxy/admin"
 	"github.com/krest-dev/krest/proxy/consumer"
+	"github.com/krest-dev/krest/proxy/identity"
 	"github.com/krest-dev/krest/proxy/kafkaerr"
 	"github.com/krest-dev/krest/proxy/produce"
 	"github.com/krest-dev/krest/proxy/schema"
@@ -66,6 +67,8 @@ func kafkaSideError(err error) *Error {
 		return ErrTopicNotFound
 	case errors.Is(err, produce.ErrOverloaded):
 		return errProduceOverload
+	case errors.Is(err, identity.ErrPoolFull):
+		return &Error{Status: 429, Code: CodeTooManyRequests, Message: "Too many callers with Kafka clients at once: " + err.Error(), Err: err}
 	case errors.Is(err, schema.ErrNoRegistry):
 		return ErrNoRegistry
 	case errors.As(err, &tne):

@@ -1,10 +1,13 @@
 package v2
 
 import (
+	"sync"
+
 	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/admin"
 	"github.com/krest-dev/krest/proxy/config"
 	"github.com/krest-dev/krest/proxy/consumer"
+	"github.com/krest-dev/krest/proxy/identity"
 	"github.com/krest-dev/krest/proxy/produce"
 	"github.com/krest-dev/krest/proxy/schema"
 )
@@ -18,6 +21,12 @@ type API struct {
 	Consumers *consumer.Manager
 	Fetcher   *consumer.Fetcher
 	Schemas   *schema.Resolver // nil without schema.registry.url
+	// Callers, when set, gives each caller its own Kafka clients
+	// (authentication.propagate).
+	Callers *identity.Pool[*Kafka]
+
+	ownOnce sync.Once
+	own     *Kafka // krest's own clients, as a Kafka
 	// Memory is the request memory budget the chain charges bodies to; a
 	// produce also charges its records before decoding them (nil: none).
 	Memory *pool.Budget

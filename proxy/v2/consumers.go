@@ -38,7 +38,7 @@ func (a *API) withInstance(ctx *fasthttp.RequestCtx, f func(inst *consumer.Insta
 	if err != nil {
 		return err
 	}
-	inst, err := a.Consumers.Use(g, i)
+	inst, err := a.Consumers.Use(g, i, principal(ctx))
 	if err != nil {
 		return err
 	}
@@ -66,6 +66,13 @@ func (a *API) CreateConsumer(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	if err != nil {
 		return err
 	}
+	settings.Owner = principal(ctx)
+	k, release, err := a.kafka(ctx)
+	if err != nil {
+		return err
+	}
+	release() // the instance keeps only the options
+	settings.ClientOpts = k.ConsumerOpts
 	inst, err := a.Consumers.Create(group, settings)
 	if err != nil {
 		return err
@@ -84,6 +91,9 @@ func (a *API) CreateConsumer(ctx *fasthttp.RequestCtx, r rest.Request) error {
 // host.name with the listener port, else the request's Host.
 func (a *API) baseURI(ctx *fasthttp.RequestCtx, group, name string) string {
 	scheme := "http"
+	if ctx.IsTLS() {
+		scheme = "https"
+	}
 	authority := ""
 	for _, u := range a.Config.AdvertisedListeners {
 		if u.Scheme == scheme {
@@ -111,7 +121,7 @@ func (a *API) DeleteConsumer(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := a.Consumers.Remove(g, i); err != nil {
+	if err := a.Consumers.Remove(g, i, principal(ctx)); err != nil {
 		return err
 	}
 	return noContent(ctx)

@@ -52,9 +52,14 @@ func (a *API) Root(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 
 // ListBrokers is GET /brokers.
 func (a *API) ListBrokers(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	kc, release, err := a.kafka(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	c, cancel := rest.KafkaContext()
 	defer cancel()
-	ids, err := a.Admin.Brokers(c)
+	ids, err := kc.Admin.Brokers(c)
 	if err != nil {
 		return err
 	}
@@ -63,9 +68,14 @@ func (a *API) ListBrokers(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 
 // ListTopics is GET /topics: topic names, internal topics excluded.
 func (a *API) ListTopics(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	kc, release, err := a.kafka(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	c, cancel := rest.KafkaContext()
 	defer cancel()
-	names, err := a.Admin.TopicNames(c)
+	names, err := kc.Admin.TopicNames(c)
 	if err != nil {
 		return err
 	}
@@ -75,13 +85,18 @@ func (a *API) ListTopics(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 // GetTopic is GET /topics/{topic}: configs (defaults included) and
 // partitions.
 func (a *API) GetTopic(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	kc, release, err := a.kafka(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	topic, err := rest.TopicParam(ctx)
 	if err != nil {
 		return err
 	}
 	c, cancel := rest.KafkaContext()
 	defer cancel()
-	t, err := a.Admin.Topic(c, topic)
+	t, err := kc.Admin.Topic(c, topic)
 	if err != nil {
 		return err
 	}
@@ -90,13 +105,18 @@ func (a *API) GetTopic(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 
 // ListPartitions is GET /topics/{topic}/partitions.
 func (a *API) ListPartitions(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	kc, release, err := a.kafka(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	topic, err := rest.TopicParam(ctx)
 	if err != nil {
 		return err
 	}
 	c, cancel := rest.KafkaContext()
 	defer cancel()
-	parts, err := a.Admin.Partitions(c, topic)
+	parts, err := kc.Admin.Partitions(c, topic)
 	if err != nil {
 		return err
 	}
@@ -105,13 +125,18 @@ func (a *API) ListPartitions(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 
 // GetPartition is GET /topics/{topic}/partitions/{partition}.
 func (a *API) GetPartition(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	kc, release, err := a.kafka(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	topic, p, err := pathTopicPartition(ctx)
 	if err != nil {
 		return err
 	}
 	c, cancel := rest.KafkaContext()
 	defer cancel()
-	pi, err := a.Admin.Partition(c, topic, p)
+	pi, err := kc.Admin.Partition(c, topic, p)
 	if err != nil {
 		return err
 	}
@@ -120,13 +145,18 @@ func (a *API) GetPartition(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 
 // GetPartitionOffsets is GET /topics/{topic}/partitions/{partition}/offsets.
 func (a *API) GetPartitionOffsets(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	kc, release, err := a.kafka(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	topic, p, err := pathTopicPartition(ctx)
 	if err != nil {
 		return err
 	}
 	c, cancel := rest.KafkaContext()
 	defer cancel()
-	start, end, err := a.Admin.Offsets(c, topic, p)
+	start, end, err := kc.Admin.Offsets(c, topic, p)
 	if err != nil {
 		return err
 	}

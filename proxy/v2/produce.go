@@ -38,6 +38,11 @@ var errBodyNotUTF8 = rest.Errorf(400, rest.CodeBadRequest, "Bad Request: the req
 const decodeRecordCost = 512
 
 func (a *API) produce(ctx *fasthttp.RequestCtx, r rest.Request, pathPartition int32) error {
+	kc, release, err := a.kafka(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	format := r.Format
 	topic, err := rest.TopicParam(ctx)
 	if err != nil {
@@ -75,7 +80,7 @@ func (a *API) produce(ctx *fasthttp.RequestCtx, r rest.Request, pathPartition in
 	if err := job.build(format, topic, pathPartition); err != nil {
 		return err
 	}
-	if err := a.Producer.Produce(context.Background(), job.batch); err != nil {
+	if err := kc.Producer.Produce(context.Background(), job.batch); err != nil {
 		return err
 	}
 	status := fasthttp.StatusOK

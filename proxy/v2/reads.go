@@ -112,6 +112,11 @@ func (a *API) readLimits(ctx *fasthttp.RequestCtx, st consumer.Settings) (consum
 // content type and v1's fields (topic, key, value, partition, offset);
 // otherwise krest adds timestamps and headers as in its v2 reads.
 func (a *API) ReadMessages(ctx *fasthttp.RequestCtx, r rest.Request) error {
+	kc, release, err := a.kafka(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	topic, p, err := pathTopicPartition(ctx)
 	if err != nil {
 		return err
@@ -130,7 +135,7 @@ func (a *API) ReadMessages(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	}
 	c, cancel := rest.KafkaContext()
 	defer cancel()
-	start, end, err := a.Admin.Offsets(c, topic, p)
+	start, end, err := kc.Admin.Offsets(c, topic, p)
 	if err != nil {
 		return err
 	}
@@ -140,7 +145,7 @@ func (a *API) ReadMessages(ctx *fasthttp.RequestCtx, r rest.Request) error {
 		if err != nil {
 			return rest.Errorf(400, rest.CodeBadRequest, "Bad Request: timestamp=%s is not an ISO-8601 instant such as 2026-12-01T10:00:00Z", rawTime)
 		}
-		if offset, err = a.Admin.OffsetAfter(c, topic, p, t); err != nil {
+		if offset, err = kc.Admin.OffsetAfter(c, topic, p, t); err != nil {
 			return err
 		}
 		offset = max(offset, start)
@@ -158,7 +163,7 @@ func (a *API) ReadMessages(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	want := min(count, end-offset)
 	var recs []*kgo.Record
 	if want > 0 {
-		if recs, err = a.Fetcher.Fetch(c, topic, p, offset, want); err != nil {
+		if recs, err = kc.Fetcher.Fetch(c, topic, p, offset, want); err != nil {
 			return err
 		}
 	}
