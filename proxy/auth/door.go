@@ -139,6 +139,14 @@ func (d *Door) skipped(path string) bool {
 	return false
 }
 
+// errBasicRequired is a request without Basic credentials (an error
+// value: its message starts with the scheme's name).
+var errBasicRequired = basicRequired{}
+
+type basicRequired struct{}
+
+func (basicRequired) Error() string { return "Basic credentials required" }
+
 // errBadCredentials is every Basic failure: no answer tells an unknown
 // user from a wrong password.
 var errBadCredentials = errors.New("bad user name or password")
@@ -146,7 +154,7 @@ var errBadCredentials = errors.New("bad user name or password")
 func (d *Door) basic(authorization []byte) (Principal, error) {
 	scheme, rest, _ := strings.Cut(string(authorization), " ")
 	if !strings.EqualFold(scheme, "Basic") {
-		return Principal{}, errors.New("Basic credentials required")
+		return Principal{}, errBasicRequired
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(rest))
 	if err != nil {
