@@ -72,6 +72,8 @@ func routes(chain *rest.Chain, api *v2.API, door *auth.Door, propagate bool) fas
 // errAmbiguousLength refuses the request-smuggling shape.
 var errAmbiguousLength = rest.Errorf(400, rest.CodeBadRequest, "Bad Request: Content-Length and Transfer-Encoding together make the body's length ambiguous")
 
+var errNoKafkaCredentials = rest.Errorf(401, 401, "Unauthorized: no Kafka credentials for this principal (authentication.propagate.credentials.location)")
+
 // checkCaller lets the caller through door, or answers 401 (with
 // WWW-Authenticate) or 403 and returns false.
 func checkCaller(ctx *fasthttp.RequestCtx, door *auth.Door, propagate bool) bool {
@@ -85,8 +87,18 @@ func checkCaller(ctx *fasthttp.RequestCtx, door *auth.Door, propagate bool) bool
 	if err == nil {
 		if p.Name != "" {
 			ctx.SetUserValue(rest.PrincipalKey, p.Name)
-			if propagate && p.Secret != "" {
-				ctx.SetUserValue(rest.CredentialsKey, identity.Credentials{Principal: p.Name, Secret: p.Secret})
+			if propagate && p.Secret == "" {
+				// Acting as krest for a caller Kafka does not know would
+				// bypass the ACLs propagation is there for.
+				rest.WriteError(ctx, errNoKafkaCredentials)
+				return false
+			}
+			if propagate {
+				user := p.KafkaUser
+				if user == "" {
+					user = p.Name
+				}
+				ctx.SetUserValue(rest.CredentialsKey, identity.Credentials{Principal: user, Secret: p.Secret})
 			}
 		}
 		return true

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -524,4 +527,53 @@ func TestPropagation(t *testing.T) {
 	ts.do(t, "DELETE", inst, alice, nil)
 	eventually(t, 10*time.Second, "idle callers' clients to close", func() bool { return ts.callers.Len() == 0 })
 	checkNoSecrets(t, "the log", logs.String())
+}
+
+// TestPropagationCertificates: with client certificates and
+// authentication.propagate.credentials.location, a certificate principal
+// acts in Kafka with its mapped credentials; one without is 401.
+func TestPropagationCertificates(t *testing.T) {
+	b := secured(t)
+	ca := newTestCA(t)
+	dir := t.TempDir()
+	store := writeFile(t, dir, "server.pem", ca.issue(t, pkix.Name{CommonName: "server"}, true))
+	trust := writeFile(t, dir, "ca.pem", ca.pem)
+	creds := writeFile(t, dir, "kafka-credentials", []byte("# certificate principal: Kafka user:password\nalice: alice:alice-secret\nmallory: mallory:mallory-secret\n"))
+	all := map[string]string{
+		"bootstrap.servers": b.saslSSL, "listeners": "https://127.0.0.1:0",
+		"ssl.keystore.type": "PEM", "ssl.keystore.location": store, "ssl.truststore.type": "PEM", "ssl.truststore.location": trust,
+		"ssl.client.authentication": "REQUIRED", "ssl.principal.mapping.rules": "RULE:^CN=(.*)$/$1/",
+		"client.security.protocol": "SASL_SSL", "client.sasl.mechanism": "SCRAM-SHA-512",
+		"client.sasl.jaas.config":        jaasPrefix + `scram.ScramLoginModule required username="alice" password="alice-secret";`,
+		"client.ssl.truststore.location": b.file("ca.pem"),
+		"authentication.propagate":       "true", "authentication.propagate.credentials.location": creds,
+	}
+	fd := startFrontDoor(t, backend{seeds: []string{b.saslSSL}}, all)
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.cert)
+	topic := secTopic(t, b)
+	produceAs := func(cn string) (int, string) {
+		pemData := ca.issue(t, pkix.Name{CommonName: cn}, false)
+		pair, err := tls.X509KeyPair(pemData, pemData)
+		if err != nil {
+			t.Fatal(err)
+		}
+		client := tlsClient(roots, &pair)
+		resp, err := client.Post(fd.urls[0]+"/topics/"+topic, "application/vnd.kafka.binary.v2+json", strings.NewReader(`{"records":[{"value":"eA=="}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if status, body := produceAs("alice"); status != 200 || !strings.Contains(body, `"offset":0`) {
+		t.Errorf("alice's certificate: %d %s", status, body)
+	}
+	if status, body := produceAs("mallory"); status != 403 || !strings.Contains(body, `"error_code":40301`) {
+		t.Errorf("mallory's certificate: %d %s, want 403 / 40301", status, body)
+	}
+	if status, body := produceAs("nobody"); status != 401 || !strings.Contains(body, "no Kafka credentials for this principal") {
+		t.Errorf("an unmapped certificate: %d %s, want 401", status, body)
+	}
 }

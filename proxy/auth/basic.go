@@ -150,3 +150,26 @@ func fileStamp(path string) (string, error) {
 var decoy = plainCredential("\x00krest-no-such-user\x00")
 
 var errBadBasic = errors.New("malformed Basic credentials")
+
+// readKafkaCredentials reads "principal: user:password" lines (# comments),
+// the Kafka credentials of certificate principals.
+func readKafkaCredentials(path string) (map[string][2]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("authentication.propagate.credentials.location: %w", err)
+	}
+	out := map[string][2]string{}
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		principal, creds, ok := strings.Cut(line, ": ")
+		user, pass, ok2 := strings.Cut(strings.TrimSpace(creds), ":")
+		if !ok || !ok2 || principal == "" || user == "" {
+			return nil, fmt.Errorf("authentication.propagate.credentials.location %s line %d: want principal: user:password", path, i+1)
+		}
+		out[strings.TrimSpace(principal)] = [2]string{user, pass}
+	}
+	return out, nil
+}

@@ -28,6 +28,10 @@ type Config struct {
 	Bearer BearerConfig
 	// PrincipalRules maps client certificates to principals.
 	PrincipalRules string
+	// KafkaCredentialsFile maps certificate principals to the Kafka SASL
+	// credentials krest uses for them when it acts in Kafka as each
+	// caller: "principal: user:password" per line.
+	KafkaCredentialsFile string
 }
 
 // Error is a refused caller: Status 401 (with Challenge, the
@@ -46,6 +50,7 @@ type Door struct {
 	users  *passwordFile
 	bearer *bearer
 	certs  *PrincipalMapper
+	kafka  map[string][2]string // certificate principal → Kafka user and password
 	log    *slog.Logger
 
 	challenge string
@@ -62,6 +67,11 @@ func NewDoor(cfg Config, log *slog.Logger) (*Door, error) {
 	var err error
 	if d.certs, err = NewPrincipalMapper(cfg.PrincipalRules); err != nil {
 		return nil, err
+	}
+	if cfg.KafkaCredentialsFile != "" {
+		if d.kafka, err = readKafkaCredentials(cfg.KafkaCredentialsFile); err != nil {
+			return nil, err
+		}
 	}
 	switch strings.ToUpper(cfg.Method) {
 	case "", "NONE":
@@ -109,6 +119,9 @@ func (d *Door) Check(path string, authorization []byte, cert *x509.Certificate, 
 			return p, errCertUnmapped
 		}
 		p.Name = name
+		if c, ok := d.kafka[name]; ok {
+			p.KafkaUser, p.Secret = c[0], c[1]
+		}
 	}
 	if d.Open() || d.skipped(path) {
 		return p, nil

@@ -28,8 +28,12 @@ type Principal struct {
 	Roles []string
 	// Secret is what the caller proved itself with, the password (Basic)
 	// or the token (bearer), for acting in Kafka as the caller; never
-	// printed.
+	// printed. For a certificate principal it comes from the credentials
+	// file (Config.KafkaCredentialsFile).
 	Secret string
+	// KafkaUser is the SASL user of a certificate principal in Kafka,
+	// from the credentials file; "" means Name.
+	KafkaUser string
 }
 
 // String never shows the secret.

@@ -55,6 +55,9 @@ type FrontDoor struct {
 	// PropagateIdle closes a caller's clients unused for this long
 	// (authentication.propagate.clients.idle.ms, default 5 min).
 	PropagateIdle time.Duration
+	// PropagateCredentials maps client-certificate principals to Kafka
+	// SASL credentials (authentication.propagate.credentials.location).
+	PropagateCredentials string
 }
 
 // Bearer configures JWT validation (krest's keys).
@@ -78,7 +81,7 @@ var frontDoorKeys = map[string]bool{
 	"authentication.bearer.principal.claim": true, "authentication.bearer.roles.claim": true,
 	"authentication.bearer.leeway.ms": true,
 	"authentication.propagate":        true, "authentication.propagate.clients.max": true,
-	"authentication.propagate.clients.idle.ms": true,
+	"authentication.propagate.clients.idle.ms": true, "authentication.propagate.credentials.location": true,
 }
 
 func isFrontDoorKey(k string) bool {
@@ -171,13 +174,18 @@ func (c *Config) parsePropagation(get func(string) string) error {
 	if f.PropagateIdle, err = positiveMillis(get, "authentication.propagate.clients.idle.ms"); err != nil {
 		return err
 	}
+	f.PropagateCredentials = get("authentication.propagate.credentials.location")
 	proto := strings.ToUpper(strings.TrimSpace(c.Client["security.protocol"]))
 	mech := strings.ToUpper(strings.TrimSpace(c.Client["sasl.mechanism"]))
 	f.PropagateMechanism = mech
-	want := map[string][]string{"BASIC": {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}, "BEARER": {"OAUTHBEARER"}}[f.Method]
+	method := f.Method
+	if method == "NONE" && f.PropagateCredentials != "" {
+		method = "BASIC" // certificate principals with mapped passwords
+	}
+	want := map[string][]string{"BASIC": {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}, "BEARER": {"OAUTHBEARER"}}[method]
 	switch {
 	case want == nil:
-		return fmt.Errorf("authentication.propagate=true needs authentication.method BASIC or BEARER: krest passes on the caller's password or token")
+		return fmt.Errorf("authentication.propagate=true needs authentication.method BASIC or BEARER (krest passes on the caller's password or token), or client certificates with authentication.propagate.credentials.location")
 	case proto != "SASL_SSL" && proto != "SASL_PLAINTEXT":
 		return fmt.Errorf("authentication.propagate=true needs client.security.protocol SASL_SSL or SASL_PLAINTEXT")
 	case !slices.Contains(want, mech):

@@ -271,3 +271,29 @@ func TestUnsecuredToken(t *testing.T) {
 		t.Fatalf("header %s claims %v extensions %v", head, claims, a.Extensions)
 	}
 }
+
+// TestCallerMechanism: a caller's credentials reach the first message of
+// each mechanism (the token itself for OAUTHBEARER).
+func TestCallerMechanism(t *testing.T) {
+	for _, tc := range []struct{ mech, want string }{
+		{"PLAIN", "\x00alice\x00alice-pw"},
+		{"SCRAM-SHA-512", "n=alice,"},
+		{"OAUTHBEARER", "auth=Bearer the-token"},
+	} {
+		secret := "alice-pw"
+		if tc.mech == "OAUTHBEARER" {
+			secret = "the-token"
+		}
+		m, err := CallerMechanism(tc.mech, "alice", secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, first, err := m.Authenticate(context.Background(), "127.0.0.1:9092")
+		if err != nil || !strings.Contains(string(first), tc.want) {
+			t.Errorf("%s: %q %v, want it to hold %q", tc.mech, first, err, tc.want)
+		}
+	}
+	if _, err := CallerMechanism("GSSAPI", "a", "b"); err == nil {
+		t.Error("GSSAPI carried credentials")
+	}
+}
