@@ -37,9 +37,9 @@ func TestParse(t *testing.T) {
 		{in: `x.Module`, wantErr: "expected a control flag (required, requisite, sufficient or optional) at character 9"},
 		{in: `x.Module mandatory;`, wantErr: "the control flag must be required, requisite, sufficient or optional"},
 		{in: `x.Module required username="alice" password="hunter2"`, wantErr: "expected ';' at the end of the login module at character 54"},
-		{in: `x.Module required password "hunter2";`, wantErr: "expected '=' after option password at character 28"},
+		{in: `x.Module required password "hunter2";`, wantErr: "expected '=' after an option name at character 28"},
 		{in: `x.Module required password="hunter2;`, wantErr: "a quoted value is not closed"},
-		{in: `x.Module required password=;`, wantErr: "expected a value for option password at character 28"},
+		{in: `x.Module required password=;`, wantErr: "expected a value for an option at character 28"},
 		{in: `x.A required; x.B required;`, wantErr: "holds more than one login module; a Kafka client takes exactly one"},
 		{in: `x.Module required /* hunter2 ;`, wantErr: "a /* comment is not closed"},
 	}
@@ -74,6 +74,10 @@ func FuzzParse(f *testing.F) {
 		_, err := Parse(in)
 		if err != nil && strings.Contains(err.Error(), secret) {
 			t.Fatalf("error %q quotes the input", err)
+		}
+		_, err = ParseFile("KafkaRest { " + in + " };\n" + in)
+		if err != nil && strings.Contains(err.Error(), secret) {
+			t.Fatalf("ParseFile error %q quotes the input", err)
 		}
 	})
 }

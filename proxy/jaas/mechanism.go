@@ -39,6 +39,10 @@ const (
 	oauthHandlerOlder = "org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerLoginCallbackHandler"
 )
 
+// knownModules are the login modules that may be named in errors.
+var knownModules = map[string]bool{plainModule: true, scramModule: true, oauthModule: true, iamModule: true,
+	"com.sun.security.auth.module.Krb5LoginModule": true}
+
 // Mechanism builds the SASL mechanism the settings describe. Warnings
 // report settings that have no effect.
 func Mechanism(get Lookup) (sasl.Mechanism, []string, error) {
@@ -65,7 +69,11 @@ func Mechanism(get Lookup) (sasl.Mechanism, []string, error) {
 	case want == "":
 		return nil, nil, fmt.Errorf("%s: %q is not PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER or AWS_MSK_IAM", mechName, mech)
 	case m.Class != want:
-		return nil, nil, fmt.Errorf("%s: SASL mechanism %s needs %s, not %s", jaasName, mech, want, m.Class)
+		given := "another login module" // the text may be anything, a password included: not quoted
+		if knownModules[m.Class] {
+			given = m.Class
+		}
+		return nil, nil, fmt.Errorf("%s: SASL mechanism %s needs %s, not %s", jaasName, mech, want, given)
 	}
 	switch mech {
 	case "PLAIN":

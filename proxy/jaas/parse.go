@@ -70,7 +70,7 @@ func ParseFile(s string) (map[string][]Module, error) {
 		}
 		p.skip()
 		if p.peek() != '{' {
-			return nil, p.fail("'{' after section " + name)
+			return nil, p.fail("'{' after a section name")
 		}
 		p.i++
 		var mods []Module
@@ -81,11 +81,11 @@ func ParseFile(s string) (map[string][]Module, error) {
 				break
 			}
 			if p.eof() {
-				return nil, p.fail("'}' closing section " + name)
+				return nil, p.fail("'}' closing a section")
 			}
 			m, err := p.module()
 			if err != nil {
-				return nil, fmt.Errorf("section %s: %w", name, err)
+				return nil, fmt.Errorf("section %d: %w", len(out)+1, err)
 			}
 			mods = append(mods, m)
 		}
@@ -128,12 +128,12 @@ func (p *parser) module() (Module, error) {
 		}
 		p.skip()
 		if p.peek() != '=' {
-			return m, p.fail("'=' after option " + name)
+			return m, p.fail("'=' after an option name")
 		}
 		p.i++
 		v, ok := p.value()
 		if !ok {
-			return m, p.fail("a value for option " + name)
+			return m, p.fail("a value for an option")
 		}
 		m.Options[name] = v
 	}
