@@ -18,7 +18,7 @@ import (
 // it accepts and answers, mounted through chain. Unknown paths, wrong
 // methods and panics get JSON errors. A path with a trailing slash is
 // served as the path without it (no redirect), as Jersey matches them.
-func routes(chain *rest.Chain, api *v2.API, door *auth.Door, propagate bool) fasthttp.RequestHandler {
+func routes(chain *rest.Chain, api *v2.API, door *auth.Door, propagate bool, obs *observer, ops []rest.Route) fasthttp.RequestHandler {
 	const (
 		none     = rest.BodyNone
 		produce  = rest.BodyProduce
@@ -29,32 +29,32 @@ func routes(chain *rest.Chain, api *v2.API, door *auth.Door, propagate bool) fas
 		inst     = "/consumers/{group}/instances/{instance}"
 	)
 	table := []rest.Route{
-		route("GET", "/", "v2.root", none, plain, 2, api.Root),
-		route("POST", "/", "v2.root", none, plain, 2, api.Root),
-		route("GET", "/brokers", "v2.list_brokers", none, plain, 2, api.ListBrokers),
-		route("GET", "/topics", "v2.list_topics", none, plain, 2, api.ListTopics),
-		route("GET", "/topics/{topic}", "v2.get_topic", none, plain, 2, api.GetTopic),
-		route("POST", "/topics/{topic}", "v2.produce_topic", produce, plain, 2, api.ProduceToTopic),
-		route("GET", "/topics/{topic}/partitions", "v2.list_partitions", none, plain, 2, api.ListPartitions),
-		route("GET", "/topics/{topic}/partitions/{partition}", "v2.get_partition", none, plain, 2, api.GetPartition),
-		route("POST", "/topics/{topic}/partitions/{partition}", "v2.produce_partition", produce, plain, 2, api.ProduceToPartition),
-		route("GET", "/topics/{topic}/partitions/{partition}/offsets", "v2.get_partition_offsets", none, plain, 2, api.GetPartitionOffsets),
-		route("GET", "/topics/{topic}/partitions/{partition}/messages", "v1.read_messages", none, messages, 2, api.ReadMessages),
+		route("GET", "/", "api.v2.root.get", none, plain, 2, api.Root),
+		route("POST", "/", "api.v2.root.post", none, plain, 2, api.Root),
+		route("GET", "/brokers", "api.v2.brokers.list", none, plain, 2, api.ListBrokers),
+		route("GET", "/topics", "api.v2.topics.list", none, plain, 2, api.ListTopics),
+		route("GET", "/topics/{topic}", "api.v2.topics.get", none, plain, 2, api.GetTopic),
+		route("POST", "/topics/{topic}", "api.v2.produce-to-topic", produce, plain, 2, api.ProduceToTopic),
+		route("GET", "/topics/{topic}/partitions", "api.v2.partitions.list", none, plain, 2, api.ListPartitions),
+		route("GET", "/topics/{topic}/partitions/{partition}", "api.v2.partitions.get", none, plain, 2, api.GetPartition),
+		route("POST", "/topics/{topic}/partitions/{partition}", "api.v2.produce-to-partition", produce, plain, 2, api.ProduceToPartition),
+		route("GET", "/topics/{topic}/partitions/{partition}/offsets", "api.v2.partitions.get-offsets", none, plain, 2, api.GetPartitionOffsets),
+		route("GET", "/topics/{topic}/partitions/{partition}/messages", "api.v2.partitions.read-messages", none, messages, 2, api.ReadMessages),
 
-		route("POST", "/consumers/{group}", "v2.create_consumer", entity, plain, 2, api.CreateConsumer),
-		route("DELETE", inst, "v2.delete_consumer", none, plain, 2, api.DeleteConsumer),
-		route("POST", inst+"/subscription", "v2.subscribe", entity, plain, 2, api.Subscribe),
-		route("GET", inst+"/subscription", "v2.get_subscription", entity, plain, 2, api.GetSubscription),
-		route("DELETE", inst+"/subscription", "v2.unsubscribe", entity, plain, 2, api.Unsubscribe),
-		route("POST", inst+"/assignments", "v2.assign", entity, plain, 2, api.Assign),
-		route("GET", inst+"/assignments", "v2.get_assignments", entity, plain, 2, api.GetAssignments),
-		route("POST", inst+"/positions", "v2.seek", entity, plain, 2, api.Seek),
-		route("POST", inst+"/positions/beginning", "v2.seek_to_beginning", entity, plain, 2, api.SeekToBeginning),
-		route("POST", inst+"/positions/end", "v2.seek_to_end", entity, plain, 2, api.SeekToEnd),
-		route("POST", inst+"/offsets", "v2.commit_offsets", entity, plain, 2, api.CommitOffsets),
-		route("GET", inst+"/offsets", "v2.get_committed_offsets", entity, plain, 2, api.GetCommittedOffsets),
-		route("GET", inst+"/records", "v2.read_records", entity, records, 2, api.ReadRecords),
-		route("GET", inst+"/topics/{topic}", "v1.read_topic", entity, records, 1, api.ReadTopicV1),
+		route("POST", "/consumers/{group}", "api.v2.consumers.create", entity, plain, 2, api.CreateConsumer),
+		route("DELETE", inst, "api.v2.consumers.delete", none, plain, 2, api.DeleteConsumer),
+		route("POST", inst+"/subscription", "api.v2.consumers.subscribe", entity, plain, 2, api.Subscribe),
+		route("GET", inst+"/subscription", "api.v2.consumers.get-subscription", entity, plain, 2, api.GetSubscription),
+		route("DELETE", inst+"/subscription", "api.v2.consumers.unsubscribe", entity, plain, 2, api.Unsubscribe),
+		route("POST", inst+"/assignments", "api.v2.consumers.assign", entity, plain, 2, api.Assign),
+		route("GET", inst+"/assignments", "api.v2.consumers.get-assignments", entity, plain, 2, api.GetAssignments),
+		route("POST", inst+"/positions", "api.v2.consumers.seek-to-offset", entity, plain, 2, api.Seek),
+		route("POST", inst+"/positions/beginning", "api.v2.consumers.seek-to-beginning", entity, plain, 2, api.SeekToBeginning),
+		route("POST", inst+"/positions/end", "api.v2.consumers.seek-to-end", entity, plain, 2, api.SeekToEnd),
+		route("POST", inst+"/offsets", "api.v2.consumers.commit-offsets", entity, plain, 2, api.CommitOffsets),
+		route("GET", inst+"/offsets", "api.v2.consumers.get-committed-offsets", entity, plain, 2, api.GetCommittedOffsets),
+		route("GET", inst+"/records", "api.v2.consumers.consume", entity, records, 2, api.ReadRecords),
+		route("GET", inst+"/topics/{topic}", "api.v1.consumers.consume-topic", entity, records, 1, api.ReadTopicV1),
 	}
 	r := router.New()
 	r.RedirectTrailingSlash = false
@@ -63,10 +63,11 @@ func routes(chain *rest.Chain, api *v2.API, door *auth.Door, propagate bool) fas
 	r.NotFound = chain.NotFound
 	r.MethodNotAllowed = chain.MethodNotAllowed
 	r.PanicHandler = chain.Panic
-	for _, rt := range table {
+	for _, rt := range append(table, ops...) {
+		rt.Metrics = obs.metrics.Route(rt.Name)
 		r.Handle(rt.Method, rt.Path, chain.Handler(rt))
 	}
-	return front(r.Handler, door, propagate)
+	return obs.wrap(front(r.Handler, door, propagate))
 }
 
 // errAmbiguousLength refuses the request-smuggling shape.
@@ -77,6 +78,9 @@ var errNoKafkaCredentials = rest.Errorf(401, 401, "Unauthorized: no Kafka creden
 // checkCaller lets the caller through door, or answers 401 (with
 // WWW-Authenticate) or 403 and returns false.
 func checkCaller(ctx *fasthttp.RequestCtx, door *auth.Door, propagate bool) bool {
+	if isOpsPath(ctx.Path()) {
+		return true // probes and scrapes never need credentials
+	}
 	var cert *x509.Certificate
 	if cs := ctx.TLSConnectionState(); cs != nil && len(cs.PeerCertificates) > 0 {
 		cert = cs.PeerCertificates[0]

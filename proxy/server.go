@@ -21,6 +21,7 @@ import (
 	"github.com/krest-dev/krest/proxy/identity"
 	"github.com/krest-dev/krest/proxy/jaas"
 	"github.com/krest-dev/krest/proxy/keystore"
+	"github.com/krest-dev/krest/proxy/metrics"
 	"github.com/krest-dev/krest/proxy/produce"
 	"github.com/krest-dev/krest/proxy/rest"
 	"github.com/krest-dev/krest/proxy/schema"
@@ -41,7 +42,11 @@ type Server struct {
 	conns     *connTracker
 	limit     *connLimit // shared by every listener
 	door      *auth.Door
+	metrics   *metrics.Metrics
+	admin     *admin.Client
+	schemas   *schema.Resolver
 	callers   *identity.Pool[*v2.Kafka] // authentication.propagate
+	memory    *pool.Budget              // request.memory.max.bytes
 	tls       *tls.Config               // https listeners; nil without one
 
 	closeOnce sync.Once
@@ -53,7 +58,9 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	producer, err := produce.New(cfg.ProducerOpts(), produce.Options{
+	version, commit := metrics.Build()
+	m := metrics.New(cfg.MetricsTopicLabels, version, commit)
+	producer, err := produce.New(append(cfg.ProducerOpts(), kgo.WithHooks(m.KafkaHooks("producer"))), produce.Options{
 		BufferBytes:     cfg.ProduceBufferBytes,
 		MaxBlock:        cfg.ProduceMaxBlock,
 		DeliveryTimeout: cfg.ProduceDeliveryTimeout,
@@ -61,7 +68,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, producer: producer}
+	s := &Server{cfg: cfg, log: log, producer: producer, metrics: m}
 	fd := cfg.FrontDoor
 	if s.door, err = auth.NewDoor(auth.Config{
 		Method: fd.Method, Realm: fd.Realm, Roles: fd.Roles, SkipPaths: fd.SkipPaths, JAASFile: fd.JAASFile,
@@ -84,28 +91,34 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 			"NONE": tls.NoClientCert, "REQUESTED": tls.VerifyClientCertIfGiven, "REQUIRED": tls.RequireAndVerifyClientCert,
 		}[fd.ClientAuth]
 	}
-	if s.adminCl, err = kgo.NewClient(cfg.AdminOpts()...); err != nil {
+	if s.adminCl, err = kgo.NewClient(append(cfg.AdminOpts(), kgo.WithHooks(m.KafkaHooks("admin")))...); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("kafka admin client: %w", err)
 	}
-	if s.readCl, err = kgo.NewClient(cfg.ConsumerOpts()...); err != nil {
+	consumerHooks := kgo.WithHooks(m.KafkaHooks("consumer"))
+	if s.readCl, err = kgo.NewClient(append(cfg.ConsumerOpts(), consumerHooks)...); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("kafka read client: %w", err)
 	}
 	adm := admin.New(s.adminCl)
 	s.consumers = consumer.NewManager(cfg, adm.Kadm(), log)
+	s.consumers.AddClientOpts(consumerHooks)
 	schemas, err := schema.NewResolver(cfg.SchemaRegistryURL, cfg.SchemaRegistry)
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
+	s.admin, s.schemas = adm, schemas
+	s.registerGauges()
 	memory := pool.NewBudget(cfg.RequestMemoryBytes)
 	var callers *identity.Pool[*v2.Kafka]
 	if fd.Propagate {
 		callers = identity.NewPool(s.callerKafka, func(k *v2.Kafka) { k.Close() }, fd.PropagateClients, fd.PropagateIdle)
 		s.callers = callers
 	}
+	s.memory = memory
 	api := &v2.API{
+		Metrics:   m,
 		Memory:    memory,
 		Callers:   callers,
 		Config:    cfg,
@@ -119,7 +132,9 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.conns = newConnTracker()
 	s.limit = &connLimit{max: cfg.MaxConnections, perIP: cfg.MaxConnectionsPerIP, byIP: map[string]int{}}
 	s.http = &fasthttp.Server{
-		Handler:            s.conns.handler(routes(chain, api, s.door, fd.Propagate)),
+		Handler: s.conns.handler(routes(chain, api, s.door, fd.Propagate,
+			&observer{metrics: m, log: log, access: cfg.AccessLog, compress: cfg.Compression, unmatched: m.Route("unmatched")},
+			s.opsRoutes())),
 		ConnState:          s.conns.state,
 		Name:               "krest",
 		MaxRequestBodySize: cfg.MaxRequestBytes,
@@ -153,26 +168,27 @@ func (s *Server) callerKafka(c identity.Credentials) (*v2.Kafka, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := produce.New(s.cfg.ProducerOptsAs(mech), produce.Options{
+	p, err := produce.New(append(s.cfg.ProducerOptsAs(mech), kgo.WithHooks(s.metrics.KafkaHooks("producer"))), produce.Options{
 		BufferBytes: s.cfg.ProduceBufferBytes, Budget: s.producer.Budget(),
 		MaxBlock: s.cfg.ProduceMaxBlock, DeliveryTimeout: s.cfg.ProduceDeliveryTimeout,
 	})
 	if err != nil {
 		return nil, err
 	}
-	adminCl, err := kgo.NewClient(s.cfg.AdminOptsAs(mech)...)
+	adminCl, err := kgo.NewClient(append(s.cfg.AdminOptsAs(mech), kgo.WithHooks(s.metrics.KafkaHooks("admin")))...)
 	if err != nil {
 		p.Close()
 		return nil, err
 	}
-	readCl, err := kgo.NewClient(s.cfg.ConsumerOptsAs(mech)...)
+	consumerOpts := append(s.cfg.ConsumerOptsAs(mech), kgo.WithHooks(s.metrics.KafkaHooks("consumer")))
+	readCl, err := kgo.NewClient(consumerOpts...)
 	if err != nil {
 		p.Close()
 		adminCl.Close()
 		return nil, err
 	}
 	return &v2.Kafka{
-		Producer: p, Admin: admin.New(adminCl), Fetcher: consumer.NewFetcher(readCl), ConsumerOpts: s.cfg.ConsumerOptsAs(mech),
+		Producer: p, Admin: admin.New(adminCl), Fetcher: consumer.NewFetcher(readCl), ConsumerOpts: consumerOpts,
 		Close: func() { p.Close(); adminCl.Close(); readCl.Close() },
 	}, nil
 }

@@ -96,6 +96,17 @@ type Config struct {
 	// FrontDoor configures https listeners and caller authentication.
 	FrontDoor FrontDoor
 
+	// MetricsTopicLabels bounds the topics with their own metrics label
+	// ("metrics.topic.labels.max", default 100); the rest count as
+	// "other".
+	MetricsTopicLabels int
+	// AccessLog writes one log line per request ("log.access", default
+	// true).
+	AccessLog bool
+	// Compression gzips responses of 1 KiB and more for clients that
+	// accept it ("compression.enable", default true, as Confluent's).
+	Compression bool
+
 	// Client, Producer, Consumer and Admin hold the pass-through keys of the
 	// client.*, producer.*, consumer.* and admin.* prefixes, prefix stripped.
 	Client, Producer, Consumer, Admin map[string]string
@@ -190,6 +201,9 @@ var Defaults = map[string]string{
 	"request.body.max.bytes":       "16777216",
 	"request.memory.max.bytes":     "268435456",
 	"request.records.max":          "100000",
+	"metrics.topic.labels.max":     "100",
+	"log.access":                   "true",
+	"compression.enable":           "true",
 	"idle.timeout.ms":              "30000",
 	"request.header.timeout.ms":    "10000",
 	"request.body.timeout.ms":      "60000",
@@ -222,7 +236,6 @@ var ignoredConfluent = map[string]string{
 	"consumer.threads":             "krest has no read thread pool: reads wait on their own goroutine",
 	"consumer.iterator.backoff.ms": "krest wakes reads when data arrives instead of polling",
 	"consumer.iterator.timeout.ms": "unused in Confluent's proxy too",
-	"compression.enable":           "krest does not compress responses",
 	"debug":                        "krest never puts stack traces in responses",
 }
 
@@ -322,6 +335,15 @@ func Parse(props map[string]string) (*Config, error) {
 	}
 	if err := c.parseFrontDoor(props, get); err != nil {
 		return nil, err
+	}
+	if n, err = positiveInt(get, "metrics.topic.labels.max"); err != nil {
+		return nil, err
+	}
+	c.MetricsTopicLabels = int(n)
+	for key, dst := range map[string]*bool{"log.access": &c.AccessLog, "compression.enable": &c.Compression} {
+		if *dst, err = strconv.ParseBool(get(key)); err != nil {
+			return nil, fmt.Errorf("%s: %q is not true or false", key, get(key))
+		}
 	}
 
 	keys := make([]string, 0, len(props))

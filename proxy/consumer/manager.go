@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -28,6 +29,7 @@ type Manager struct {
 
 	mu        sync.Mutex
 	instances map[instanceKey]*Instance
+	expired   atomic.Int64
 
 	stop chan struct{}
 	done chan struct{}
@@ -195,6 +197,7 @@ func (m *Manager) expireIdle(now time.Time) {
 		if !inst.closed && now.Sub(inst.lastUsed()) > m.cfg.InstanceTimeout {
 			m.log.Info("consumer instance expired", "group", inst.group, "instance", inst.s.Name)
 			m.drop(inst)
+			m.expired.Add(1)
 		}
 		inst.op.Unlock()
 	}
@@ -223,3 +226,17 @@ func (m *Manager) Close() {
 // MemoryUsed returns the bytes of consumer.memory.max.bytes that instances
 // hold: consumer.buffer.max.bytes for each one subscribed or assigned.
 func (m *Manager) MemoryUsed() int64 { return m.budget.Used() }
+
+// Instances returns the number of live instances.
+func (m *Manager) Instances() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.instances)
+}
+
+// Expired returns how many instances expired idle so far.
+func (m *Manager) Expired() int64 { return m.expired.Load() }
+
+// AddClientOpts adds options to every instance's client from now on
+// (metrics hooks); call it before the first instance starts.
+func (m *Manager) AddClientOpts(opts ...kgo.Opt) { m.opts = append(m.opts, opts...) }

@@ -14,6 +14,7 @@ import (
 	"github.com/krest-dev/krest/codec"
 	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/admin"
+	"github.com/krest-dev/krest/proxy/metrics"
 )
 
 // KafkaTimeout bounds the Kafka and Schema Registry calls made for one
@@ -33,6 +34,9 @@ func KafkaContext() (context.Context, context.CancelFunc) {
 const (
 	PrincipalKey   = "krest.principal"
 	CredentialsKey = "krest.credentials"
+	// RouteKey holds the *Route that served the request, set by the
+	// chain for the access log and the metrics.
+	RouteKey = "krest.route"
 )
 
 // Request is what the chain learnt about a request before its handler
@@ -56,7 +60,8 @@ type Handler func(ctx *fasthttp.RequestCtx, r Request) error
 // Route is one endpoint of the API.
 type Route struct {
 	Method, Path string
-	// Name is the route's stable name ("v2.produce_topic"), for logs,
+	// Name is the route's stable name, Confluent's @ResourceName
+	// ("api.v2.produce-to-topic"), for logs,
 	// metrics and forwarding.
 	Name string
 	// Body is what the route accepts as a body; Answer what it replies
@@ -66,6 +71,8 @@ type Route struct {
 	Answer  Answer
 	Version int
 	Handler Handler
+	// Metrics counts the route's requests (nil: not counted).
+	Metrics *metrics.Route
 }
 
 // Chain turns routes into fasthttp handlers.
@@ -82,7 +89,9 @@ type Chain struct {
 // Handler wraps rt's handler with Content-Type (415) and Accept (406)
 // negotiation and error rendering.
 func (c *Chain) Handler(rt Route) fasthttp.RequestHandler {
+	route := &rt
 	return func(ctx *fasthttp.RequestCtx) {
+		ctx.SetUserValue(RouteKey, route)
 		req := Request{Route: rt.Name}
 		switch rt.Body {
 		case BodyProduce:

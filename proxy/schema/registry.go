@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/sr"
@@ -104,6 +105,31 @@ type Client struct {
 
 	now    func() time.Time // for tests
 	flight singleflight.Group
+
+	requests, hits atomic.Int64 // registry HTTP requests; answers from a cache
+}
+
+// countingTransport counts the registry requests.
+type countingTransport struct {
+	http.RoundTripper
+	n *atomic.Int64
+}
+
+func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.n.Add(1)
+	return t.RoundTripper.RoundTrip(r)
+}
+
+// Stats returns the registry requests made and the answers served from a
+// cache so far.
+func (c *Client) Stats() (requests, hits int64) { return c.requests.Load(), c.hits.Load() }
+
+// Ping asks the registry for its subjects, for readiness.
+func (c *Client) Ping(ctx context.Context) error {
+	if _, err := c.cl.Subjects(ctx); err != nil {
+		return c.wrap(err, "listing subjects")
+	}
+	return nil
 }
 
 type latestEntry struct {
@@ -135,18 +161,20 @@ func New(url string, compile CompileFunc, timeout time.Duration, tlsCfg *tls.Con
 	if tlsCfg != nil {
 		transport.TLSClientConfig = tlsCfg
 	}
-	httpcl := &http.Client{Timeout: timeout, Transport: transport}
+	c := &Client{}
+	httpcl := &http.Client{Timeout: timeout, Transport: countingTransport{transport, &c.requests}}
 	opts = append([]sr.ClientOpt{sr.URLs(url), sr.HTTPClient(httpcl), sr.UserAgent("krest")}, opts...)
 	cl, err := sr.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("schema registry client: %w", err)
 	}
-	return &Client{
+	*c = Client{
 		cl: cl, url: url, compile: compile,
 		byID: newBounded[int, *Schema](MaxCompiled), ids: map[textKey]int{}, registered: map[subjectID]bool{},
 		compiled: newBounded[textKey, Codec](MaxCompiled), latest: map[string]latestEntry{},
 		versions: newBounded[subjectVersion, sr.SubjectSchema](MaxCompiled), now: time.Now,
-	}, nil
+	}
+	return c, nil
 }
 
 // URL returns the registry's address.
@@ -158,6 +186,7 @@ func (c *Client) ByID(ctx context.Context, id int) (*Schema, error) {
 	s, _ := c.byID.get(id)
 	c.mu.Unlock()
 	if s != nil {
+		c.hits.Add(1)
 		return s, nil
 	}
 	v, err, _ := c.flight.Do("id:"+strconv.Itoa(id), func() (any, error) {
@@ -215,6 +244,7 @@ func (c *Client) Register(ctx context.Context, subject string, typ sr.SchemaType
 	s, _ := c.byID.get(id)
 	c.mu.Unlock()
 	if known && s != nil {
+		c.hits.Add(1)
 		return s, nil
 	}
 	v, err, _ := c.flight.Do("reg:"+subject+"\x00"+strconv.Itoa(int(typ))+"\x00"+text, func() (any, error) {

@@ -31,6 +31,13 @@ type Resolver struct {
 	keyStrategy, valueStrategy string
 }
 
+// Stats returns the registry requests made and the answers served from a
+// cache so far.
+func (r *Resolver) Stats() (requests, hits int64) { return r.cl.Stats() }
+
+// Ping checks that the registry answers.
+func (r *Resolver) Ping(ctx context.Context) error { return r.cl.Ping(ctx) }
+
 // NewResolver returns a Resolver of the registry at url, or nil when url is
 // empty.
 func NewResolver(url string, cfg config.SchemaRegistry) (*Resolver, error) {

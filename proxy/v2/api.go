@@ -8,6 +8,7 @@ import (
 	"github.com/krest-dev/krest/proxy/config"
 	"github.com/krest-dev/krest/proxy/consumer"
 	"github.com/krest-dev/krest/proxy/identity"
+	"github.com/krest-dev/krest/proxy/metrics"
 	"github.com/krest-dev/krest/proxy/produce"
 	"github.com/krest-dev/krest/proxy/schema"
 )
@@ -27,6 +28,8 @@ type API struct {
 
 	ownOnce sync.Once
 	own     *Kafka // krest's own clients, as a Kafka
+	// Metrics counts records produced and consumed (nil: not counted).
+	Metrics *metrics.Metrics
 	// Memory is the request memory budget the chain charges bodies to; a
 	// produce also charges its records before decoding them (nil: none).
 	Memory *pool.Budget

@@ -2,6 +2,7 @@ package v2
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -81,15 +82,24 @@ func (a *API) produce(ctx *fasthttp.RequestCtx, r rest.Request, pathPartition in
 		return err
 	}
 	if err := kc.Producer.Produce(context.Background(), job.batch); err != nil {
+		if a.Metrics != nil && errors.Is(err, produce.ErrOverloaded) {
+			a.Metrics.Produce429.Inc()
+		}
 		return err
 	}
 	status := fasthttp.StatusOK
-	missing := 0
-	for _, e := range job.batch.Errs {
+	missing, ok, bytes := 0, 0, 0
+	for i, e := range job.batch.Errs {
 		if e == nil {
+			ok++
+			bytes += len(job.batch.Records[i].Key) + len(job.batch.Records[i].Value)
 			continue
 		}
-		switch code, _ := rest.RecordError(e); code {
+		code, _ := rest.RecordError(e)
+		if a.Metrics != nil {
+			a.Metrics.RecordError(code)
+		}
+		switch code {
 		case rest.CodeKafkaAuthentication:
 			status = fasthttp.StatusUnauthorized
 		case rest.CodeKafkaAuthorization:
@@ -99,6 +109,11 @@ func (a *API) produce(ctx *fasthttp.RequestCtx, r rest.Request, pathPartition in
 		case rest.CodeUnknownTopic:
 			missing++
 		}
+	}
+	if a.Metrics != nil && ok > 0 {
+		t := a.Metrics.Topic(topic)
+		t.ProducedRecords.Add(ok)
+		t.ProducedBytes.Add(bytes)
 	}
 	if missing == len(job.batch.Errs) {
 		// The topic does not exist and the broker does not create

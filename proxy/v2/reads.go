@@ -66,6 +66,7 @@ func (a *API) read(ctx *fasthttp.RequestCtx, offer rest.Offer, topic string, ver
 		if buf.B, err = a.appendRecords(buf.B, recs, settings.Format, style); err != nil {
 			return err
 		}
+		a.countConsumed(recs)
 		// Hand the rendered body to fasthttp instead of copying it; its old
 		// body buffer comes back to our pool.
 		buf.B = ctx.Response.SwapBody(buf.B)[:0]
@@ -172,6 +173,7 @@ func (a *API) ReadMessages(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	if err != nil {
 		return err
 	}
+	a.countConsumed(recs)
 	ctx.SetBody(body)
 	return nil
 }

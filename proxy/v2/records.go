@@ -131,3 +131,20 @@ func (a *API) appendData(ctx context.Context, dst, data []byte, format codec.For
 		return append(dst, '"'), nil
 	}
 }
+
+// countConsumed adds recs to the consume metrics of their topics.
+func (a *API) countConsumed(recs []*kgo.Record) {
+	if a.Metrics == nil {
+		return
+	}
+	for i := 0; i < len(recs); {
+		j, bytes := i, 0
+		for ; j < len(recs) && recs[j].Topic == recs[i].Topic; j++ {
+			bytes += len(recs[j].Key) + len(recs[j].Value)
+		}
+		t := a.Metrics.Topic(recs[i].Topic)
+		t.ConsumedRecords.Add(j - i)
+		t.ConsumedBytes.Add(bytes)
+		i = j
+	}
+}

@@ -1,0 +1,73 @@
+package proxy
+
+import (
+	"bytes"
+	"log/slog"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/krest-dev/krest/pool"
+	"github.com/krest-dev/krest/proxy/metrics"
+	"github.com/krest-dev/krest/proxy/rest"
+)
+
+// observer runs around every request: it counts it in the metrics of its
+// route, writes the access log line, and gzips large responses for
+// clients that accept it (compression.enable).
+type observer struct {
+	metrics   *metrics.Metrics
+	log       *slog.Logger
+	access    bool // log.access
+	compress  bool
+	unmatched *metrics.Route
+}
+
+// minCompress is the smallest response body worth gzipping.
+const minCompress = 1024
+
+func (o *observer) wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		start := time.Now()
+		o.unmatched.Start() // the in-flight gauge is shared by every route
+		next(ctx)
+		name, rm := "unmatched", o.unmatched
+		if rt, ok := ctx.UserValue(rest.RouteKey).(*rest.Route); ok {
+			name = rt.Name
+			if rt.Metrics != nil {
+				rm = rt.Metrics
+			}
+		}
+		if o.compress {
+			gzipResponse(ctx)
+		}
+		status := ctx.Response.StatusCode()
+		// The announced length: Request.Body() would read a streamed body
+		// that the handler left unread (a 429 or a 413) into memory.
+		in, out := max(ctx.Request.Header.ContentLength(), 0), len(ctx.Response.Body())
+		rm.Done(status, start, in, out)
+		if o.access && o.log.Enabled(ctx, slog.LevelInfo) {
+			principal, _ := ctx.UserValue(rest.PrincipalKey).(string)
+			o.log.LogAttrs(ctx, slog.LevelInfo, "request",
+				slog.String("method", string(ctx.Method())), slog.String("route", name), slog.Int("status", status),
+				slog.Int("bytes_in", in), slog.Int("bytes_out", out), slog.Duration("duration", time.Since(start)),
+				slog.String("remote", ctx.RemoteAddr().String()), slog.String("principal", principal))
+		}
+	}
+}
+
+// gzipResponse compresses a response of at least minCompress bytes when
+// the client accepts gzip and the body is not encoded or streamed yet.
+func gzipResponse(ctx *fasthttp.RequestCtx) {
+	body := ctx.Response.Body()
+	if len(body) < minCompress || ctx.Response.IsBodyStream() || len(ctx.Response.Header.ContentEncoding()) > 0 ||
+		!bytes.Contains(ctx.Request.Header.Peek(fasthttp.HeaderAcceptEncoding), []byte("gzip")) {
+		return
+	}
+	buf := pool.GetBuffer()
+	buf.B = fasthttp.AppendGzipBytesLevel(buf.B[:0], body, fasthttp.CompressDefaultCompression)
+	buf.B = ctx.Response.SwapBody(buf.B)[:0]
+	pool.PutBuffer(buf)
+	ctx.Response.Header.SetContentEncoding("gzip")
+	ctx.Response.Header.Add(fasthttp.HeaderVary, "Accept-Encoding")
+}
