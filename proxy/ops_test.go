@@ -166,3 +166,39 @@ func writeTestKey(t *testing.T) string {
 	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	return writeFile(t, t.TempDir(), "pub.pem", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 }
+
+// TestEndpointsAndRateLimits: blocked endpoints are 404 by Confluent's
+// names; over the rate limit requests are 429 with Retry-After, per client.
+func TestEndpointsAndRateLimits(t *testing.T) {
+	t.Parallel()
+	b := fakeBroker(t)
+	topic := createTopic(t, b, 1)
+	ts := startServer(t, b, map[string]string{
+		"api.endpoints.blocklist": "api.v2.brokers.*,api.v2.produce-to-topic.avro",
+		"rate.limit.enable":       "true", "rate.limit.per.client.permits.per.sec": "5", "rate.limit.permits.per.sec": "1000",
+		"rate.limit.costs": "api.v2.root.get=0",
+	})
+	if status, body, _ := ts.do(t, "GET", "/brokers", nil, nil); status != 404 || body != `{"error_code":404,"message":"HTTP 404 Not Found"}` {
+		t.Errorf("a blocked endpoint: %d %s", status, body)
+	}
+	if status, _, _ := ts.do(t, "POST", "/topics/"+topic, map[string]string{"Content-Type": "application/vnd.kafka.avro.v2+json"}, []byte(`{}`)); status != 404 {
+		t.Errorf("a blocked produce format: %d", status)
+	}
+	// Blocked requests cost nothing; 5 permits, then 429s.
+	counts := map[int]int{}
+	for range 8 {
+		status, body, hdr := ts.do(t, "GET", "/topics", nil, nil)
+		counts[status]++
+		if status == 429 && (hdr.Get("Retry-After") != "1" || body != `{"error_code":429,"message":"Request rate limit exceeded: The rate limit of requests per second has been exceeded."}`) {
+			t.Errorf("429: %s Retry-After %q", body, hdr.Get("Retry-After"))
+		}
+	}
+	if counts[200] != 5 || counts[429] != 3 {
+		t.Errorf("statuses %v, want 5 × 200 then 3 × 429", counts)
+	}
+	for range 10 {
+		if status, _, _ := ts.do(t, "GET", "/", nil, nil); status != 200 {
+			t.Fatalf("an exempt endpoint (cost 0) is limited: %d", status)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/krest-dev/krest/proxy/auth"
 	"github.com/krest-dev/krest/proxy/identity"
+	"github.com/krest-dev/krest/proxy/policy"
 	"github.com/krest-dev/krest/proxy/rest"
 	"github.com/krest-dev/krest/proxy/v2"
 )
@@ -18,7 +19,7 @@ import (
 // it accepts and answers, mounted through chain. Unknown paths, wrong
 // methods and panics get JSON errors. A path with a trailing slash is
 // served as the path without it (no redirect), as Jersey matches them.
-func routes(chain *rest.Chain, api *v2.API, door *auth.Door, propagate bool, obs *observer, ops []rest.Route) fasthttp.RequestHandler {
+func routes(chain *rest.Chain, api *v2.API, door *auth.Door, propagate bool, pol *policy.Policy, obs *observer, ops []rest.Route) fasthttp.RequestHandler {
 	const (
 		none     = rest.BodyNone
 		produce  = rest.BodyProduce
@@ -63,6 +64,16 @@ func routes(chain *rest.Chain, api *v2.API, door *auth.Door, propagate bool, obs
 	r.NotFound = chain.NotFound
 	r.MethodNotAllowed = chain.MethodNotAllowed
 	r.PanicHandler = chain.Panic
+	for i := range table {
+		sep := ""
+		switch {
+		case table[i].Body == rest.BodyProduce:
+			sep = "."
+		case table[i].Answer == rest.AnswerRecords:
+			sep = "-"
+		}
+		table[i].Policy = pol.Endpoint(table[i].Name, sep)
+	}
 	for _, rt := range append(table, ops...) {
 		rt.Metrics = obs.metrics.Route(rt.Name)
 		r.Handle(rt.Method, rt.Path, chain.Handler(rt))

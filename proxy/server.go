@@ -22,6 +22,7 @@ import (
 	"github.com/krest-dev/krest/proxy/jaas"
 	"github.com/krest-dev/krest/proxy/keystore"
 	"github.com/krest-dev/krest/proxy/metrics"
+	"github.com/krest-dev/krest/proxy/policy"
 	"github.com/krest-dev/krest/proxy/produce"
 	"github.com/krest-dev/krest/proxy/rest"
 	"github.com/krest-dev/krest/proxy/schema"
@@ -129,10 +130,18 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		Schemas:   schemas,
 	}
 	chain := &rest.Chain{Log: log, MaxBodyBytes: cfg.MaxRequestBytes, Memory: memory}
+	rl := cfg.RateLimit
+	pol := policy.New(policy.Config{
+		Allow: cfg.Endpoints.Allow, Block: cfg.Endpoints.Block, Disabled: cfg.Endpoints.Disabled,
+		RateLimit: rl.Enabled, Global: rl.Global, PerClient: rl.PerClient, DefaultCost: rl.DefaultCost, Costs: rl.Costs, Timeout: rl.Timeout,
+	})
+	if rl.Enabled {
+		chain.Policy = pol
+	}
 	s.conns = newConnTracker()
 	s.limit = &connLimit{max: cfg.MaxConnections, perIP: cfg.MaxConnectionsPerIP, byIP: map[string]int{}}
 	s.http = &fasthttp.Server{
-		Handler: s.conns.handler(routes(chain, api, s.door, fd.Propagate,
+		Handler: s.conns.handler(routes(chain, api, s.door, fd.Propagate, pol,
 			&observer{metrics: m, log: log, access: cfg.AccessLog, compress: cfg.Compression, unmatched: m.Route("unmatched")},
 			s.opsRoutes())),
 		ConnState:          s.conns.state,

@@ -103,6 +103,10 @@ type Config struct {
 	// AccessLog writes one log line per request ("log.access", default
 	// true).
 	AccessLog bool
+	// Endpoints switches endpoints off; RateLimit limits request rates.
+	Endpoints Endpoints
+	RateLimit RateLimit
+
 	// Compression gzips responses of 1 KiB and more for clients that
 	// accept it ("compression.enable", default true, as Confluent's).
 	Compression bool
@@ -197,22 +201,29 @@ var Defaults = map[string]string{
 	"authentication.bearer.leeway.ms":          "30000",
 	"authentication.propagate.clients.max":     "100",
 	"authentication.propagate.clients.idle.ms": "300000",
-	"port":                         "8082",
-	"request.body.max.bytes":       "16777216",
-	"request.memory.max.bytes":     "268435456",
-	"request.records.max":          "100000",
-	"metrics.topic.labels.max":     "100",
-	"log.access":                   "true",
-	"compression.enable":           "true",
-	"idle.timeout.ms":              "30000",
-	"request.header.timeout.ms":    "10000",
-	"request.body.timeout.ms":      "60000",
-	"connections.max":              "10000",
-	"connections.max.per.ip":       "0",
-	"shutdown.graceful.ms":         "30000",
-	"producer.buffer.memory":       "268435456",
-	"producer.max.block.ms":        "5000",
-	"producer.delivery.timeout.ms": "30000",
+	"port":                                  "8082",
+	"request.body.max.bytes":                "16777216",
+	"request.memory.max.bytes":              "268435456",
+	"request.records.max":                   "100000",
+	"metrics.topic.labels.max":              "100",
+	"log.access":                            "true",
+	"compression.enable":                    "true",
+	"api.v2.enable":                         "true",
+	"api.v3.enable":                         "true",
+	"rate.limit.enable":                     "false",
+	"rate.limit.permits.per.sec":            "50",
+	"rate.limit.per.client.permits.per.sec": "50",
+	"rate.limit.default.cost":               "1",
+	"rate.limit.timeout.ms":                 "0",
+	"idle.timeout.ms":                       "30000",
+	"request.header.timeout.ms":             "10000",
+	"request.body.timeout.ms":               "60000",
+	"connections.max":                       "10000",
+	"connections.max.per.ip":                "0",
+	"shutdown.graceful.ms":                  "30000",
+	"producer.buffer.memory":                "268435456",
+	"producer.max.block.ms":                 "5000",
+	"producer.delivery.timeout.ms":          "30000",
 
 	"consumer.request.timeout.ms":  "1000",
 	"consumer.request.max.bytes":   "67108864",
@@ -340,6 +351,9 @@ func Parse(props map[string]string) (*Config, error) {
 		return nil, err
 	}
 	c.MetricsTopicLabels = int(n)
+	if err := c.parseOps(get); err != nil {
+		return nil, err
+	}
 	for key, dst := range map[string]*bool{"log.access": &c.AccessLog, "compression.enable": &c.Compression} {
 		if *dst, err = strconv.ParseBool(get(key)); err != nil {
 			return nil, fmt.Errorf("%s: %q is not true or false", key, get(key))
@@ -354,7 +368,9 @@ func Parse(props map[string]string) (*Config, error) {
 	for _, k := range keys {
 		v := props[k]
 		switch {
-		case known[k], Defaults[k] != "", schemaRegistryKey(k), isFrontDoorKey(k):
+		case known[k], Defaults[k] != "", schemaRegistryKey(k), isFrontDoorKey(k), opsKeys[k]:
+		case opsIgnored[k] != "":
+			c.warnf("%s is ignored: %s", k, opsIgnored[k])
 		case checkUnprefixedSecurity(k) != nil:
 			return nil, checkUnprefixedSecurity(k)
 		case ignoredConfluent[k] != "":

@@ -15,6 +15,7 @@ import (
 	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/admin"
 	"github.com/krest-dev/krest/proxy/metrics"
+	"github.com/krest-dev/krest/proxy/policy"
 )
 
 // KafkaTimeout bounds the Kafka and Schema Registry calls made for one
@@ -73,6 +74,9 @@ type Route struct {
 	Handler Handler
 	// Metrics counts the route's requests (nil: not counted).
 	Metrics *metrics.Route
+	// Policy is the route's allow/block and rate-limit decisions (nil:
+	// always let through), by embedded format.
+	Policy *policy.Endpoint
 }
 
 // Chain turns routes into fasthttp handlers.
@@ -84,6 +88,40 @@ type Chain struct {
 	// (request.memory.max.bytes): a body is charged before it is read,
 	// and a request that does not fit gets 429.
 	Memory *pool.Budget
+	// Policy applies rate limits (nil: none).
+	Policy *policy.Policy
+}
+
+// errRateLimited is Confluent's answer to a request over its rate limit,
+// in JSON (Confluent's DoS filter answers HTML); WriteError adds
+// Retry-After.
+var errRateLimited = Errorf(429, CodeTooManyRequests, "Request rate limit exceeded: The rate limit of requests per second has been exceeded.")
+
+// admit applies rt's policy: 404 for an endpoint switched off, 429 over
+// the rate limits. The format picks Confluent's per-format endpoint name
+// (produce by Content-Type, consume by Accept).
+func (c *Chain) admit(ctx *fasthttp.RequestCtx, rt *Route, format codec.Format) *Error {
+	if rt.Policy == nil {
+		return nil
+	}
+	if rt.Answer == AnswerRecords {
+		if o, ok := Negotiate(ctx.Request.Header.Peek(fasthttp.HeaderAccept), rt.Answer, rt.Version); ok {
+			format = o.Format
+		}
+	}
+	if rt.Policy.Blocked(int(format)) {
+		return ErrNotFound
+	}
+	if c.Policy != nil {
+		client, _ := ctx.UserValue(PrincipalKey).(string)
+		if client == "" {
+			client = ctx.RemoteIP().String()
+		}
+		if !c.Policy.Allow(client, rt.Policy.Cost(int(format))) {
+			return errRateLimited
+		}
+	}
+	return nil
 }
 
 // Handler wraps rt's handler with Content-Type (415) and Accept (406)
@@ -101,6 +139,13 @@ func (c *Chain) Handler(rt Route) fasthttp.RequestHandler {
 				return
 			}
 			req.Format = f
+		}
+		if err := c.admit(ctx, route, req.Format); err != nil {
+			WriteError(ctx, err)
+			if rt.Body != BodyNone {
+				ctx.SetConnectionClose() // the body is left unread
+			}
+			return
 		}
 		if rt.Body != BodyNone {
 			var b body
