@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"context"
+	"io"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -17,12 +18,19 @@ const readyTimeout = 2 * time.Second
 // opsRoutes are the operator's endpoints: the Prometheus metrics and the
 // probes. They never ask for credentials.
 func (s *Server) opsRoutes() []rest.Route {
-	return []rest.Route{
-		route("GET", "/metrics", "ops.metrics", rest.BodyNone, rest.AnswerPlain, 2, s.serveMetrics),
+	routes := []rest.Route{
 		route("GET", "/-/healthy", "ops.healthy", rest.BodyNone, rest.AnswerPlain, 2, s.healthy),
 		route("GET", "/-/ready", "ops.ready", rest.BodyNone, rest.AnswerPlain, 2, s.ready),
 	}
+	if s.cfg.MetricsListener == "" { // else served there only (cmd/krest)
+		routes = append(routes, route("GET", "/metrics", "ops.metrics", rest.BodyNone, rest.AnswerPlain, 2, s.serveMetrics))
+	}
+	return routes
 }
+
+// WriteMetrics writes the metrics in the Prometheus text format, for a
+// metrics.listener.
+func (s *Server) WriteMetrics(w io.Writer) { s.metrics.WritePrometheus(w) }
 
 // isOpsPath reports the paths of opsRoutes, which the door lets through.
 func isOpsPath(path []byte) bool {

@@ -11,6 +11,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -56,7 +57,10 @@ func run(args, environ []string) error {
 	configFile := fs.String("config", "", "Java properties file with krest settings (Confluent key names)")
 	devPort := fs.Int("dev.kafka.port", 0, "port of the embedded dev-mode Kafka broker (0 = any free port)")
 	devRegistry := fs.String("dev.schema.registry.listen", ":8081", "address of the embedded dev-mode Schema Registry (port 0 = any free port)")
-	logLevel := fs.String("log.level", "info", "log level: debug, info, warn or error")
+	logLevel := fs.String("log.level", "info", "log level: debug, info, warn or error (also log.level in the config file, re-read on SIGHUP)")
+	logFormat := fs.String("log.format", "text", "log line format: text or json")
+	showVersion := fs.Bool("version", false, "print the version, commit and Go version, and exit")
+	showConfig := fs.Bool("print-config", false, "print the effective configuration, each key with its source (file, env, flag, default), secrets masked, and exit")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for PGO and bench profiles)")
 	memProfile := fs.String("memprofile", "", "write a heap profile at shutdown to this file")
 	set := overrides{}
@@ -64,7 +68,7 @@ func run(args, environ []string) error {
 	flagVals := map[string]*string{}
 	for _, k := range flagKeys {
 		def := config.Defaults[k]
-		flagVals[k] = fs.String(k, "", fmt.Sprintf("%s (default %q)", k, def))
+		flagVals[k] = fs.String(k, "", fmt.Sprintf("%s (key %s, default %q)", flagHelp[k], k, def))
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -92,23 +96,39 @@ func run(args, environ []string) error {
 		}()
 	}
 
-	var level slog.Level
+	if *showVersion {
+		fmt.Println(versionLine())
+		return nil
+	}
+	level := &slog.LevelVar{}
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("-log.level: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log, err := newLogger(*logFormat, level)
+	if err != nil {
+		return err
+	}
 
-	props, err := gatherProps(*configFile, environ)
+	props, sources, err := gatherProps(*configFile, environ)
 	if err != nil {
 		return err
 	}
 	fs.Visit(func(f *flag.Flag) {
 		if p, ok := flagVals[f.Name]; ok {
-			props[f.Name] = *p
+			props[f.Name], sources[f.Name] = *p, "flag -"+f.Name
 		}
 	})
 	for k, v := range set {
-		props[k] = v
+		props[k], sources[k] = v, "flag -o"
+	}
+	if *showConfig {
+		printConfig(os.Stdout, props, sources)
+		return nil
+	}
+	if v, ok := props["log.level"]; ok && sources["log.level"] != "" {
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("log.level: %w", err)
+		}
 	}
 	cfg, err := config.Parse(props)
 	if err != nil {
@@ -161,19 +181,44 @@ func run(args, environ []string) error {
 	serveErr := make(chan error, len(lns))
 	addrs := make([]string, len(lns))
 	for i, ln := range lns {
-		addrs[i] = "http://" + ln.Addr().String()
+		addrs[i] = cfg.Listeners[i].Scheme + "://" + ln.Addr().String()
 		go func() { serveErr <- srv.Serve(ln) }()
 	}
-	log.Info(fmt.Sprintf("krest listening on %s; %s%s", strings.Join(addrs, ","), kafkaDesc, registryDesc))
+	for _, side := range []struct {
+		addr  string
+		serve func(string, *slog.Logger) (io.Closer, error)
+	}{
+		{cfg.MetricsListener, func(a string, l *slog.Logger) (io.Closer, error) { return serveMetrics(a, srv.WriteMetrics, l) }},
+		{cfg.DebugListener, serveDebug},
+	} {
+		if side.addr == "" {
+			continue
+		}
+		c, err := side.serve(side.addr, log)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer c.Close()
+	}
+	log.Info(fmt.Sprintf("krest listening on %s; %s%s", strings.Join(addrs, ","), kafkaDesc, registryDesc), "version", versionLine())
 
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	select {
-	case s := <-sig:
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	for {
+		s := <-sig
+		if s == syscall.SIGHUP {
+			reload(*configFile, level, log)
+			continue
+		}
 		log.Info("shutting down: finishing in-flight requests and flushing the producer", "signal", s.String())
+		break
+	}
+	select {
 	case err := <-serveErr:
 		srv.Close()
 		return err
+	default:
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
@@ -186,16 +231,19 @@ func run(args, environ []string) error {
 
 // gatherProps reads the properties file (if any) and overlays KREST_*
 // environment variables: KREST_BOOTSTRAP_SERVERS=x sets bootstrap.servers.
-func gatherProps(file string, environ []string) (map[string]string, error) {
-	props := map[string]string{}
+func gatherProps(file string, environ []string) (props, sources map[string]string, err error) {
+	props, sources = map[string]string{}, map[string]string{}
 	if file != "" {
 		f, err := os.Open(file)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		defer f.Close()
 		if props, err = config.ParseProperties(f); err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
+			return nil, nil, fmt.Errorf("%s: %w", file, err)
+		}
+		for k := range props {
+			sources[k] = "file " + file
 		}
 	}
 	sort.Strings(environ)
@@ -206,6 +254,7 @@ func gatherProps(file string, environ []string) (map[string]string, error) {
 			for f := range strings.FieldsSeq(opts) {
 				if v, ok := strings.CutPrefix(f, "-Djava.security.auth.login.config="); ok {
 					props["java.security.auth.login.config"] = strings.Trim(v, `"'`)
+					sources["java.security.auth.login.config"] = "env KAFKAREST_OPTS"
 				}
 			}
 		}
@@ -214,7 +263,8 @@ func gatherProps(file string, environ []string) (map[string]string, error) {
 		if !ok || strings.HasPrefix(name, "TEST_") || name == "" {
 			continue
 		}
-		props[strings.ReplaceAll(strings.ToLower(name), "_", ".")] = v
+		key := strings.ReplaceAll(strings.ToLower(name), "_", ".")
+		props[key], sources[key] = v, "env "+k
 	}
-	return props, nil
+	return props, sources, nil
 }

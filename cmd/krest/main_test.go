@@ -24,7 +24,7 @@ func TestGatherProps(t *testing.T) {
 	t.Parallel()
 	file := filepath.Join(t.TempDir(), "krest.properties")
 	os.WriteFile(file, []byte("bootstrap.servers=file:1\nid=from-file\nproducer.linger.ms=7\n"), 0o600)
-	props, err := gatherProps(file, []string{"KREST_BOOTSTRAP_SERVERS=env:2", "KREST_TEST_BOOTSTRAP=ignored:3", "OTHER=x", "KREST_PRODUCER_ACKS=1",
+	props, _, err := gatherProps(file, []string{"KREST_BOOTSTRAP_SERVERS=env:2", "KREST_TEST_BOOTSTRAP=ignored:3", "OTHER=x", "KREST_PRODUCER_ACKS=1",
 		"KAFKAREST_OPTS=-Xmx1g -Djava.security.auth.login.config=/etc/kafka-rest/jaas.conf -Dother=1"})
 	if err != nil {
 		t.Fatal(err)

@@ -103,6 +103,11 @@ type Config struct {
 	// AccessLog writes one log line per request ("log.access", default
 	// true).
 	AccessLog bool
+	// MetricsListener, when set ("metrics.listener", host:port), serves
+	// GET /metrics instead of the main listeners; DebugListener
+	// ("debug.listener") serves Go's pprof, never on the public listener.
+	MetricsListener, DebugListener string
+
 	// Endpoints switches endpoints off; RateLimit limits request rates.
 	Endpoints Endpoints
 	RateLimit RateLimit
@@ -239,6 +244,7 @@ var Defaults = map[string]string{
 var known = map[string]bool{
 	"bootstrap.servers": true, "schema.registry.url": true, "id": true,
 	"host.name": true, "advertised.listeners": true,
+	"metrics.listener": true, "debug.listener": true, "log.level": true, "log.format": true,
 }
 
 // ignoredConfluent are Confluent keys that are accepted without effect.
@@ -351,6 +357,7 @@ func Parse(props map[string]string) (*Config, error) {
 		return nil, err
 	}
 	c.MetricsTopicLabels = int(n)
+	c.MetricsListener, c.DebugListener = get("metrics.listener"), get("debug.listener")
 	if err := c.parseOps(get); err != nil {
 		return nil, err
 	}
