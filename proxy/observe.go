@@ -3,11 +3,13 @@ package proxy
 import (
 	"bytes"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/krest-dev/krest/pool"
+	"github.com/krest-dev/krest/proxy/config"
 	"github.com/krest-dev/krest/proxy/metrics"
 	"github.com/krest-dev/krest/proxy/rest"
 )
@@ -21,6 +23,50 @@ type observer struct {
 	access    bool // log.access
 	compress  bool
 	unmatched *metrics.Route
+	cors      config.CORS
+}
+
+// corsPreflight answers an OPTIONS preflight of an allowed origin; it
+// reports whether it did.
+func (o *observer) corsPreflight(ctx *fasthttp.RequestCtx) bool {
+	if !ctx.IsOptions() || len(ctx.Request.Header.Peek("Access-Control-Request-Method")) == 0 || !o.setCORS(ctx) {
+		return false
+	}
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
+	return true
+}
+
+// setCORS adds the CORS headers for a request from an allowed origin (a
+// comma list, or "*"), and reports whether the origin is allowed.
+func (o *observer) setCORS(ctx *fasthttp.RequestCtx) bool {
+	origin := ctx.Request.Header.Peek("Origin")
+	if o.cors.AllowOrigin == "" || len(origin) == 0 {
+		return false
+	}
+	allowed := o.cors.AllowOrigin == "*"
+	for _, a := range strings.Split(o.cors.AllowOrigin, ",") {
+		allowed = allowed || strings.TrimSpace(a) == string(origin)
+	}
+	if !allowed {
+		return false
+	}
+	h := &ctx.Response.Header
+	h.SetBytesV("Access-Control-Allow-Origin", origin)
+	h.Add(fasthttp.HeaderVary, "Origin")
+	methods := o.cors.AllowMethods
+	if methods == "" {
+		methods = "GET,POST,HEAD,DELETE"
+	}
+	h.Set("Access-Control-Allow-Methods", methods)
+	if o.cors.AllowHeaders != "" {
+		h.Set("Access-Control-Allow-Headers", o.cors.AllowHeaders)
+	} else {
+		h.Set("Access-Control-Allow-Headers", "X-Requested-With,Content-Type,Accept,Origin,Authorization")
+	}
+	if o.cors.ExposeHeaders != "" {
+		h.Set("Access-Control-Expose-Headers", o.cors.ExposeHeaders)
+	}
+	return true
 }
 
 // minCompress is the smallest response body worth gzipping.
@@ -30,7 +76,10 @@ func (o *observer) wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		start := time.Now()
 		o.unmatched.Start() // the in-flight gauge is shared by every route
-		next(ctx)
+		if !o.corsPreflight(ctx) {
+			next(ctx)
+			o.setCORS(ctx) // after next: WriteError resets the response
+		}
 		name, rm := "unmatched", o.unmatched
 		if rt, ok := ctx.UserValue(rest.RouteKey).(*rest.Route); ok {
 			name = rt.Name

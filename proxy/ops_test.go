@@ -202,3 +202,25 @@ func TestEndpointsAndRateLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestCORS: an allowed origin gets CORS headers, on errors too, and its
+// preflight an answer; another origin gets none.
+func TestCORS(t *testing.T) {
+	t.Parallel()
+	b := fakeBroker(t)
+	ts := startServer(t, b, map[string]string{"access.control.allow.origin": "https://app.example", "access.control.expose.headers": "Retry-After"})
+	for _, path := range []string{"/topics", "/nope"} {
+		_, _, hdr := ts.do(t, "GET", path, map[string]string{"Origin": "https://app.example"}, nil)
+		if hdr.Get("Access-Control-Allow-Origin") != "https://app.example" || hdr.Get("Access-Control-Expose-Headers") != "Retry-After" {
+			t.Errorf("%s: CORS headers %v", path, hdr)
+		}
+	}
+	status, _, hdr := ts.do(t, "OPTIONS", "/topics/t", map[string]string{"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}, nil)
+	if status != 204 || hdr.Get("Access-Control-Allow-Methods") == "" {
+		t.Errorf("preflight: %d %v", status, hdr)
+	}
+	_, _, hdr = ts.do(t, "GET", "/topics", map[string]string{"Origin": "https://evil.example"}, nil)
+	if hdr.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("another origin got %q", hdr.Get("Access-Control-Allow-Origin"))
+	}
+}

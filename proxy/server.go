@@ -142,7 +142,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.limit = &connLimit{max: cfg.MaxConnections, perIP: cfg.MaxConnectionsPerIP, byIP: map[string]int{}}
 	s.http = &fasthttp.Server{
 		Handler: s.conns.handler(routes(chain, api, s.door, fd.Propagate, pol,
-			&observer{metrics: m, log: log, access: cfg.AccessLog, compress: cfg.Compression, unmatched: m.Route("unmatched")},
+			&observer{metrics: m, log: log, access: cfg.AccessLog, compress: cfg.Compression, unmatched: m.Route("unmatched"), cors: cfg.CORS},
 			s.opsRoutes())),
 		ConnState:          s.conns.state,
 		Name:               "krest",

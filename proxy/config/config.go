@@ -108,6 +108,11 @@ type Config struct {
 	// ("debug.listener") serves Go's pprof, never on the public listener.
 	MetricsListener, DebugListener string
 
+	// CORS is rest-utils' access.control.allow.origin, .allow.methods,
+	// .allow.headers and .expose.headers; an empty AllowOrigin sends no
+	// CORS headers.
+	CORS CORS
+
 	// Endpoints switches endpoints off; RateLimit limits request rates.
 	Endpoints Endpoints
 	RateLimit RateLimit
@@ -245,6 +250,13 @@ var known = map[string]bool{
 	"bootstrap.servers": true, "schema.registry.url": true, "id": true,
 	"host.name": true, "advertised.listeners": true,
 	"metrics.listener": true, "debug.listener": true, "log.level": true, "log.format": true,
+	"access.control.allow.origin": true, "access.control.allow.methods": true,
+	"access.control.allow.headers": true, "access.control.expose.headers": true,
+}
+
+// CORS configures cross-origin responses (rest-utils' keys).
+type CORS struct {
+	AllowOrigin, AllowMethods, AllowHeaders, ExposeHeaders string
 }
 
 // ignoredConfluent are Confluent keys that are accepted without effect.
@@ -358,6 +370,10 @@ func Parse(props map[string]string) (*Config, error) {
 	}
 	c.MetricsTopicLabels = int(n)
 	c.MetricsListener, c.DebugListener = get("metrics.listener"), get("debug.listener")
+	c.CORS = CORS{
+		AllowOrigin: get("access.control.allow.origin"), AllowMethods: get("access.control.allow.methods"),
+		AllowHeaders: get("access.control.allow.headers"), ExposeHeaders: get("access.control.expose.headers"),
+	}
 	if err := c.parseOps(get); err != nil {
 		return nil, err
 	}
