@@ -24,9 +24,10 @@ build:
 run: build
 	./bin/krest $(ARGS)
 
-## deps: download Go modules and tools, and the Kafka jars
+## deps: download Go modules and tools, the Kafka jars, and Debian's prometheus (for the scrape test)
 deps: kafka-jars
 	$(GO) mod download
+	@command -v prometheus >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null && pkill -x prometheus || true; }
 	@test -x $(GOBIN)/staticcheck || GOFLAGS=-buildvcs=false $(GO) install $(STATICCHECK)
 
 kafka-jars:
