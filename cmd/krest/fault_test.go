@@ -200,10 +200,27 @@ func TestFaultBrokerKill(t *testing.T) {
 	if out, err := exec.Command("kill", "-9", strings.TrimSpace(string(pid))).CombinedOutput(); err != nil {
 		t.Fatalf("kill -9 the broker: %v %s", err, out)
 	}
-	time.Sleep(4 * time.Second)
+	// Readiness follows the broker: 503 while it is down, 200 once back.
+	waitReady := func(want int) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			status, body := p.get(t, "/-/ready")
+			if status == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("/-/ready stayed %d %s, want %d", status, body, want)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	waitReady(503)
+	time.Sleep(2 * time.Second)
 	if out, err := exec.Command(restart).CombinedOutput(); err != nil {
 		t.Fatalf("restart the broker: %v %s", err, out)
 	}
+	waitReady(200)
 	restarted := l.ackedCount()
 	deadline := time.Now().Add(60 * time.Second)
 	for l.ackedCount() < restarted+500 && time.Now().Before(deadline) {
