@@ -7,10 +7,13 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -222,5 +225,48 @@ func TestCORS(t *testing.T) {
 	_, _, hdr = ts.do(t, "GET", "/topics", map[string]string{"Origin": "https://evil.example"}, nil)
 	if hdr.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("another origin got %q", hdr.Get("Access-Control-Allow-Origin"))
+	}
+}
+
+// TestGrafanaDashboard: the dashboard in cmd/krest parses and uses only
+// metric names krest exports.
+func TestGrafanaDashboard(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../cmd/krest/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(data, &dash); err != nil || len(dash.Panels) == 0 {
+		t.Fatalf("the dashboard does not parse: %v", err)
+	}
+	b := fakeBroker(t)
+	_, url := startRegistry(t)
+	ts := startServer(t, b, map[string]string{"schema.registry.url": url})
+	_, body, _ := ts.do(t, "GET", "/metrics", nil, nil)
+	exported := map[string]bool{}
+	for _, line := range strings.Split(body, "\n") {
+		if name, _, ok := strings.Cut(line, "{"); ok && !strings.Contains(name, " ") {
+			exported[name] = true
+		} else if name, _, ok := strings.Cut(line, " "); ok && !strings.HasPrefix(line, "#") {
+			exported[name] = true
+		}
+	}
+	names := regexp.MustCompile(`\b(krest|go|process)_[a-z_]+\b`)
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			for _, name := range names.FindAllString(tg.Expr, -1) {
+				if !exported[name] {
+					t.Errorf("panel %q uses %s, which krest does not export", p.Title, name)
+				}
+			}
+		}
 	}
 }

@@ -66,6 +66,11 @@ func New(topicLabels int, version, commit string) *Metrics {
 	m.set.NewGauge("krest_http_requests_in_flight", func() float64 { return float64(m.inFlight.Get()) })
 	m.Produce429 = m.set.NewCounter("krest_produce_overloaded_total")
 	m.AuthFailures = m.set.NewCounter("krest_auth_failures_total")
+	// The per-record codes of produce answers, so that their series exist
+	// at zero before the first error.
+	for _, code := range []int{40101, 40301, 40401, 40402, 50002, 50003} {
+		m.codes[code] = m.set.NewCounter(fmt.Sprintf(`krest_produce_record_errors_total{code="%d"}`, code))
+	}
 	m.set.NewGauge(fmt.Sprintf(`krest_build_info{version=%q,commit=%q,go=%q}`, version, commit, runtime.Version()), func() float64 { return 1 })
 	return m
 }
