@@ -294,6 +294,9 @@ func TestBasicDoor(t *testing.T) {
 	if !strings.Contains(logs.String(), "authentication failed") {
 		t.Errorf("failed attempts are not logged:\n%s", logs.String())
 	}
+	if _, body, _ := ts.do(t, "GET", "/metrics", nil, nil); !strings.Contains(body, "krest_auth_failures_total 3") {
+		t.Errorf("failed attempts are not counted (3: wrong password, unknown user, no credentials)")
+	}
 }
 
 func md5hex(s string) string {

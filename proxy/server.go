@@ -73,7 +73,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	fd := cfg.FrontDoor
 	if s.door, err = auth.NewDoor(auth.Config{
 		Method: fd.Method, Realm: fd.Realm, Roles: fd.Roles, SkipPaths: fd.SkipPaths, JAASFile: fd.JAASFile,
-		PrincipalRules: fd.PrincipalRules, KafkaCredentialsFile: fd.PropagateCredentials,
+		PrincipalRules: fd.PrincipalRules, KafkaCredentialsFile: fd.PropagateCredentials, OnFailure: m.AuthFailures.Inc,
 		Bearer: auth.BearerConfig{
 			JWKSURL: fd.Bearer.JWKSURL, PublicKeyFile: fd.Bearer.PublicKeyFile, Issuer: fd.Bearer.Issuer,
 			Audience: fd.Bearer.Audience, PrincipalClaim: fd.Bearer.PrincipalClaim, RolesClaim: fd.Bearer.RolesClaim,

@@ -28,6 +28,8 @@ type Config struct {
 	Bearer BearerConfig
 	// PrincipalRules maps client certificates to principals.
 	PrincipalRules string
+	// OnFailure, when set, is called for every refused caller (metrics).
+	OnFailure func()
 	// KafkaCredentialsFile maps certificate principals to the Kafka SASL
 	// credentials krest uses for them when it acts in Kafka as each
 	// caller: "principal: user:password" per line.
@@ -133,6 +135,9 @@ func (d *Door) Check(path string, authorization []byte, cert *x509.Certificate, 
 		p, err = d.bearerCheck(authorization)
 	}
 	if err != nil {
+		if d.cfg.OnFailure != nil {
+			d.cfg.OnFailure()
+		}
 		d.log.Info("authentication failed", "remote", remote, "path", path, "reason", err.Error())
 		return Principal{}, &Error{Status: 401, Challenge: d.challenge, Msg: "Unauthorized: " + err.Error()}
 	}
