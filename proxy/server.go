@@ -61,6 +61,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	}
 	version, commit := metrics.Build()
 	m := metrics.New(cfg.MetricsTopicLabels, version, commit)
+	m.RecordErrorCodes(rest.CodeKafkaAuthentication, rest.CodeKafkaAuthorization, rest.CodeUnknownTopic,
+		rest.CodePartitionNotFound, rest.CodeKafkaError, rest.CodeKafkaRetriable)
 	producer, err := produce.New(append(cfg.ProducerOpts(), kgo.WithHooks(m.KafkaHooks("producer"))), produce.Options{
 		BufferBytes:     cfg.ProduceBufferBytes,
 		MaxBlock:        cfg.ProduceMaxBlock,

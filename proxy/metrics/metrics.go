@@ -66,11 +66,6 @@ func New(topicLabels int, version, commit string) *Metrics {
 	m.set.NewGauge("krest_http_requests_in_flight", func() float64 { return float64(m.inFlight.Get()) })
 	m.Produce429 = m.set.NewCounter("krest_produce_overloaded_total")
 	m.AuthFailures = m.set.NewCounter("krest_auth_failures_total")
-	// The per-record codes of produce answers, so that their series exist
-	// at zero before the first error.
-	for _, code := range []int{40101, 40301, 40401, 40402, 50002, 50003} {
-		m.codes[code] = m.set.NewCounter(fmt.Sprintf(`krest_produce_record_errors_total{code="%d"}`, code))
-	}
 	m.set.NewGauge(fmt.Sprintf(`krest_build_info{version=%q,commit=%q,go=%q}`, version, commit, runtime.Version()), func() float64 { return 1 })
 	return m
 }
@@ -170,6 +165,18 @@ func (m *Metrics) Topic(name string) *Topic {
 	t = m.newTopic(name)
 	m.topics[name] = t
 	return t
+}
+
+// RecordErrorCodes creates the series of these per-record codes at zero,
+// so that they exist before the first error.
+func (m *Metrics) RecordErrorCodes(codes ...int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, code := range codes {
+		if _, ok := m.codes[code]; !ok {
+			m.codes[code] = m.set.NewCounter(fmt.Sprintf(`krest_produce_record_errors_total{code="%d"}`, code))
+		}
+	}
 }
 
 // RecordError counts a produced record that failed with a Kafka-REST code.
