@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,6 +60,30 @@ func TestSIGHUP(t *testing.T) {
 			t.Fatalf("no reload:\n%s", p.stderr.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	p.stop(t)
+}
+
+// TestDebugListener: pprof is served on debug.listener only.
+func TestDebugListener(t *testing.T) {
+	t.Parallel()
+	p := startKrest(t, "-o", "debug.listener=127.0.0.1:0")
+	var addr string
+	for _, line := range strings.Split(p.stderr.String(), "\n") {
+		if _, rest, ok := strings.Cut(line, "pprof on http://"); ok {
+			addr, _, _ = strings.Cut(rest, "/")
+		}
+	}
+	if addr == "" {
+		t.Fatalf("no pprof address in the log:\n%s", p.stderr.String())
+	}
+	resp, err := http.Get("http://" + addr + "/debug/pprof/")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("pprof on debug.listener: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if status, _ := p.get(t, "/debug/pprof/"); status != 404 {
+		t.Errorf("pprof on the public listener: %d", status)
 	}
 	p.stop(t)
 }
