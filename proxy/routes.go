@@ -19,7 +19,7 @@ import (
 // it accepts and answers, mounted through chain. Unknown paths, wrong
 // methods and panics get JSON errors. A path with a trailing slash is
 // served as the path without it (no redirect), as Jersey matches them.
-func routes(chain *rest.Chain, api *v2.API, door *auth.Door, propagate bool, pol *policy.Policy, obs *observer, ops []rest.Route) fasthttp.RequestHandler {
+func routes(chain *rest.Chain, api *v2.API, v3routes []rest.Route, door *auth.Door, propagate bool, pol *policy.Policy, obs *observer, ops []rest.Route) fasthttp.RequestHandler {
 	const (
 		none     = rest.BodyNone
 		produce  = rest.BodyProduce
@@ -57,6 +57,7 @@ func routes(chain *rest.Chain, api *v2.API, door *auth.Door, propagate bool, pol
 		route("GET", inst+"/records", "api.v2.consumers.consume", entity, records, 2, api.ReadRecords),
 		route("GET", inst+"/topics/{topic}", "api.v1.consumers.consume-topic", entity, records, 1, api.ReadTopicV1),
 	}
+	table = append(table, v3routes...)
 	r := router.New()
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false

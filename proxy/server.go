@@ -16,6 +16,7 @@ import (
 	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/admin"
 	"github.com/krest-dev/krest/proxy/auth"
+	"github.com/krest-dev/krest/proxy/clients"
 	"github.com/krest-dev/krest/proxy/config"
 	"github.com/krest-dev/krest/proxy/consumer"
 	"github.com/krest-dev/krest/proxy/identity"
@@ -27,6 +28,7 @@ import (
 	"github.com/krest-dev/krest/proxy/rest"
 	"github.com/krest-dev/krest/proxy/schema"
 	"github.com/krest-dev/krest/proxy/v2"
+	"github.com/krest-dev/krest/proxy/v3"
 )
 
 // Server is a krest instance: the HTTP front end and its Kafka clients.
@@ -46,9 +48,9 @@ type Server struct {
 	metrics   *metrics.Metrics
 	admin     *admin.Client
 	schemas   *schema.Resolver
-	callers   *identity.Pool[*v2.Kafka] // authentication.propagate
-	memory    *pool.Budget              // request.memory.max.bytes
-	tls       *tls.Config               // https listeners; nil without one
+	callers   *identity.Pool[*clients.Set] // authentication.propagate
+	memory    *pool.Budget                 // request.memory.max.bytes
+	tls       *tls.Config                  // https listeners; nil without one
 
 	closeOnce sync.Once
 }
@@ -114,22 +116,26 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.admin, s.schemas = adm, schemas
 	s.registerGauges()
 	memory := pool.NewBudget(cfg.RequestMemoryBytes)
-	var callers *identity.Pool[*v2.Kafka]
+	var callers *identity.Pool[*clients.Set]
 	if fd.Propagate {
-		callers = identity.NewPool(s.callerKafka, func(k *v2.Kafka) { k.Close() }, fd.PropagateClients, fd.PropagateIdle)
+		callers = identity.NewPool(s.callerKafka, func(k *clients.Set) { k.Close() }, fd.PropagateClients, fd.PropagateIdle)
 		s.callers = callers
 	}
 	s.memory = memory
+	fetcher := consumer.NewFetcher(s.readCl)
 	api := &v2.API{
 		Metrics:   m,
 		Memory:    memory,
-		Callers:   callers,
+		Clients:   &clients.Picker{Own: &clients.Set{Producer: producer, Admin: adm, Fetcher: fetcher}, Callers: callers},
 		Config:    cfg,
 		Producer:  producer,
 		Admin:     adm,
 		Consumers: s.consumers,
-		Fetcher:   consumer.NewFetcher(s.readCl),
+		Fetcher:   fetcher,
 		Schemas:   schemas,
+	}
+	v3api := &v3.API{
+		Config: cfg, Clients: api.Clients, Consumers: s.consumers, Schemas: schemas, Metrics: m, Memory: memory,
 	}
 	chain := &rest.Chain{Log: log, MaxBodyBytes: cfg.MaxRequestBytes, Memory: memory}
 	rl := cfg.RateLimit
@@ -143,7 +149,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.conns = newConnTracker()
 	s.limit = &connLimit{max: cfg.MaxConnections, perIP: cfg.MaxConnectionsPerIP, byIP: map[string]int{}}
 	s.http = &fasthttp.Server{
-		Handler: s.conns.handler(routes(chain, api, s.door, fd.Propagate, pol,
+		Handler: s.conns.handler(routes(chain, api, v3api.Routes(), s.door, fd.Propagate, pol,
 			&observer{metrics: m, log: log, access: cfg.AccessLog, compress: cfg.Compression, unmatched: m.Route("unmatched"), cors: cfg.CORS},
 			s.opsRoutes())),
 		ConnState:          s.conns.state,
@@ -174,7 +180,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 // callerKafka builds the Kafka clients of one caller (authentication.
 // propagate): krest's client settings with the caller's own SASL
 // credentials; its producer shares krest's produce budget.
-func (s *Server) callerKafka(c identity.Credentials) (*v2.Kafka, error) {
+func (s *Server) callerKafka(c identity.Credentials) (*clients.Set, error) {
 	mech, err := jaas.CallerMechanism(s.cfg.FrontDoor.PropagateMechanism, c.Principal, c.Secret)
 	if err != nil {
 		return nil, err
@@ -198,7 +204,7 @@ func (s *Server) callerKafka(c identity.Credentials) (*v2.Kafka, error) {
 		adminCl.Close()
 		return nil, err
 	}
-	return &v2.Kafka{
+	return &clients.Set{
 		Producer: p, Admin: admin.New(adminCl), Fetcher: consumer.NewFetcher(readCl), ConsumerOpts: consumerOpts,
 		Close: func() { p.Close(); adminCl.Close(); readCl.Close() },
 	}, nil

@@ -32,6 +32,9 @@ type Config struct {
 	AdvertisedListeners []*url.URL
 	// HostName is the deprecated "host.name" used for absolute URLs.
 	HostName string
+	// CRNAuthority is "confluent.resource.name.authority", the authority
+	// of v3 resource names (crn://authority/kafka=...); empty by default.
+	CRNAuthority string
 	// ID is this instance's "id", used in generated consumer names.
 	ID string
 	// BootstrapServers are the Kafka seed brokers. Empty means dev mode:
@@ -248,7 +251,7 @@ var Defaults = map[string]string{
 // known lists the non-prefixed keys krest understands (beyond Defaults).
 var known = map[string]bool{
 	"bootstrap.servers": true, "schema.registry.url": true, "id": true,
-	"host.name": true, "advertised.listeners": true,
+	"host.name": true, "advertised.listeners": true, "confluent.resource.name.authority": true,
 	"metrics.listener": true, "debug.listener": true, "log.level": true, "log.format": true,
 	"access.control.allow.origin": true, "access.control.allow.methods": true,
 	"access.control.allow.headers": true, "access.control.expose.headers": true,
@@ -301,6 +304,7 @@ func Parse(props map[string]string) (*Config, error) {
 		c.AdvertisedListeners = append(c.AdvertisedListeners, u)
 	}
 	c.HostName = get("host.name")
+	c.CRNAuthority = get("confluent.resource.name.authority")
 	c.ID = get("id")
 	c.BootstrapServers = splitList(get("bootstrap.servers"))
 	for i, s := range c.BootstrapServers {

@@ -68,6 +68,8 @@ const (
 	CodePayload = 42206
 	// CodeSerialization is "Error serializing message. ...".
 	CodeSerialization = 42207
+	// CodeKafkaThrottled is Kafka's ThrottlingQuotaExceededException.
+	CodeKafkaThrottled = 42901
 	// CodeKafkaError is any other KafkaException.
 	CodeKafkaError = 50002
 	// CodeKafkaRetriable is Kafka's RetriableException, and a timeout.

@@ -114,7 +114,16 @@ func kafkaError(err error) *Error {
 	var ke *kerr.Error
 	switch {
 	case errors.As(err, &ke):
+		msg := ke.Description
+		var withMsg *admin.KafkaError
+		if errors.As(err, &withMsg) {
+			msg = withMsg.Message
+		}
 		switch {
+		case kafkaBadRequest[ke]:
+			return &Error{Status: 400, Code: CodeKafkaBadRequest, Message: msg, Err: err}
+		case ke == kerr.ThrottlingQuotaExceeded:
+			return &Error{Status: 429, Code: CodeKafkaThrottled, Message: msg, Err: err}
 		case ke == kerr.UnknownTopicOrPartition || ke == kerr.UnknownTopicID:
 			return &Error{Status: 404, Code: CodeTopicNotFound, Message: ErrTopicNotFound.Message, Err: err}
 		case kafkaerr.IsAuthentication(err):
@@ -122,11 +131,11 @@ func kafkaError(err error) *Error {
 		case kafkaerr.IsAuthorization(err):
 			return &Error{Status: 403, Code: CodeKafkaAuthorization, Message: kafkaerr.Message(err), Err: err}
 		case ke == kerr.BrokerNotAvailable:
-			return &Error{Status: 503, Code: CodeBrokerNotAvailable, Message: ke.Description, Err: err}
+			return &Error{Status: 503, Code: CodeBrokerNotAvailable, Message: msg, Err: err}
 		case ke.Retriable:
-			return &Error{Status: 500, Code: CodeKafkaRetriable, Message: ke.Description, Err: err}
+			return &Error{Status: 500, Code: CodeKafkaRetriable, Message: msg, Err: err}
 		}
-		return &Error{Status: 500, Code: CodeKafkaError, Message: ke.Description, Err: err}
+		return &Error{Status: 500, Code: CodeKafkaError, Message: msg, Err: err}
 	case kafkaerr.IsAuthentication(err):
 		return &Error{Status: 401, Code: CodeKafkaAuthentication, Message: kafkaerr.Message(err), Err: err}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, kgo.ErrRecordTimeout):
@@ -135,6 +144,15 @@ func kafkaError(err error) *Error {
 		return &Error{Status: 503, Code: CodeUnavailable, Message: "krest is shutting down", Err: err}
 	}
 	return &Error{Status: 500, Code: CodeKafkaError, Message: "Kafka error: " + err.Error(), Err: err}
+}
+
+// kafkaBadRequest are the Kafka errors KafkaExceptionMapper answers with
+// 400/40002: the request, not the cluster, is at fault.
+var kafkaBadRequest = map[*kerr.Error]bool{
+	kerr.InvalidReplicationFactor: true, kerr.SecurityDisabled: true, kerr.UnsupportedVersion: true,
+	kerr.InvalidPartitions: true, kerr.InvalidRequest: true, kerr.UnknownServerError: true,
+	kerr.PolicyViolation: true, kerr.TopicAlreadyExists: true, kerr.InvalidConfig: true,
+	kerr.TopicDeletionDisabled: true, kerr.InvalidTopicException: true, kerr.InvalidReplicaAssignment: true,
 }
 
 // RecordError is the per-record "error_code" and "error" of a failed

@@ -205,7 +205,8 @@ type Offer struct {
 
 // Negotiate picks the reply of a route answering a from the Accept header,
 // in one pass over it; ok is false when nothing offered is acceptable
-// (406). version is the API version of the route (1 or 2): the media types
+// (406). version is the API version of the route (1, 2 or 3; v3 routes
+// answer application/json only): the media types
 // of records replies carry it when Accept does not name one.
 //
 // AnswerPlain takes the acceptable type with the highest q: an
@@ -220,6 +221,9 @@ func Negotiate(accept []byte, a Answer, version int) (o Offer, ok bool) {
 	accept = bytes.TrimSpace(accept)
 	if len(accept) == 0 {
 		accept = []byte("*/*")
+	}
+	if version == 3 {
+		return negotiateV3(accept)
 	}
 	bestQ, bestVersion := 0.0, 0
 	var named Offer // AnswerMessages: the first acceptable non-binary embedded type
@@ -265,6 +269,17 @@ func Negotiate(accept []byte, a Answer, version int) (o Offer, ok bool) {
 		return Offer{ContentType: EmbeddedType(codec.Binary, v), Format: codec.Binary}, true
 	}
 	return o, true
+}
+
+// negotiateV3 answers v3 routes, which speak only application/json.
+func negotiateV3(accept []byte) (Offer, bool) {
+	for part := range bytes.SplitSeq(accept, []byte(",")) {
+		typ, q := splitQuality(part)
+		if q > 0 && (bytes.Equal(typ, []byte("*/*")) || bytes.Equal(typ, []byte("application/*")) || bytes.EqualFold(typ, []byte(MediaJSON))) {
+			return Offer{ContentType: MediaJSON}, true
+		}
+	}
+	return Offer{}, false
 }
 
 func plainOffer(typ []byte) string {

@@ -1,13 +1,11 @@
 package v2
 
 import (
-	"sync"
-
 	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/admin"
+	"github.com/krest-dev/krest/proxy/clients"
 	"github.com/krest-dev/krest/proxy/config"
 	"github.com/krest-dev/krest/proxy/consumer"
-	"github.com/krest-dev/krest/proxy/identity"
 	"github.com/krest-dev/krest/proxy/metrics"
 	"github.com/krest-dev/krest/proxy/produce"
 	"github.com/krest-dev/krest/proxy/schema"
@@ -22,12 +20,9 @@ type API struct {
 	Consumers *consumer.Manager
 	Fetcher   *consumer.Fetcher
 	Schemas   *schema.Resolver // nil without schema.registry.url
-	// Callers, when set, gives each caller its own Kafka clients
-	// (authentication.propagate).
-	Callers *identity.Pool[*Kafka]
-
-	ownOnce sync.Once
-	own     *Kafka // krest's own clients, as a Kafka
+	// Clients picks each request's Kafka clients: Producer, Admin and
+	// Fetcher, or the caller's own (authentication.propagate).
+	Clients *clients.Picker
 	// Metrics counts records produced and consumed (nil: not counted).
 	Metrics *metrics.Metrics
 	// Memory is the request memory budget the chain charges bodies to; a

@@ -2,7 +2,6 @@ package v2
 
 import (
 	"bytes"
-	"net"
 	"net/url"
 	"strconv"
 	"time"
@@ -87,30 +86,9 @@ func (a *API) CreateConsumer(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	return nil
 }
 
-// baseURI builds an instance's URL: the first advertised listener, else
-// host.name with the listener port, else the request's Host.
+// baseURI builds an instance's URL on rest.BaseURL.
 func (a *API) baseURI(ctx *fasthttp.RequestCtx, group, name string) string {
-	scheme := "http"
-	if ctx.IsTLS() {
-		scheme = "https"
-	}
-	authority := ""
-	for _, u := range a.Config.AdvertisedListeners {
-		if u.Scheme == scheme {
-			authority = u.Host
-			break
-		}
-	}
-	if authority == "" && a.Config.HostName != "" {
-		authority = a.Config.HostName
-		if _, port, err := net.SplitHostPort(a.Config.Listeners[0].Addr); err == nil {
-			authority = net.JoinHostPort(a.Config.HostName, port)
-		}
-	}
-	if authority == "" {
-		authority = string(ctx.Host())
-	}
-	return scheme + "://" + authority + "/consumers/" + pathEscape(group) + "/instances/" + pathEscape(name)
+	return rest.BaseURL(ctx, a.Config) + "/consumers/" + pathEscape(group) + "/instances/" + pathEscape(name)
 }
 
 func pathEscape(s string) string { return url.PathEscape(s) }

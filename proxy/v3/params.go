@@ -1,0 +1,39 @@
+package v3
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/krest-dev/krest/proxy/rest"
+)
+
+// parseID parses a broker or partition id of a path.
+func parseID(s string) (int32, error) {
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil {
+		return 0, err
+	}
+	return int32(n), nil
+}
+
+// partitionParam is the {partition} path parameter; one that is not a
+// number names nothing (404).
+func partitionParam(ctx *fasthttp.RequestCtx) (int32, error) {
+	raw, err := rest.PathParam(ctx, "partition")
+	if err != nil {
+		return 0, err
+	}
+	p, err := parseID(raw)
+	if err != nil {
+		return 0, rest.ErrNotFound
+	}
+	return p, nil
+}
+
+// boolQuery reads a boolean query parameter as JAX-RS does: "true" in any
+// case is true, anything else false.
+func boolQuery(ctx *fasthttp.RequestCtx, name string) bool {
+	return strings.EqualFold(string(ctx.QueryArgs().Peek(name)), "true")
+}

@@ -1,0 +1,221 @@
+package v3
+
+import (
+	"strconv"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/krest-dev/krest/proxy/admin"
+	"github.com/krest-dev/krest/proxy/rest"
+)
+
+// topicData is Confluent's TopicData.
+type topicData struct {
+	Kind                   string   `json:"kind"`
+	Metadata               Metadata `json:"metadata"`
+	ClusterID              string   `json:"cluster_id"`
+	TopicName              string   `json:"topic_name"`
+	IsInternal             bool     `json:"is_internal"`
+	ReplicationFactor      int      `json:"replication_factor"`
+	PartitionsCount        int      `json:"partitions_count"`
+	Partitions             Related  `json:"partitions"`
+	Configs                Related  `json:"configs"`
+	PartitionReassignments Related  `json:"partition_reassignments"`
+	AuthorizedOperations   []string `json:"authorized_operations"`
+}
+
+func (u urls) topic(cluster, name string, internal bool, rf, partitions int, ops []string) topicData {
+	if ops == nil {
+		ops = []string{}
+	}
+	return topicData{
+		Kind: "KafkaTopic", Metadata: u.meta([]string{"topics", name}, "topic", name),
+		ClusterID: cluster, TopicName: name, IsInternal: internal, ReplicationFactor: rf, PartitionsCount: partitions,
+		Partitions: u.rel("topics", name, "partitions"), Configs: u.rel("topics", name, "configs"),
+		PartitionReassignments: u.rel("topics", name, "partitions", "-", "reassignment"),
+		AuthorizedOperations:   ops,
+	}
+}
+
+func (u urls) topicInfo(cluster string, t admin.TopicInfo) topicData {
+	return u.topic(cluster, t.Name, t.Internal, t.ReplicationFactor(), len(t.Partitions), t.AuthorizedOperations)
+}
+
+// clusterOf is the {cluster} of a request whose cluster begin checked.
+func clusterOf(ctx *fasthttp.RequestCtx) string {
+	id, _ := rest.PathParam(ctx, "cluster")
+	return id
+}
+
+// ListTopics is GET …/topics, sorted by name; includeAuthorizedOperations
+// (camelCase, as Confluent spells it here) adds what the caller may do.
+func (a *API) ListTopics(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	cl, err := a.begin(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer cl.end()
+	topics, err := cl.kc.Admin.Topics(cl.c, boolQuery(ctx, "includeAuthorizedOperations"))
+	if err != nil {
+		return err
+	}
+	cluster := clusterOf(ctx)
+	data := make([]topicData, 0, len(topics))
+	for _, t := range topics {
+		data = append(data, cl.u.topicInfo(cluster, t))
+	}
+	return writeJSON(ctx, 200, newList("KafkaTopicList", cl.u.self("topics"), data))
+}
+
+// GetTopic is GET …/topics/{topic}; include_authorized_operations (snake
+// case here, as in Confluent's proxy) adds what the caller may do.
+func (a *API) GetTopic(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	topic, err := rest.TopicParam(ctx)
+	if err != nil {
+		return err
+	}
+	cl, err := a.begin(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer cl.end()
+	return a.writeTopic(ctx, cl, topic, boolQuery(ctx, "include_authorized_operations"))
+}
+
+func (a *API) writeTopic(ctx *fasthttp.RequestCtx, cl *call, topic string, ops bool) error {
+	topics, err := cl.kc.Admin.Topics(cl.c, ops, topic)
+	if err != nil {
+		return err
+	}
+	return writeJSON(ctx, 200, cl.u.topicInfo(clusterOf(ctx), topics[0]))
+}
+
+type createTopicRequest struct {
+	TopicName           *string            `json:"topic_name"`
+	PartitionsCount     *int32             `json:"partitions_count"`
+	ReplicationFactor   *int16             `json:"replication_factor"`
+	ReplicasAssignments map[string][]int32 `json:"replicas_assignments"`
+	Configs             []configEntry      `json:"configs"`
+	ValidateOnly        bool               `json:"validate_only"`
+}
+
+// configEntry is a config of a created topic.
+type configEntry struct {
+	Name  string  `json:"name"`
+	Value *string `json:"value"`
+}
+
+// CreateTopic is POST …/topics: 201 with the topic and its Location, or
+// 200 when validate_only only checked it. replicas_assignments, when
+// given, decide the partition count and the replication factor.
+func (a *API) CreateTopic(ctx *fasthttp.RequestCtx, r rest.Request) error {
+	var req createTopicRequest
+	if err := decode(r.Body, &req, errPayload("Request body is empty. Data is required.")); err != nil {
+		return err
+	}
+	if req.TopicName == nil || admin.CheckTopicName(*req.TopicName) != nil {
+		return errPayload("Invalid topic name.")
+	}
+	nt := admin.NewTopic{Name: *req.TopicName, Partitions: -1, ReplicationFactor: -1, ValidateOnly: req.ValidateOnly}
+	if req.PartitionsCount != nil {
+		nt.Partitions = *req.PartitionsCount
+	}
+	if req.ReplicationFactor != nil {
+		nt.ReplicationFactor = *req.ReplicationFactor
+	}
+	if len(req.ReplicasAssignments) > 0 {
+		nt.Assignments = make(map[int32][]int32, len(req.ReplicasAssignments))
+		for k, v := range req.ReplicasAssignments {
+			p, err := strconv.ParseInt(k, 10, 32)
+			if err != nil {
+				return rest.Errorf(400, rest.CodeBadRequest, "Cannot deserialize Map key of type `java.lang.Integer` from String %q", k)
+			}
+			nt.Assignments[int32(p)] = v
+		}
+	}
+	if len(req.Configs) > 0 {
+		nt.Configs = make(map[string]*string, len(req.Configs))
+		for _, c := range req.Configs {
+			nt.Configs[c.Name] = c.Value
+		}
+	}
+	cl, err := a.begin(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer cl.end()
+	partitions, rf, err := cl.kc.Admin.CreateTopic(cl.c, nt)
+	if err != nil {
+		return err
+	}
+	switch {
+	case rf > 0:
+	case req.ReplicationFactor != nil:
+		rf = *req.ReplicationFactor
+	case len(nt.Assignments) > 0:
+		for _, v := range nt.Assignments {
+			rf = int16(len(v))
+			break
+		}
+	}
+	if partitions <= 0 {
+		switch {
+		case len(nt.Assignments) > 0:
+			partitions = int32(len(nt.Assignments))
+		case req.PartitionsCount != nil:
+			partitions = *req.PartitionsCount
+		}
+	}
+	data := cl.u.topic(clusterOf(ctx), nt.Name, false, int(rf), int(partitions), nil)
+	ctx.Response.Header.Set(fasthttp.HeaderLocation, data.Metadata.Self)
+	status := fasthttp.StatusCreated
+	if req.ValidateOnly {
+		status = fasthttp.StatusOK
+	}
+	return writeJSON(ctx, status, data)
+}
+
+// UpdatePartitionCount is PATCH …/topics/{topic} with
+// {"partitions_count":N}: the topic grows to N partitions.
+func (a *API) UpdatePartitionCount(ctx *fasthttp.RequestCtx, r rest.Request) error {
+	topic, err := rest.TopicParam(ctx)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		PartitionsCount *int `json:"partitions_count"`
+	}
+	empty := errPayload("Request body is empty. Partitions_count is required.")
+	if err := decode(r.Body, &req, empty); err != nil {
+		return err
+	}
+	if req.PartitionsCount == nil {
+		return empty
+	}
+	cl, err := a.begin(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer cl.end()
+	if err := cl.kc.Admin.SetPartitionCount(cl.c, topic, *req.PartitionsCount); err != nil {
+		return err
+	}
+	return a.writeTopic(ctx, cl, topic, false)
+}
+
+// DeleteTopic is DELETE …/topics/{topic}: 204.
+func (a *API) DeleteTopic(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	topic, err := rest.TopicParam(ctx)
+	if err != nil {
+		return err
+	}
+	cl, err := a.begin(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer cl.end()
+	if err := cl.kc.Admin.DeleteTopic(cl.c, topic); err != nil {
+		return err
+	}
+	return noContent(ctx)
+}

@@ -1,0 +1,182 @@
+package proxy
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// v3Server starts krest on the real broker and returns it with the
+// cluster's id.
+func v3Server(t *testing.T, props map[string]string) (*testServer, string) {
+	t.Helper()
+	ts := startServer(t, realBroker(t), props)
+	code, body, _ := ts.do(t, "GET", "/v3/clusters", nil, nil)
+	if code != 200 {
+		t.Fatalf("GET /v3/clusters: %d %s", code, body)
+	}
+	var list struct {
+		Data []struct {
+			ClusterID string `json:"cluster_id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(body), &list); err != nil || len(list.Data) != 1 {
+		t.Fatalf("GET /v3/clusters: %v %s", err, body)
+	}
+	return ts, list.Data[0].ClusterID
+}
+
+// v3Equal compares a v3 reply with the expected JSON, in which URL stands
+// for the server's base URL and C for the cluster id, and keys and values
+// of other stands-ins given in subst are replaced the same way.
+func v3Equal(t *testing.T, ts *testServer, cluster, got, want string, subst ...string) {
+	t.Helper()
+	norm := strings.ReplaceAll(strings.ReplaceAll(got, ts.url, "URL"), cluster, "C")
+	for i := 0; i+1 < len(subst); i += 2 {
+		norm = strings.ReplaceAll(norm, subst[i], subst[i+1])
+	}
+	var g, w any
+	if err := json.Unmarshal([]byte(norm), &g); err != nil {
+		t.Fatalf("reply is not JSON: %v\n%s", err, got)
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("want is not JSON: %v\n%s", err, want)
+	}
+	if !reflect.DeepEqual(g, w) {
+		gb, _ := json.Marshal(g)
+		wb, _ := json.Marshal(w)
+		t.Fatalf("reply differs\n got: %s\nwant: %s", gb, wb)
+	}
+}
+
+// v3Do sends one v3 request with a JSON body (if any) and checks its
+// status.
+func v3Do(t *testing.T, ts *testServer, method, path, body string, wantCode int) (string, map[string][]string) {
+	t.Helper()
+	var b []byte
+	h := map[string]string{}
+	if body != "" {
+		b = []byte(body)
+		h["Content-Type"] = "application/json"
+	}
+	code, got, hdr := ts.do(t, method, path, h, b)
+	if code != wantCode {
+		t.Fatalf("%s %s: status %d, want %d: %s", method, path, code, wantCode, got)
+	}
+	return got, hdr
+}
+
+func TestV3ClusterAndBrokers(t *testing.T) {
+	ts, cluster := v3Server(t, nil)
+	got, _ := v3Do(t, ts, "GET", "/v3/clusters", "", 200)
+	v3Equal(t, ts, cluster, got, `{"kind":"KafkaClusterList","metadata":{"self":"URL/v3/clusters","next":null},"data":[
+	 {"kind":"KafkaCluster","metadata":{"self":"URL/v3/clusters/C","resource_name":"crn:///kafka=C"},"cluster_id":"C",
+	  "controller":{"related":"URL/v3/clusters/C/brokers/1"},"acls":{"related":"URL/v3/clusters/C/acls"},
+	  "brokers":{"related":"URL/v3/clusters/C/brokers"},"broker_configs":{"related":"URL/v3/clusters/C/broker-configs"},
+	  "consumer_groups":{"related":"URL/v3/clusters/C/consumer-groups"},"topics":{"related":"URL/v3/clusters/C/topics"},
+	  "partition_reassignments":{"related":"URL/v3/clusters/C/topics/-/partitions/-/reassignment"}}]}`)
+	got, _ = v3Do(t, ts, "GET", "/v3/clusters/"+cluster+"/brokers/1", "", 200)
+	var b struct {
+		Port int    `json:"port"`
+		Host string `json:"host"`
+	}
+	if err := json.Unmarshal([]byte(got), &b); err != nil {
+		t.Fatal(err)
+	}
+	v3Equal(t, ts, cluster, got, `{"kind":"KafkaBroker","metadata":{"self":"URL/v3/clusters/C/brokers/1","resource_name":"crn:///kafka=C/broker=1"},
+	 "cluster_id":"C","broker_id":1,"host":"127.0.0.1","port":0,"rack":null,
+	 "configs":{"related":"URL/v3/clusters/C/brokers/1/configs"},"partition_replicas":{"related":"URL/v3/clusters/C/brokers/1/partition-replicas"}}`,
+		`"port":`+itoa(b.Port), `"port":0`)
+	for _, tc := range []struct{ path, want string }{
+		{"/v3/clusters/nope", `{"error_code":404,"message":"Cluster nope cannot be found."}`},
+		{"/v3/clusters/nope/topics", `{"error_code":404,"message":"Cluster nope cannot be found."}`},
+		{"/v3/clusters/" + cluster + "/brokers/7", `{"error_code":404,"message":"Broker 7 cannot be found."}`},
+		{"/v3/clusters/" + cluster + "/topics/no-such-topic", `{"error_code":40403,"message":"This server does not host this topic-partition."}`},
+	} {
+		got, _ := v3Do(t, ts, "GET", tc.path, "", 404)
+		if got != tc.want {
+			t.Errorf("GET %s: %s, want %s", tc.path, got, tc.want)
+		}
+	}
+	if code, _, _ := ts.do(t, "GET", "/v3/clusters", map[string]string{"Accept": "application/vnd.kafka.v2+json"}, nil); code != 406 {
+		t.Errorf("v3 with a v2 Accept: %d, want 406", code)
+	}
+	ts2 := startServer(t, realBroker(t), map[string]string{"api.v3.enable": "false", "confluent.resource.name.authority": "example.com"})
+	if code, body, _ := ts2.do(t, "GET", "/v3/clusters", nil, nil); code != 404 {
+		t.Errorf("api.v3.enable=false: %d %s", code, body)
+	}
+}
+
+func TestV3Topics(t *testing.T) {
+	ts, cluster := v3Server(t, map[string]string{"confluent.resource.name.authority": "kr.example"})
+	c := "/v3/clusters/" + cluster
+	name := createTopic(t, realBroker(t), 1) + "-v3"
+	got, hdr := v3Do(t, ts, "POST", c+"/topics", `{"topic_name":"`+name+`","partitions_count":3,"configs":[{"name":"cleanup.policy","value":"compact"}]}`, 201)
+	want := `{"kind":"KafkaTopic","metadata":{"self":"URL/v3/clusters/C/topics/T","resource_name":"crn://kr.example/kafka=C/topic=T"},
+	 "cluster_id":"C","topic_name":"T","is_internal":false,"replication_factor":1,"partitions_count":3,
+	 "partitions":{"related":"URL/v3/clusters/C/topics/T/partitions"},"configs":{"related":"URL/v3/clusters/C/topics/T/configs"},
+	 "partition_reassignments":{"related":"URL/v3/clusters/C/topics/T/partitions/-/reassignment"},"authorized_operations":[]}`
+	v3Equal(t, ts, cluster, got, want, name, "T")
+	if loc := hdr["Location"]; len(loc) != 1 || loc[0] != ts.url+c+"/topics/"+name {
+		t.Errorf("Location %v", loc)
+	}
+	got, _ = v3Do(t, ts, "GET", c+"/topics/"+name, "", 200)
+	v3Equal(t, ts, cluster, got, want, name, "T")
+	got, _ = v3Do(t, ts, "GET", c+"/topics/"+name+"?include_authorized_operations=true", "", 200)
+	v3Equal(t, ts, cluster, got, strings.Replace(want, `"authorized_operations":[]`,
+		`"authorized_operations":["ALTER","ALTER_CONFIGS","CREATE","DELETE","DESCRIBE","DESCRIBE_CONFIGS","READ","WRITE"]`, 1), name, "T")
+
+	got, _ = v3Do(t, ts, "PATCH", c+"/topics/"+name, `{"partitions_count":5}`, 200)
+	v3Equal(t, ts, cluster, got, strings.Replace(want, `"partitions_count":3`, `"partitions_count":5`, 1), name, "T")
+	got, _ = v3Do(t, ts, "PATCH", c+"/topics/"+name, `{"partitions_count":2}`, 400)
+	if !strings.HasPrefix(got, `{"error_code":40002,"message":"`) {
+		t.Errorf("decrease: %s", got)
+	}
+	got, _ = v3Do(t, ts, "GET", c+"/topics", "", 200)
+	if !strings.Contains(got, `"topic_name":"`+name+`"`) || strings.Contains(got, "__consumer_offsets") {
+		t.Errorf("list: %s", got)
+	}
+
+	for _, tc := range []struct{ method, path, body, want string }{
+		{"POST", c + "/topics", `{"topic_name":"` + name + `","partitions_count":1}`, `{"error_code":40002,"message":"Topic '` + name + `' already exists."}`},
+		{"POST", c + "/topics", ``, `{"error_code":42206,"message":"Payload error. Request body is empty. Data is required."}`},
+		{"POST", c + "/topics", `{"topic_name":"a b"}`, `{"error_code":42206,"message":"Payload error. Invalid topic name."}`},
+		{"POST", c + "/topics", `{"topic_name":"x","bogus":1}`, `{"error_code":422,"message":"Unrecognized field: bogus"}`},
+		{"PATCH", c + "/topics/" + name, ``, `{"error_code":42206,"message":"Payload error. Request body is empty. Partitions_count is required."}`},
+	} {
+		code, got, _ := ts.do(t, tc.method, tc.path, map[string]string{"Content-Type": "application/json"}, []byte(tc.body))
+		if got != tc.want || code != statusOf(tc.want) {
+			t.Errorf("%s %s %s: %d %s, want %s", tc.method, tc.path, tc.body, code, got, tc.want)
+		}
+	}
+
+	// replicas_assignments decide partitions and replication factor;
+	// validate_only creates nothing and answers 200.
+	other := name + "-a"
+	got, _ = v3Do(t, ts, "POST", c+"/topics", `{"topic_name":"`+other+`","replicas_assignments":{"0":[1],"1":[1]},"validate_only":true}`, 200)
+	if !strings.Contains(got, `"partitions_count":2`) || !strings.Contains(got, `"replication_factor":1`) {
+		t.Errorf("validate_only: %s", got)
+	}
+	v3Do(t, ts, "GET", c+"/topics/"+other, "", 404)
+	v3Do(t, ts, "POST", c+"/topics", `{"topic_name":"`+other+`","replicas_assignments":{"0":[1],"1":[1]}}`, 201)
+	v3Do(t, ts, "DELETE", c+"/topics/"+other, "", 204)
+	v3Do(t, ts, "DELETE", c+"/topics/"+name, "", 204)
+	got, _ = v3Do(t, ts, "DELETE", c+"/topics/"+name, "", 404)
+	if got != `{"error_code":40403,"message":"This server does not host this topic-partition."}` {
+		t.Errorf("delete twice: %s", got)
+	}
+}
+
+// statusOf is the HTTP status of an error body: the first three digits of
+// its code.
+func statusOf(body string) int {
+	var e struct {
+		Code int `json:"error_code"`
+	}
+	_ = json.Unmarshal([]byte(body), &e)
+	for e.Code >= 1000 {
+		e.Code /= 10
+	}
+	return e.Code
+}
