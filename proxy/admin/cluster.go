@@ -239,4 +239,3 @@ func withMessage(err error, msg string) error {
 
 // FormatID renders a broker or partition id for a path or a message.
 func FormatID(id int32) string { return strconv.FormatInt(int64(id), 10) }
-
