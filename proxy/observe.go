@@ -93,7 +93,12 @@ func (o *observer) wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 		status := ctx.Response.StatusCode()
 		// The announced length: Request.Body() would read a streamed body
 		// that the handler left unread (a 429 or a 413) into memory.
-		in, out := max(ctx.Request.Header.ContentLength(), 0), len(ctx.Response.Body())
+		// A streamed response (v3 produce) is not counted: Body() would
+		// read it all into memory.
+		in, out := max(ctx.Request.Header.ContentLength(), 0), 0
+		if !ctx.Response.IsBodyStream() {
+			out = len(ctx.Response.Body())
+		}
 		rm.Done(status, start, in, out)
 		if o.access && o.log.Enabled(ctx, slog.LevelInfo) {
 			principal, _ := ctx.UserValue(rest.PrincipalKey).(string)
@@ -108,8 +113,11 @@ func (o *observer) wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 // gzipResponse compresses a response of at least minCompress bytes when
 // the client accepts gzip and the body is not encoded or streamed yet.
 func gzipResponse(ctx *fasthttp.RequestCtx) {
+	if ctx.Response.IsBodyStream() {
+		return // Body() would read the stream whole
+	}
 	body := ctx.Response.Body()
-	if len(body) < minCompress || ctx.Response.IsBodyStream() || len(ctx.Response.Header.ContentEncoding()) > 0 ||
+	if len(body) < minCompress || len(ctx.Response.Header.ContentEncoding()) > 0 ||
 		!bytes.Contains(ctx.Request.Header.Peek(fasthttp.HeaderAcceptEncoding), []byte("gzip")) {
 		return
 	}

@@ -32,6 +32,8 @@ type Config struct {
 	AdvertisedListeners []*url.URL
 	// HostName is the deprecated "host.name" used for absolute URLs.
 	HostName string
+	// V3Produce configures v3 produce.
+	V3Produce V3Produce
 	// CRNAuthority is "confluent.resource.name.authority", the authority
 	// of v3 resource names (crn://authority/kafka=...); empty by default.
 	CRNAuthority string
@@ -279,6 +281,9 @@ func Parse(props map[string]string) (*Config, error) {
 		if v, ok := props[k]; ok {
 			return strings.TrimSpace(v)
 		}
+		if v, ok := v3Defaults[k]; ok {
+			return v
+		}
 		return Defaults[k]
 	}
 	c := &Config{
@@ -378,6 +383,9 @@ func Parse(props map[string]string) (*Config, error) {
 		AllowOrigin: get("access.control.allow.origin"), AllowMethods: get("access.control.allow.methods"),
 		AllowHeaders: get("access.control.allow.headers"), ExposeHeaders: get("access.control.expose.headers"),
 	}
+	if err := c.parseV3(get); err != nil {
+		return nil, err
+	}
 	if err := c.parseOps(get); err != nil {
 		return nil, err
 	}
@@ -395,7 +403,7 @@ func Parse(props map[string]string) (*Config, error) {
 	for _, k := range keys {
 		v := props[k]
 		switch {
-		case known[k], Defaults[k] != "", schemaRegistryKey(k), isFrontDoorKey(k), opsKeys[k]:
+		case known[k], Defaults[k] != "", v3Defaults[k] != "", schemaRegistryKey(k), isFrontDoorKey(k), opsKeys[k]:
 		case opsIgnored[k] != "":
 			c.warnf("%s is ignored: %s", k, opsIgnored[k])
 		case checkUnprefixedSecurity(k) != nil:

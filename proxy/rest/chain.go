@@ -147,7 +147,7 @@ func (c *Chain) Handler(rt Route) fasthttp.RequestHandler {
 			}
 			return
 		}
-		if rt.Body != BodyNone {
+		if rt.Body == BodyProduce || rt.Body == BodyJSON {
 			var b body
 			defer b.release(c.Memory)
 			if err := readBody(ctx, c.MaxBodyBytes, c.Memory, &b); err != nil {

@@ -54,6 +54,9 @@ const (
 	CodeConsumerAlreadyExists = 40902
 	// CodeIllegalState is Kafka's IllegalStateException.
 	CodeIllegalState = 40903
+	// CodeGroupNotEmpty is krest's consumer group delete or offset reset
+	// of a group with active members (Kafka's NON_EMPTY_GROUP).
+	CodeGroupNotEmpty = 40904
 	// CodeKeySchemaMissing and CodeValueSchemaMissing are schema-format
 	// produces with keys or values and no schema for them.
 	CodeKeySchemaMissing   = 42201
@@ -68,6 +71,9 @@ const (
 	CodePayload = 42206
 	// CodeSerialization is "Error serializing message. ...".
 	CodeSerialization = 42207
+	// CodeBatch is a refused records:batch request (empty, too many
+	// entries, ids not distinct or invalid).
+	CodeBatch = 42208
 	// CodeKafkaThrottled is Kafka's ThrottlingQuotaExceededException.
 	CodeKafkaThrottled = 42901
 	// CodeKafkaError is any other KafkaException.

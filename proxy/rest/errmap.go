@@ -65,6 +65,18 @@ func kafkaSideError(err error) *Error {
 		return ErrPartitionNotFound
 	case errors.Is(err, admin.ErrTopicNotFound):
 		return ErrTopicNotFound
+	case errors.Is(err, admin.ErrGroupNotFound): // v3 words it per resource
+		return &Error{Status: 404, Code: CodeNotFound, Message: "Consumer group not found.", Err: err}
+	case errors.Is(err, admin.ErrNoGroupOffsets):
+		return &Error{Status: 404, Code: CodeNotFound, Message: "Consumer group offsets could not be found.", Err: err}
+	case errors.As(err, new(*admin.GroupNotEmptyError)):
+		return &Error{Status: 409, Code: CodeGroupNotEmpty, Message: err.Error(), Err: err}
+	case errors.As(err, new(*admin.NoOffsetToShiftError)):
+		return &Error{Status: 422, Code: CodePayload, Message: "Payload error. " + err.Error(), Err: err}
+	case errors.Is(err, admin.ErrNoReassignment): // Kafka's words, on krest's cancel
+		return &Error{Status: 404, Code: CodeNotFound, Message: kafkaError(err).Message, Err: err}
+	case errors.Is(err, admin.ErrOffsetOutOfRange): // krest's records delete
+		return &Error{Status: 400, Code: CodeKafkaBadRequest, Message: kafkaError(err).Message, Err: err}
 	case errors.Is(err, produce.ErrOverloaded):
 		return errProduceOverload
 	case errors.Is(err, identity.ErrPoolFull):

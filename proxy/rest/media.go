@@ -94,6 +94,9 @@ const (
 	// application/json, application/octet-stream or none; checked only
 	// when a body is sent.
 	BodyJSON
+	// BodyStream: the handler reads the body itself, as it arrives (v3
+	// streaming produce); the chain neither reads nor charges it.
+	BodyStream
 )
 
 // ProduceFormat picks the embedded format of a produce request from its

@@ -99,6 +99,7 @@ type Client struct {
 	byID       bounded[int, *Schema]
 	ids        map[textKey]int
 	registered map[subjectID]bool
+	versionOf  map[subjectID]int // VersionOf
 	compiled   bounded[textKey, Codec] // by (type, text); subject unused
 	latest     map[string]latestEntry
 	versions   bounded[subjectVersion, sr.SubjectSchema] // referenced schemas
@@ -170,7 +171,7 @@ func New(url string, compile CompileFunc, timeout time.Duration, tlsCfg *tls.Con
 	}
 	*c = Client{
 		cl: cl, url: url, compile: compile,
-		byID: newBounded[int, *Schema](MaxCompiled), ids: map[textKey]int{}, registered: map[subjectID]bool{},
+		byID: newBounded[int, *Schema](MaxCompiled), ids: map[textKey]int{}, registered: map[subjectID]bool{}, versionOf: map[subjectID]int{},
 		compiled: newBounded[textKey, Codec](MaxCompiled), latest: map[string]latestEntry{},
 		versions: newBounded[subjectVersion, sr.SubjectSchema](MaxCompiled), now: time.Now,
 	}

@@ -1,0 +1,45 @@
+package produce
+
+import (
+	"context"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Promise receives the outcome of one record sent with Send.
+type Promise interface {
+	// Delivered runs once, on a kgo goroutine, with the record's failure
+	// (nil once Kafka acknowledged it; its Partition, Offset and
+	// Timestamp are then set). It must not block.
+	Delivered(r *kgo.Record, err error)
+}
+
+// Send produces one record without waiting for Kafka, for callers that
+// stream records: r is admitted to the produce budget (waiting up to
+// producer.max.block.ms; ErrOverloaded when there is no room, and nothing
+// is sent), then handed to kgo, and p.Delivered runs with its outcome once
+// the budget is released. r, and the bytes it points to, must stay
+// untouched until then. Callers that must answer by the delivery deadline
+// (DeliveryTimeout) or on Abandoned report ErrNotAcknowledged themselves
+// and leave r to the garbage collector.
+func (p *Producer) Send(r *kgo.Record, pr Promise) error {
+	cost := recordCost(r)
+	if !p.budget.Acquire(cost, p.maxBlock) {
+		return ErrOverloaded
+	}
+	p.cl.Produce(context.Background(), r, func(r *kgo.Record, err error) {
+		p.budget.Release(cost)
+		if err != nil {
+			err = recordError(err, p.auth.Err())
+		}
+		pr.Delivered(r, err)
+	})
+	return nil
+}
+
+// DeliveryTimeout is producer.delivery.timeout.ms.
+func (p *Producer) DeliveryTimeout() time.Duration { return p.timeout }
+
+// Abandoned is closed when Abandon is called.
+func (p *Producer) Abandoned() <-chan struct{} { return p.abandon }

@@ -1,0 +1,525 @@
+package v3
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/valyala/fasthttp"
+
+	"github.com/krest-dev/krest/proxy/admin"
+	"github.com/krest-dev/krest/proxy/rest"
+)
+
+// aclEnum is one of Confluent's ACL enums (Acl.ResourceType, ...). The
+// ordinal of each constant is Kafka's code for it; Kafka codes past the
+// last constant (the USER resource type, the token operations) are
+// UNKNOWN, as in Confluent's proxy.
+type aclEnum struct {
+	class string   // the Java class's simple name, as messages give it
+	names []string // by ordinal
+	// listed are the names as Jackson lists them in "not one of the
+	// values accepted" (the order of its hash table).
+	listed string
+}
+
+var (
+	aclResourceTypes = &aclEnum{"ResourceType",
+		[]string{"UNKNOWN", "ANY", "TOPIC", "GROUP", "CLUSTER", "TRANSACTIONAL_ID", "DELEGATION_TOKEN"},
+		"[TRANSACTIONAL_ID, DELEGATION_TOKEN, UNKNOWN, ANY, GROUP, CLUSTER, TOPIC]"}
+	aclPatternTypes = &aclEnum{"PatternType",
+		[]string{"UNKNOWN", "ANY", "MATCH", "LITERAL", "PREFIXED"},
+		"[PREFIXED, UNKNOWN, ANY, MATCH, LITERAL]"}
+	aclOperations = &aclEnum{"Operation",
+		[]string{"UNKNOWN", "ANY", "ALL", "READ", "WRITE", "CREATE", "DELETE", "ALTER", "DESCRIBE",
+			"CLUSTER_ACTION", "DESCRIBE_CONFIGS", "ALTER_CONFIGS", "IDEMPOTENT_WRITE"},
+		"[ALL, ALTER_CONFIGS, UNKNOWN, DELETE, ANY, ALTER, IDEMPOTENT_WRITE, CLUSTER_ACTION, CREATE, DESCRIBE_CONFIGS, WRITE, DESCRIBE, READ]"}
+	aclPermissions = &aclEnum{"Permission",
+		[]string{"UNKNOWN", "ANY", "DENY", "ALLOW"},
+		"[ALLOW, UNKNOWN, DENY, ANY]"}
+)
+
+// The ordinals the handlers test for; they are the same in every enum
+// (and in Kafka).
+const (
+	aclUnknown   int8 = 0
+	aclAny       int8 = 1
+	patternMatch int8 = 2
+)
+
+// ordinal is the constant of a Kafka code.
+func (e *aclEnum) ordinal(code int8) int8 {
+	if code < 0 || int(code) >= len(e.names) {
+		return aclUnknown
+	}
+	return code
+}
+
+func (e *aclEnum) name(code int8) string { return e.names[e.ordinal(code)] }
+
+func (e *aclEnum) lookup(name string) (int8, bool) {
+	i := slices.Index(e.names, name)
+	return int8(i), i >= 0
+}
+
+// query reads an enum query parameter as Confluent's EnumConverterProvider
+// does: case-insensitive, def when absent, and 404 for a value that is
+// none of the constants (an empty one included).
+func (e *aclEnum) query(ctx *fasthttp.RequestCtx, param string, def int8) (int8, error) {
+	args := ctx.QueryArgs()
+	if !args.Has(param) {
+		return def, nil
+	}
+	raw := string(args.Peek(param))
+	if v, ok := e.lookup(strings.ToUpper(raw)); ok {
+		return v, nil
+	}
+	return 0, rest.Errorf(404, rest.CodeNotFound, "The valid values for %s do not include '%s'", e.class, raw)
+}
+
+// fromJSON reads an enum in a request entity as Jackson does: the exact
+// name (trimmed) or its ordinal, as a number or a string of digits.
+func (e *aclEnum) fromJSON(b []byte) (int8, error) {
+	switch c := b[0]; {
+	case c == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return 0, err
+		}
+		name := strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
+		switch {
+		case s == "":
+			return 0, e.coerceError(`empty String ("")`)
+		case name == "":
+			return 0, e.coerceError("blank String (all whitespace)")
+		}
+		if v, ok := e.lookup(name); ok {
+			return v, nil
+		}
+		if name[0] >= '0' && name[0] <= '9' {
+			if i, err := strconv.ParseInt(name, 10, 32); err == nil && i < int64(len(e.names)) {
+				return int8(i), nil
+			}
+		}
+		return 0, e.jsonError(fmt.Sprintf("from String %s: not one of the values accepted for Enum class: %s", strconv.Quote(name), e.listed))
+	case c == '-' || c >= '0' && c <= '9':
+		if strings.ContainsAny(string(b), ".eE") {
+			return 0, e.jsonError("from Floating-point value (token `JsonToken.VALUE_NUMBER_FLOAT`)")
+		}
+		i, err := strconv.ParseInt(string(b), 10, 32)
+		switch {
+		case err != nil:
+			return 0, fmt.Errorf("Numeric value (%s) out of range of int (-2147483648 - 2147483647)", b)
+		case i < 0 || i >= int64(len(e.names)):
+			return 0, e.jsonError(fmt.Sprintf("from number %d: index value outside legal index range [0..%d]", i, len(e.names)-1))
+		}
+		return int8(i), nil
+	case c == 't':
+		return 0, e.jsonError("from Boolean value (token `JsonToken.VALUE_TRUE`)")
+	case c == 'f':
+		return 0, e.jsonError("from Boolean value (token `JsonToken.VALUE_FALSE`)")
+	case c == '{':
+		return 0, e.jsonError("from Object value (token `JsonToken.START_OBJECT`)")
+	}
+	return 0, e.jsonError("from Array value (token `JsonToken.START_ARRAY`)")
+}
+
+// jsonError is Jackson's mapping error for a value of the enum, whose
+// class rest-utils shortens to its simple name.
+func (e *aclEnum) jsonError(what string) error {
+	return errors.New("Cannot deserialize value of type `" + e.class + "` " + what)
+}
+
+func (e *aclEnum) coerceError(what string) error {
+	return errors.New("Cannot coerce " + what + " to `" + e.class + "` value (but could if coercion was enabled using `CoercionConfig`)")
+}
+
+// The ACL enums of request entities.
+type (
+	aclResourceType int8
+	aclPatternType  int8
+	aclOperation    int8
+	aclPermission   int8
+)
+
+func (v *aclResourceType) UnmarshalJSON(b []byte) error {
+	n, err := aclResourceTypes.fromJSON(b)
+	*v = aclResourceType(n)
+	return err
+}
+
+func (v *aclPatternType) UnmarshalJSON(b []byte) error {
+	n, err := aclPatternTypes.fromJSON(b)
+	*v = aclPatternType(n)
+	return err
+}
+
+func (v *aclOperation) UnmarshalJSON(b []byte) error {
+	n, err := aclOperations.fromJSON(b)
+	*v = aclOperation(n)
+	return err
+}
+
+func (v *aclPermission) UnmarshalJSON(b []byte) error {
+	n, err := aclPermissions.fromJSON(b)
+	*v = aclPermission(n)
+	return err
+}
+
+// createACLRequest is Confluent's CreateAclRequest; every field is
+// required.
+type createACLRequest struct {
+	ResourceType *aclResourceType `json:"resource_type"`
+	ResourceName *string          `json:"resource_name"`
+	PatternType  *aclPatternType  `json:"pattern_type"`
+	Principal    *string          `json:"principal"`
+	Host         *string          `json:"host"`
+	Operation    *aclOperation    `json:"operation"`
+	Permission   *aclPermission   `json:"permission"`
+}
+
+// acl is the ACL r asks for; a missing field fails as Confluent's
+// builder does, naming the first (in field order) that is null.
+func (r *createACLRequest) acl() (admin.ACL, error) {
+	missing := ""
+	switch {
+	case r.ResourceType == nil:
+		missing = "resourceType"
+	case r.ResourceName == nil:
+		missing = "resourceName"
+	case r.PatternType == nil:
+		missing = "patternType"
+	case r.Principal == nil:
+		missing = "principal"
+	case r.Host == nil:
+		missing = "host"
+	case r.Operation == nil:
+		missing = "operation"
+	case r.Permission == nil:
+		missing = "permission"
+	}
+	if missing != "" {
+		return admin.ACL{}, rest.Errorf(400, rest.CodeBadRequest, "Cannot construct instance of `CreateAclRequest`, problem: Null %s", missing)
+	}
+	return admin.ACL{
+		ResourceType: kmsg.ACLResourceType(*r.ResourceType), ResourceName: *r.ResourceName,
+		PatternType: kmsg.ACLResourcePatternType(*r.PatternType), Principal: *r.Principal, Host: *r.Host,
+		Operation: kmsg.ACLOperation(*r.Operation), Permission: kmsg.ACLPermissionType(*r.Permission),
+	}, nil
+}
+
+// checkNewACL refuses what no ACL can be, with Confluent's messages
+// (which say ANY for UNKNOWN too).
+func checkNewACL(a admin.ACL) error {
+	switch {
+	case int8(a.ResourceType) == aclAny || int8(a.ResourceType) == aclUnknown:
+		return rest.Errorf(400, rest.CodeBadRequest, "resource_type cannot be ANY")
+	case int8(a.PatternType) == aclAny || int8(a.PatternType) == patternMatch || int8(a.PatternType) == aclUnknown:
+		return rest.Errorf(400, rest.CodeBadRequest, "pattern_type cannot be %s", aclPatternTypes.name(int8(a.PatternType)))
+	case int8(a.Operation) == aclAny || int8(a.Operation) == aclUnknown:
+		return rest.Errorf(400, rest.CodeBadRequest, "operation cannot be ANY")
+	case int8(a.Permission) == aclAny || int8(a.Permission) == aclUnknown:
+		return rest.Errorf(400, rest.CodeBadRequest, "permission cannot be ANY")
+	}
+	return nil
+}
+
+// aclParams are the seven query parameters of an ACL search or delete,
+// as given (an empty string matches any value).
+type aclParams struct {
+	resourceType, patternType, operation, permission int8
+	resourceName, principal, host                    string
+}
+
+// readACLParams reads the parameters; an absent enum parameter is def.
+func readACLParams(ctx *fasthttp.RequestCtx, def int8) (aclParams, error) {
+	var (
+		p    aclParams
+		err  error
+		args = ctx.QueryArgs()
+	)
+	if p.resourceType, err = aclResourceTypes.query(ctx, "resource_type", def); err != nil {
+		return p, err
+	}
+	p.resourceName = string(args.Peek("resource_name"))
+	if p.patternType, err = aclPatternTypes.query(ctx, "pattern_type", def); err != nil {
+		return p, err
+	}
+	p.principal = string(args.Peek("principal"))
+	p.host = string(args.Peek("host"))
+	if p.operation, err = aclOperations.query(ctx, "operation", def); err != nil {
+		return p, err
+	}
+	if p.permission, err = aclPermissions.query(ctx, "permission", def); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// check refuses an UNKNOWN enum parameter with "<param> cannot be " +
+// what.
+func (p aclParams) check(what string) error {
+	for _, c := range []struct {
+		param string
+		v     int8
+	}{{"resource_type", p.resourceType}, {"pattern_type", p.patternType}, {"operation", p.operation}, {"permission", p.permission}} {
+		if c.v == aclUnknown {
+			return rest.Errorf(400, rest.CodeBadRequest, "%s cannot be %s", c.param, what)
+		}
+	}
+	return nil
+}
+
+func (p aclParams) filter() admin.ACLFilter {
+	orAny := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	return admin.ACLFilter{
+		ResourceType: kmsg.ACLResourceType(p.resourceType), ResourceName: orAny(p.resourceName),
+		PatternType: kmsg.ACLResourcePatternType(p.patternType), Principal: orAny(p.principal), Host: orAny(p.host),
+		Operation: kmsg.ACLOperation(p.operation), Permission: kmsg.ACLPermissionType(p.permission),
+	}
+}
+
+func (p aclParams) query() string {
+	return aclQuery(aclResourceTypes.name(p.resourceType), p.resourceName, aclPatternTypes.name(p.patternType),
+		p.principal, p.host, aclOperations.name(p.operation), aclPermissions.name(p.permission))
+}
+
+// aclQuery is the query of an ACL's URL: all seven parameters, encoded as
+// Java's URLEncoder does.
+func aclQuery(resourceType, resourceName, patternType, principal, host, operation, permission string) string {
+	var b strings.Builder
+	for i, kv := range [...][2]string{
+		{"resource_type", resourceType}, {"resource_name", resourceName}, {"pattern_type", patternType},
+		{"principal", principal}, {"host", host}, {"operation", operation}, {"permission", permission},
+	} {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(kv[0])
+		b.WriteByte('=')
+		formEncode(&b, kv[1])
+	}
+	return b.String()
+}
+
+// formEncode writes s as java.net.URLEncoder encodes it in UTF-8: letters,
+// digits and ".-*_" as they are, space as "+", every other byte as %XX.
+func formEncode(b *strings.Builder, s string) {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '-', c == '*', c == '_':
+			b.WriteByte(c)
+		case c == ' ':
+			b.WriteByte('+')
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+}
+
+func (u urls) aclURL(query string) string { return u.self("acls") + "?" + query }
+
+// aclData is Confluent's AclData; its metadata has no resource_name.
+type aclData struct {
+	Kind         string   `json:"kind"`
+	Metadata     Metadata `json:"metadata"`
+	ClusterID    string   `json:"cluster_id"`
+	ResourceType string   `json:"resource_type"`
+	ResourceName string   `json:"resource_name"`
+	PatternType  string   `json:"pattern_type"`
+	Principal    string   `json:"principal"`
+	Host         string   `json:"host"`
+	Operation    string   `json:"operation"`
+	Permission   string   `json:"permission"`
+}
+
+// acls renders Kafka's ACLs in Confluent's order: by resource type,
+// resource name, pattern type, principal, host, operation and permission,
+// enums by ordinal and strings as Java compares them.
+func (u urls) acls(cluster string, list []admin.ACL) []aclData {
+	slices.SortFunc(list, func(a, b admin.ACL) int {
+		return cmp.Or(
+			cmp.Compare(aclResourceTypes.ordinal(int8(a.ResourceType)), aclResourceTypes.ordinal(int8(b.ResourceType))),
+			javaCompare(a.ResourceName, b.ResourceName),
+			cmp.Compare(aclPatternTypes.ordinal(int8(a.PatternType)), aclPatternTypes.ordinal(int8(b.PatternType))),
+			javaCompare(a.Principal, b.Principal),
+			javaCompare(a.Host, b.Host),
+			cmp.Compare(aclOperations.ordinal(int8(a.Operation)), aclOperations.ordinal(int8(b.Operation))),
+			cmp.Compare(aclPermissions.ordinal(int8(a.Permission)), aclPermissions.ordinal(int8(b.Permission))),
+		)
+	})
+	out := make([]aclData, 0, len(list))
+	for _, a := range list {
+		d := aclData{
+			Kind: "KafkaAcl", ClusterID: cluster,
+			ResourceType: aclResourceTypes.name(int8(a.ResourceType)), ResourceName: a.ResourceName,
+			PatternType: aclPatternTypes.name(int8(a.PatternType)), Principal: a.Principal, Host: a.Host,
+			Operation: aclOperations.name(int8(a.Operation)), Permission: aclPermissions.name(int8(a.Permission)),
+		}
+		d.Metadata.Self = u.aclURL(aclQuery(d.ResourceType, d.ResourceName, d.PatternType, d.Principal, d.Host, d.Operation, d.Permission))
+		out = append(out, d)
+	}
+	return out
+}
+
+// javaCompare orders strings as Java's String.compareTo does, by UTF-16
+// code unit: a character past U+FFFF (a surrogate pair) sorts before
+// U+E000–U+FFFF.
+func javaCompare(a, b string) int {
+	for a != "" && b != "" {
+		ra, na := utf8.DecodeRuneInString(a)
+		rb, nb := utf8.DecodeRuneInString(b)
+		if ra != rb {
+			if ra > 0xFFFF && rb > 0xFFFF {
+				return cmp.Compare(ra, rb)
+			}
+			return cmp.Compare(firstUnit(ra), firstUnit(rb))
+		}
+		a, b = a[na:], b[nb:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func firstUnit(r rune) rune {
+	if r > 0xFFFF {
+		return 0xD800 + (r-0x10000)>>10
+	}
+	return r
+}
+
+// SearchACLs is GET …/acls: the ACLs that the query parameters match.
+// Absent enum parameters are ANY and absent strings match any value;
+// UNKNOWN is refused.
+func (a *API) SearchACLs(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	p, err := readACLParams(ctx, aclAny)
+	if err != nil {
+		return err
+	}
+	if err := p.check("UNKNOWN"); err != nil {
+		return err
+	}
+	cl, err := a.begin(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer cl.end()
+	list, err := cl.kc.Admin.DescribeACLs(cl.c, p.filter())
+	if err != nil {
+		return err
+	}
+	return writeJSON(ctx, 200, newList("KafkaAclList", cl.u.aclURL(p.query()), cl.u.acls(clusterOf(ctx), list)))
+}
+
+// errNullACL is Confluent's answer to a create without a body.
+var errNullACL = errPayload("Null input provided. Data is required.")
+
+// CreateACL is POST …/acls with a CreateAclRequest: 201 with no body and
+// the new ACL's URL as Location.
+func (a *API) CreateACL(ctx *fasthttp.RequestCtx, r rest.Request) error {
+	var req createACLRequest
+	if err := decode(r.Body, &req, errNullACL); err != nil {
+		return err
+	}
+	acl, err := req.acl()
+	if err != nil {
+		return err
+	}
+	if err := checkNewACL(acl); err != nil {
+		return err
+	}
+	cl, err := a.begin(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer cl.end()
+	if err := cl.kc.Admin.CreateACLs(cl.c, []admin.ACL{acl}); err != nil {
+		return err
+	}
+	loc := cl.u.aclURL(aclQuery(aclResourceTypes.name(int8(acl.ResourceType)), acl.ResourceName,
+		aclPatternTypes.name(int8(acl.PatternType)), acl.Principal, acl.Host,
+		aclOperations.name(int8(acl.Operation)), aclPermissions.name(int8(acl.Permission))))
+	ctx.Response.Header.Set(fasthttp.HeaderLocation, loc)
+	ctx.SetStatusCode(fasthttp.StatusCreated)
+	ctx.ResetBody()
+	return nil
+}
+
+// CreateACLs is POST …/acls:batch with {"data":[CreateAclRequest…]}: 204
+// once Kafka has created them all (Confluent's code answers 204, its
+// OpenAPI says 201).
+func (a *API) CreateACLs(ctx *fasthttp.RequestCtx, r rest.Request) error {
+	var req struct {
+		Data []*createACLRequest `json:"data"`
+	}
+	if err := decode(r.Body, &req, errNullACL); err != nil {
+		return err
+	}
+	// Jackson builds each entry as it reads it, and the list after.
+	acls := make([]admin.ACL, 0, len(req.Data))
+	for _, d := range req.Data {
+		if d == nil {
+			continue
+		}
+		acl, err := d.acl()
+		if err != nil {
+			return err
+		}
+		acls = append(acls, acl)
+	}
+	if req.Data == nil || len(acls) != len(req.Data) {
+		return errPayload("Empty input provided. Data is required.")
+	}
+	for _, acl := range acls {
+		if err := checkNewACL(acl); err != nil {
+			return err
+		}
+	}
+	cl, err := a.begin(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer cl.end()
+	if err := cl.kc.Admin.CreateACLs(cl.c, acls); err != nil {
+		return err
+	}
+	return noContent(ctx)
+}
+
+// DeleteACLs is DELETE …/acls: deletes the ACLs that the query parameters
+// match and answers them as {"data":[…]}. The four enum parameters are
+// required, so that a bare DELETE deletes nothing.
+func (a *API) DeleteACLs(ctx *fasthttp.RequestCtx, _ rest.Request) error {
+	p, err := readACLParams(ctx, aclUnknown)
+	if err != nil {
+		return err
+	}
+	if err := p.check("unspecified or UNKNOWN"); err != nil {
+		return err
+	}
+	cl, err := a.begin(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer cl.end()
+	list, err := cl.kc.Admin.DeleteACLs(cl.c, p.filter())
+	if err != nil {
+		return err
+	}
+	return writeJSON(ctx, 200, struct {
+		Data []aclData `json:"data"`
+	}{cl.u.acls(clusterOf(ctx), list)})
+}

@@ -1,0 +1,441 @@
+package v3
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bytedance/sonic"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/proxy/rest"
+	"github.com/krest-dev/krest/proxy/schema"
+)
+
+// produceRecord is one record of a v3 produce (Confluent's ProduceRequest);
+// id is a batch entry's. Raw values reference the request bytes, which
+// outlive them only until the record is built.
+type produceRecord struct {
+	ID          sonic.NoCopyRawMessage `json:"id"`
+	PartitionID sonic.NoCopyRawMessage `json:"partition_id"`
+	Headers     []produceHeader        `json:"headers"`
+	Key         sonic.NoCopyRawMessage `json:"key"`
+	Value       sonic.NoCopyRawMessage `json:"value"`
+	Timestamp   sonic.NoCopyRawMessage `json:"timestamp"`
+}
+
+type produceHeader struct {
+	Name  *string                `json:"name"`
+	Value sonic.NoCopyRawMessage `json:"value"`
+}
+
+// produceData is a record's key or value (Confluent's ProduceRequestData).
+type produceData struct {
+	Type                *string                `json:"type"`
+	Subject             *string                `json:"subject"`
+	SubjectNameStrategy *string                `json:"subject_name_strategy"`
+	SchemaID            *int32                 `json:"schema_id"`
+	SchemaVersion       *int32                 `json:"schema_version"`
+	Schema              *string                `json:"schema"`
+	Data                sonic.NoCopyRawMessage `json:"data"`
+}
+
+// dataType is a key or value's "type".
+type dataType uint8
+
+const (
+	typeRegistry dataType = iota // no type: the registry's schema decides
+	typeBinary
+	typeJSON
+	typeString
+	typeAvro
+	typeJSONSchema
+	typeProtobuf
+)
+
+var typeNames = [...]string{"", "BINARY", "JSON", "STRING", "AVRO", "JSONSCHEMA", "PROTOBUF"}
+
+func parseType(s string) (dataType, bool) {
+	for i, n := range typeNames {
+		if i > 0 && n == s {
+			return dataType(i), true
+		}
+	}
+	return 0, false
+}
+
+func typeOf(f codec.Format) dataType {
+	switch f {
+	case codec.JSONSchema:
+		return typeJSONSchema
+	case codec.Protobuf:
+		return typeProtobuf
+	}
+	return typeAvro
+}
+
+func (t dataType) format() codec.Format {
+	switch t {
+	case typeJSONSchema:
+		return codec.JSONSchema
+	case typeProtobuf:
+		return codec.Protobuf
+	}
+	return codec.Avro
+}
+
+// side is what a produce result says of a record's key or value.
+type side struct {
+	present bool // the request had it
+	typ     dataType
+	reg     *schema.Registered // the schema of a schema type
+	size    int                // bytes produced; -1 for null
+}
+
+var strategies = map[string]string{"TOPIC_NAME": "topic", "RECORD_NAME": "record", "TOPIC_RECORD_NAME": "topic_record"}
+
+// builder turns produce records into kgo records for one topic, with the
+// schemas it resolved cached for the stream or batch it serves.
+type builder struct {
+	a       *API
+	topic   string
+	schemas map[specKey]*schema.Registered
+}
+
+// specKey identifies a schema request within a stream.
+type specKey struct {
+	isKey                      bool
+	typ                        dataType
+	subject, strategy, text    string
+	id, version                int64
+	hasID, hasVersion, hasText bool
+}
+
+// maxCachedSpecs bounds a builder's schema cache.
+const maxCachedSpecs = 64
+
+// build decodes one record (its JSON object, raw) into r, its bytes
+// appended to buf, and describes its key and value in key and value. It
+// returns the grown buf. A record Confluent refuses is an error (status
+// and code as rest.Map gives them).
+func (b *builder) build(raw []byte, batch bool, r *kgo.Record, buf []byte, key, value *side) ([]byte, error) {
+	var rec produceRecord
+	if err := rest.DecodeJSONInPlace(raw, &rec); err != nil {
+		return buf, recordJSONError(err)
+	}
+	if !batch && rec.ID != nil {
+		return buf, rest.Errorf(400, rest.CodeBadRequest, "Unrecognized field: id")
+	}
+	*r = kgo.Record{Topic: b.topic, Partition: -1}
+	if p := rec.PartitionID; len(p) > 0 && string(p) != "null" {
+		n, err := strconv.ParseInt(string(p), 10, 32)
+		if err != nil {
+			return buf, rest.Errorf(400, rest.CodeBadRequest, "Cannot deserialize value of type `java.lang.Integer` from %s: partition_id must be an integer", abbreviate(p))
+		}
+		if n < 0 {
+			return buf, rest.ErrPartitionNotFound
+		}
+		r.Partition = int32(n)
+	}
+	if t := rec.Timestamp; len(t) > 0 && string(t) != "null" {
+		ts, err := parseInstant(t)
+		if err != nil {
+			return buf, err
+		}
+		r.Timestamp = ts
+	}
+	// Offsets into buf, resolved to slices once buf stops growing.
+	type span struct{ off, end int }
+	var hspans [8]span
+	spans := hspans[:0]
+	for i, h := range rec.Headers {
+		if h.Name == nil {
+			return buf, rest.Errorf(400, rest.CodeBadRequest, "Bad Request: headers[%d].name is required", i)
+		}
+		off := len(buf)
+		if len(h.Value) > 0 && string(h.Value) != "null" {
+			var err error
+			if buf, err = codec.AppendBase64Value(buf, h.Value); err != nil {
+				return buf, rest.BadRequest(err)
+			}
+		} else {
+			off = -1
+		}
+		spans = append(spans, span{off, len(buf)})
+		r.Headers = append(r.Headers, kgo.RecordHeader{Key: *h.Name})
+	}
+	var err error
+	koff, kend := -1, -1
+	if key.present = len(rec.Key) > 0 && string(rec.Key) != "null"; key.present {
+		koff = len(buf)
+		if buf, err = b.data(rec.Key, true, buf, key); err != nil {
+			return buf, err
+		}
+		kend = len(buf)
+		if key.size < 0 {
+			koff = -1
+		}
+	}
+	voff, vend := -1, -1
+	if value.present = len(rec.Value) > 0 && string(rec.Value) != "null"; value.present {
+		voff = len(buf)
+		if buf, err = b.data(rec.Value, false, buf, value); err != nil {
+			return buf, err
+		}
+		vend = len(buf)
+		if value.size < 0 {
+			voff = -1
+		}
+	}
+	if koff >= 0 {
+		r.Key = buf[koff:kend:kend]
+	}
+	if voff >= 0 {
+		r.Value = buf[voff:vend:vend]
+	}
+	for i, s := range spans {
+		if s.off >= 0 {
+			r.Headers[i].Value = buf[s.off:s.end:s.end]
+		}
+	}
+	return buf, nil
+}
+
+// data appends one key or value to buf.
+func (b *builder) data(raw []byte, isKey bool, buf []byte, s *side) ([]byte, error) {
+	var d produceData
+	if err := rest.DecodeJSONInPlace(raw, &d); err != nil {
+		return buf, recordJSONError(err)
+	}
+	s.typ, s.reg, s.size = typeRegistry, nil, -1
+	if d.Type != nil {
+		t, ok := parseType(*d.Type)
+		if !ok {
+			return buf, rest.Errorf(400, rest.CodeBadRequest, "Cannot deserialize value of type `EmbeddedFormat` from String %q: not one of the values accepted for Enum class: [BINARY, JSON, STRING, AVRO, JSONSCHEMA, PROTOBUF]", *d.Type)
+		}
+		s.typ = t
+	}
+	if d.Subject != nil && d.SubjectNameStrategy != nil {
+		return buf, errConstruct("Only one of subject or subject_name_strategy can be used.")
+	}
+	n := 0
+	for _, set := range []bool{d.SchemaID != nil, d.SchemaVersion != nil, d.Schema != nil} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		return buf, errConstruct("Only one of schema_id, schema_version or schema can be used.")
+	}
+	switch s.typ {
+	case typeBinary, typeJSON, typeString:
+		if n > 0 || d.Subject != nil || d.SubjectNameStrategy != nil {
+			return buf, errConstruct("type=" + typeNames[s.typ] + " cannot be used with subject, subject_name_strategy, schema_id, schema_version or schema.")
+		}
+	case typeAvro, typeJSONSchema, typeProtobuf:
+		if d.Schema == nil {
+			return buf, errConstruct("type=" + typeNames[s.typ] + " requires schema: use schema_id, schema_version or the subject's latest schema without a type.")
+		}
+	}
+	data := []byte(d.Data)
+	if s.typ == typeRegistry || s.typ >= typeAvro {
+		reg, err := b.resolve(isKey, &d, s.typ)
+		if err != nil {
+			return buf, err
+		}
+		s.reg, s.typ = reg, typeOf(reg.Format)
+		if len(data) == 0 || string(data) == "null" {
+			return buf, nil
+		}
+		off := len(buf)
+		if buf, err = reg.AppendEncoded(buf, data); err != nil {
+			return buf[:off], rest.BadRequest(err)
+		}
+		s.size = len(buf) - off
+		return buf, nil
+	}
+	if len(data) == 0 || string(data) == "null" {
+		return buf, nil
+	}
+	off := len(buf)
+	var err error
+	switch s.typ {
+	case typeBinary:
+		buf, err = codec.AppendBase64Value(buf, data)
+	case typeJSON:
+		buf, err = codec.AppendJSONValue(buf, data)
+	case typeString:
+		if data[0] != '"' {
+			err = fmt.Errorf("data=%s is not a string.", abbreviate(data)) //lint:ignore ST1005 Confluent's exact text
+		} else {
+			buf, err = codec.AppendUnquote(buf, data)
+		}
+	}
+	if err != nil {
+		return buf[:off], rest.BadRequest(err)
+	}
+	s.size = len(buf) - off
+	return buf, nil
+}
+
+// resolve finds the schema of a key or value, through the builder's cache.
+func (b *builder) resolve(isKey bool, d *produceData, t dataType) (*schema.Registered, error) {
+	if b.a.Schemas == nil {
+		return nil, rest.ErrNoRegistry
+	}
+	k := specKey{isKey: isKey, typ: t}
+	if d.Subject != nil {
+		k.subject = *d.Subject
+	}
+	if d.SubjectNameStrategy != nil {
+		st, ok := strategies[*d.SubjectNameStrategy]
+		if !ok {
+			return nil, rest.Errorf(400, rest.CodeBadRequest, "Cannot deserialize value of type `EnumSubjectNameStrategy` from String %q: not one of the values accepted for Enum class: [TOPIC_NAME, RECORD_NAME, TOPIC_RECORD_NAME]", *d.SubjectNameStrategy)
+		}
+		k.strategy = st
+	}
+	if d.SchemaID != nil {
+		k.id, k.hasID = int64(*d.SchemaID), true
+	}
+	if d.SchemaVersion != nil {
+		k.version, k.hasVersion = int64(*d.SchemaVersion), true
+	}
+	if d.Schema != nil {
+		k.text, k.hasText = *d.Schema, true
+	}
+	if reg, ok := b.schemas[k]; ok {
+		return reg, nil
+	}
+	spec := schema.Spec{Subject: k.subject, Strategy: k.strategy, ID: d.SchemaID, Version: d.SchemaVersion, Text: d.Schema}
+	if k.hasText {
+		spec.Format = t.format()
+	}
+	c, cancel := context.WithTimeout(context.Background(), rest.KafkaTimeout)
+	defer cancel()
+	reg, err := b.a.Schemas.ResolveSpec(c, b.topic, isKey, spec)
+	if err != nil {
+		return nil, err
+	}
+	if b.schemas == nil || len(b.schemas) >= maxCachedSpecs {
+		b.schemas = make(map[specKey]*schema.Registered)
+	}
+	b.schemas[k] = reg
+	return reg, nil
+}
+
+// recordJSONError is a record that does not decode: 400, unknown fields
+// included (the streaming reader does not make them 422).
+func recordJSONError(err error) error {
+	e := rest.JSONError(err)
+	msg := e.Message
+	if m, ok := strings.CutPrefix(msg, "Malformed request body: "); ok && strings.HasPrefix(m, "Unrecognized field") {
+		msg = m
+	}
+	return &rest.Error{Status: 400, Code: rest.CodeBadRequest, Message: msg, Err: err}
+}
+
+// errConstruct is Jackson's refusal of an entity whose fields conflict.
+func errConstruct(problem string) error {
+	return rest.Errorf(400, rest.CodeBadRequest, "Cannot construct instance of `ProduceRequestData`, problem: %s", problem)
+}
+
+// parseInstant reads a record timestamp: an ISO-8601 instant, or
+// milliseconds since the epoch.
+func parseInstant(raw []byte) (time.Time, error) {
+	if raw[0] == '"' {
+		s, err := codec.AppendUnquote(nil, raw)
+		if err == nil {
+			if t, err := time.Parse(time.RFC3339Nano, string(s)); err == nil {
+				return t, nil
+			}
+		}
+	} else if ms, err := strconv.ParseInt(string(raw), 10, 64); err == nil && ms >= 0 {
+		return time.UnixMilli(ms), nil
+	}
+	return time.Time{}, rest.Errorf(400, rest.CodeBadRequest, "Cannot deserialize value of type `java.time.Instant` from %s: not an ISO-8601 instant", abbreviate(raw))
+}
+
+func abbreviate(raw []byte) string {
+	if len(raw) > 64 {
+		return string(raw[:64]) + "..."
+	}
+	return string(raw)
+}
+
+// appendInstant appends t as Java's Instant.toString does (ISO-8601 UTC,
+// the fraction in groups of three digits, none when zero).
+func appendInstant(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	dst = t.AppendFormat(dst, "2006-01-02T15:04:05")
+	if ns := t.Nanosecond(); ns != 0 {
+		switch {
+		case ns%1e6 == 0:
+			dst = fmt.Appendf(dst, ".%03d", ns/1e6)
+		case ns%1e3 == 0:
+			dst = fmt.Appendf(dst, ".%06d", ns/1e3)
+		default:
+			dst = fmt.Appendf(dst, ".%09d", ns)
+		}
+	}
+	return append(dst, 'Z')
+}
+
+// appendSide appends a result's "key" or "value" object.
+func appendSide(dst []byte, s *side) []byte {
+	dst = append(dst, `{"type":"`...)
+	dst = append(dst, typeNames[s.typ]...)
+	dst = append(dst, '"')
+	if s.reg != nil {
+		dst = append(dst, `,"subject":`...)
+		dst = codec.AppendQuote(dst, s.reg.Subject)
+		dst = append(dst, `,"schema_id":`...)
+		dst = strconv.AppendInt(dst, int64(s.reg.ID), 10)
+		dst = append(dst, `,"schema_version":`...)
+		dst = strconv.AppendInt(dst, int64(s.reg.Version), 10)
+	}
+	dst = append(dst, `,"size":`...)
+	dst = strconv.AppendInt(dst, int64(s.size), 10)
+	return append(dst, '}')
+}
+
+// appendSuccess appends the fields of a produced record's result after
+// its opening (error_code or id).
+func appendSuccess(dst []byte, cluster string, r *kgo.Record, key, value *side) []byte {
+	dst = append(dst, `"cluster_id":`...)
+	dst = codec.AppendQuote(dst, cluster)
+	dst = append(dst, `,"topic_name":`...)
+	dst = codec.AppendQuote(dst, r.Topic)
+	dst = append(dst, `,"partition_id":`...)
+	dst = strconv.AppendInt(dst, int64(r.Partition), 10)
+	dst = append(dst, `,"offset":`...)
+	dst = strconv.AppendInt(dst, r.Offset, 10)
+	dst = append(dst, `,"timestamp":"`...)
+	dst = appendInstant(dst, r.Timestamp)
+	dst = append(dst, '"')
+	if key.present {
+		dst = append(dst, `,"key":`...)
+		dst = appendSide(dst, key)
+	}
+	if value.present {
+		dst = append(dst, `,"value":`...)
+		dst = appendSide(dst, value)
+	}
+	return append(dst, '}')
+}
+
+// failure is the error_code and message of a record that failed: 422
+// codes become 422 with the code in the message, as Confluent's
+// streaming and batch responses write them.
+func failure(err error) (int, string) {
+	e := rest.Map(err)
+	if e.Code > 42200 && e.Code < 42300 {
+		return 422, fmt.Sprintf("Error: %d : %s", e.Code, e.Message)
+	}
+	return e.Code, e.Message
+}
+
+// deliveryFailure is the error_code and message of a record Kafka failed.
+func deliveryFailure(err error) (int, string) { return rest.RecordError(err) }
