@@ -49,6 +49,7 @@ type Server struct {
 	admin     *admin.Client
 	schemas   *schema.Resolver
 	callers   *identity.Pool[*clients.Set] // authentication.propagate
+	v3        *v3.API
 	memory    *pool.Budget                 // request.memory.max.bytes
 	tls       *tls.Config                  // https listeners; nil without one
 
@@ -134,7 +135,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		Fetcher:   fetcher,
 		Schemas:   schemas,
 	}
-	v3api := &v3.API{
+	s.v3 = &v3.API{
 		Config: cfg, Clients: api.Clients, Consumers: s.consumers, Schemas: schemas, Metrics: m, Memory: memory,
 	}
 	chain := &rest.Chain{Log: log, MaxBodyBytes: cfg.MaxRequestBytes, Memory: memory}
@@ -149,7 +150,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.conns = newConnTracker()
 	s.limit = &connLimit{max: cfg.MaxConnections, perIP: cfg.MaxConnectionsPerIP, byIP: map[string]int{}}
 	s.http = &fasthttp.Server{
-		Handler: s.conns.handler(routes(chain, api, v3api.Routes(), s.door, fd.Propagate, pol,
+		Handler: s.conns.handler(routes(chain, api, s.v3.Routes(), s.door, fd.Propagate, pol,
 			&observer{metrics: m, log: log, access: cfg.AccessLog, compress: cfg.Compression, unmatched: m.Route("unmatched"), cors: cfg.CORS},
 			s.opsRoutes())),
 		ConnState:          s.conns.state,
@@ -270,7 +271,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		stop := time.AfterFunc(time.Until(deadline)-margin, s.producer.Abandon)
 		defer stop.Stop()
 	}
-	err := s.http.ShutdownWithContext(ctx)
+	err := errors.Join(s.v3.EndStreams(ctx), s.http.ShutdownWithContext(ctx))
 	s.closeOnce.Do(func() {
 		s.consumers.Close() // leave groups, committing what auto-commit owes
 		if ferr := s.producer.Flush(ctx); ferr != nil {

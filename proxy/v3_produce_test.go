@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -159,5 +162,160 @@ func TestV3BatchProduce(t *testing.T) {
 		if code != 422 || got != tc.want {
 			t.Errorf("%s: %d %s, want %s", tc.body, code, got, tc.want)
 		}
+	}
+}
+
+// streamAll streams body in one request and returns all result lines.
+func streamAll(t *testing.T, ts *testServer, cluster, topic, body string) []string {
+	t.Helper()
+	var out []string
+	for l := range streamProduce(t, ts, cluster, topic, func(w io.Writer) { io.WriteString(w, body) }) {
+		out = append(out, l)
+	}
+	return out
+}
+
+// TestV3ProduceSchemas produces Avro by raw schema, by schema id, by
+// subject and version and by the subject's latest version, JSON Schema
+// and Protobuf by raw schema, and reads every record back with a v2
+// consumer.
+func TestV3ProduceSchemas(t *testing.T) {
+	_, url := startRegistry(t)
+	ts, cluster := v3Server(t, map[string]string{"schema.registry.url": url})
+	topic := createTopic(t, realBroker(t), 1)
+	lines := streamAll(t, ts, cluster, topic, `{"value":{"type":"AVRO","schema":`+quote(userSchema)+`,"data":{"username":"ann","age":{"int":31}}}}`)
+	var first struct {
+		Value struct {
+			Subject  string `json:"subject"`
+			SchemaID int    `json:"schema_id"`
+			Version  int    `json:"schema_version"`
+		} `json:"value"`
+	}
+	if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &first) != nil || first.Value.Subject != topic+"-value" || first.Value.Version != 1 {
+		t.Fatalf("raw schema: %v", lines)
+	}
+	id := first.Value.SchemaID
+	lines = streamAll(t, ts, cluster, topic, fmt.Sprintf(`{"value":{"schema_id":%d,"data":{"username":"bob","age":null}}}
+{"value":{"schema_version":1,"data":{"username":"cy","age":null}}}
+{"value":{"subject":"%s-value","schema_version":1,"data":{"username":"di","age":null}}}
+{"value":{"data":{"username":"ed","age":null}}}
+{"value":{"schema_id":%d,"data":{"nope":1}}}
+{"value":{"schema_version":7,"data":{}}}
+{"value":{"schema_id":1,"schema_version":1,"data":{}}}`, id, topic, id))
+	want := fmt.Sprintf(`{"error_code":200,"cluster_id":"C","topic_name":"T","partition_id":0,"offset":%%d,"timestamp":"TS","value":{"type":"AVRO","subject":"T-value","schema_id":%d,"schema_version":1,"size":%%d}}`, id)
+	for i, l := range lines[:4] {
+		l = timestampRE.ReplaceAllString(strings.ReplaceAll(strings.ReplaceAll(l, cluster, "C"), topic, "T"), `"timestamp":"TS"`)
+		if w := fmt.Sprintf(want, i+1, []int{10, 9, 9, 9}[i]); l != w {
+			t.Errorf("record %d: %s\nwant %s", i+1, l, w)
+		}
+	}
+	for i, prefix := range []string{`{"error_code":400,"message":"Bad Request: `, `{"error_code":422,"message":"Error: 42207 : Error serializing message.`, `{"error_code":400,"message":"Cannot construct instance`} {
+		if !strings.HasPrefix(lines[4+i], prefix) {
+			t.Errorf("error %d: %s, want %s…", i, lines[4+i], prefix)
+		}
+	}
+	got := readAll(t, ts, topic, "avro", 5)
+	if !strings.Contains(got, `"username":"ann"`) || !strings.Contains(got, `"username":"ed"`) {
+		t.Errorf("read back: %s", got)
+	}
+
+	// JSON Schema and Protobuf, by raw schema, keys too.
+	topic2 := createTopic(t, realBroker(t), 1)
+	lines = streamAll(t, ts, cluster, topic2, `{"key":{"type":"JSONSCHEMA","schema":"{\"type\":\"string\"}","data":"k1"},"value":{"type":"PROTOBUF","schema":"syntax = \"proto3\"; message M { string a = 1; }","data":{"a":"x"}}}`)
+	if len(lines) != 1 || !strings.Contains(lines[0], `"key":{"type":"JSONSCHEMA","subject":"`+topic2+`-key"`) || !strings.Contains(lines[0], `"value":{"type":"PROTOBUF","subject":"`+topic2+`-value"`) {
+		t.Fatalf("jsonschema/protobuf: %v", lines)
+	}
+	c := newRESTConsumer(t, ts, "v3-pb-"+topic2, `{"format":"protobuf","auto.offset.reset":"earliest"}`)
+	c.mustCall(t, "POST", "/assignments", `{"partitions":[{"topic":"`+topic2+`","partition":0}]}`, 204)
+	eventually(t, 30*time.Second, "protobuf record", func() bool {
+		_, body, _ := ts.do(t, "GET", c.path("/records?timeout=500"), map[string]string{"Accept": "application/vnd.kafka.protobuf.v2+json"}, nil)
+		return strings.Contains(body, `"value":{"a":"x"}`)
+	})
+}
+
+// TestV3StreamLimits checks the stream size cap and the stream duration
+// limit.
+func TestV3StreamLimits(t *testing.T) {
+	ts, cluster := v3Server(t, map[string]string{"api.v3.produce.request.size.limit.max.bytes": "200"})
+	topic := createTopic(t, realBroker(t), 1)
+	rec := `{"value":{"type":"STRING","data":"0123456789"}}` + "\n"
+	lines := streamAll(t, ts, cluster, topic, strings.Repeat(rec, 10))
+	if last := lines[len(lines)-1]; last != `{"error_code":400,"message":"Error processing message: Produce request size is larger than allowed threshold"}` || len(lines) > 5 {
+		t.Errorf("size limit: %v", lines)
+	}
+
+	ts2, _ := v3Server(t, map[string]string{"streaming.connection.max.duration.ms": "300", "streaming.connection.max.duration.grace.period.ms": "400"})
+	start := time.Now()
+	var got []string
+	for l := range streamProduce(t, ts2, cluster, topic, func(w io.Writer) {
+		for i := 0; i < 100; i++ { // 2 s of records, one every 20 ms
+			if _, err := io.WriteString(w, rec); err != nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}) {
+		got = append(got, l)
+	}
+	if elapsed := time.Since(start); elapsed > 1500*time.Millisecond {
+		t.Errorf("the stream stayed open %v, past its duration and grace period", elapsed)
+	}
+	n408 := 0
+	for _, l := range got {
+		if l == `{"error_code":408,"message":"Streaming connection open for longer than allowed: Connection will be closed."}` {
+			n408++
+		}
+	}
+	if n408 == 0 || !strings.HasPrefix(got[0], `{"error_code":200`) {
+		t.Errorf("duration limit: %v", got)
+	}
+}
+
+// TestV3StreamSlowReader streams records as fast as it can to a client
+// that never reads its results: krest must stop reading the request once
+// its results back up, so that what it holds stays bounded.
+func TestV3StreamSlowReader(t *testing.T) {
+	ts, cluster := v3Server(t, map[string]string{"api.v3.produce.stream.max.in.flight": "256"})
+	topic := createTopic(t, realBroker(t), 1)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fmt.Fprintf(conn, "POST /v3/clusters/%s/topics/%s/records HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n", cluster, topic)
+	rec := `{"value":{"type":"BINARY","data":"` + base64.StdEncoding.EncodeToString(make([]byte, 1024)) + `"}}` + "\n"
+	chunk := fmt.Sprintf("%x\r\n%s\r\n", len(rec)*64, strings.Repeat(rec, 64))
+	var written atomic.Int64
+	go func() {
+		for written.Load() < 1<<30 {
+			if _, err := io.WriteString(conn, chunk); err != nil {
+				return
+			}
+			written.Add(int64(len(chunk)))
+		}
+	}()
+	// Wait until the writer stalls: no progress for a second.
+	last := int64(-1)
+	for i := 0; i < 60; i++ {
+		time.Sleep(time.Second)
+		if w := written.Load(); w == last {
+			break
+		} else {
+			last = w
+		}
+	}
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	growth := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("the client wrote %.1f MiB before krest stopped reading; heap grew %.1f MiB", float64(last)/(1<<20), float64(growth)/(1<<20))
+	if last >= 1<<30 {
+		t.Fatalf("krest read %d bytes from a client that reads no results", last)
+	}
+	if growth > 64<<20 {
+		t.Errorf("heap grew %d bytes while the client read nothing", growth)
 	}
 }

@@ -158,8 +158,7 @@ func (c *Client) describeGroups(ctx context.Context, ids []string) ([]Group, err
 // fallBack reports whether a failed ConsumerGroupDescribe is a broker
 // without the API (before Kafka 4.0), whose groups are all classic.
 func fallBack(err error) bool {
-	return errors.Is(err, kerr.UnsupportedVersion) || errors.Is(err, kerr.InvalidRequest) ||
-		strings.Contains(err.Error(), "too old")
+	return errors.Is(err, kerr.UnsupportedVersion) || strings.Contains(err.Error(), "too old")
 }
 
 func (c *Client) describeClassic(ctx context.Context, ids []string) ([]Group, error) {

@@ -99,7 +99,7 @@ type Client struct {
 	byID       bounded[int, *Schema]
 	ids        map[textKey]int
 	registered map[subjectID]bool
-	versionOf  map[subjectID]int // VersionOf
+	versionOf  map[subjectID]int       // VersionOf
 	compiled   bounded[textKey, Codec] // by (type, text); subject unused
 	latest     map[string]latestEntry
 	versions   bounded[subjectVersion, sr.SubjectSchema] // referenced schemas

@@ -3,7 +3,6 @@ package v3
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -107,7 +106,7 @@ func (e *aclEnum) fromJSON(b []byte) (int8, error) {
 				return int8(i), nil
 			}
 		}
-		return 0, e.jsonError(fmt.Sprintf("from String %s: not one of the values accepted for Enum class: %s", strconv.Quote(name), e.listed))
+		return 0, e.jsonError(fmt.Sprintf("from String \"%s\": not one of the values accepted for Enum class: %s", name, e.listed))
 	case c == '-' || c >= '0' && c <= '9':
 		if strings.ContainsAny(string(b), ".eE") {
 			return 0, e.jsonError("from Floating-point value (token `JsonToken.VALUE_NUMBER_FLOAT`)")
@@ -115,7 +114,7 @@ func (e *aclEnum) fromJSON(b []byte) (int8, error) {
 		i, err := strconv.ParseInt(string(b), 10, 32)
 		switch {
 		case err != nil:
-			return 0, fmt.Errorf("Numeric value (%s) out of range of int (-2147483648 - 2147483647)", b)
+			return 0, rest.Errorf(400, rest.CodeBadRequest, "Numeric value (%s) out of range of int (-2147483648 - 2147483647)", b)
 		case i < 0 || i >= int64(len(e.names)):
 			return 0, e.jsonError(fmt.Sprintf("from number %d: index value outside legal index range [0..%d]", i, len(e.names)-1))
 		}
@@ -133,11 +132,12 @@ func (e *aclEnum) fromJSON(b []byte) (int8, error) {
 // jsonError is Jackson's mapping error for a value of the enum, whose
 // class rest-utils shortens to its simple name.
 func (e *aclEnum) jsonError(what string) error {
-	return errors.New("Cannot deserialize value of type `" + e.class + "` " + what)
+	return rest.Errorf(400, rest.CodeBadRequest, "Cannot deserialize value of type `%s` %s", e.class, what)
 }
 
+// coerceError is Jackson's refusal of an empty or blank enum name.
 func (e *aclEnum) coerceError(what string) error {
-	return errors.New("Cannot coerce " + what + " to `" + e.class + "` value (but could if coercion was enabled using `CoercionConfig`)")
+	return rest.Errorf(400, rest.CodeBadRequest, "Cannot coerce %s to `%s` value (but could if coercion was enabled using `CoercionConfig`)", what, e.class)
 }
 
 // The ACL enums of request entities.

@@ -2,6 +2,7 @@ package v3
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 
 	"github.com/valyala/fasthttp"
@@ -31,6 +32,11 @@ type API struct {
 	Memory *pool.Budget
 
 	clusterID atomic.Pointer[string] // learnt once: a cluster's id never changes
+
+	// Streaming produces in progress, for EndStreams.
+	streams sync.WaitGroup
+	live    sync.Map // *stream → struct{}
+	closing atomic.Bool
 }
 
 // call is one request's view of Kafka: the caller's clients, a bounded

@@ -171,7 +171,26 @@ const (
 	groupNotExists = "Consumer Group %s does not exist."
 )
 
-// members returns the krest instance names of the group's members (see
+// beginGroups begins a call for a consumer group resource; Confluent's
+// group manager words a wrong {cluster} "could not be found".
+func (a *API) beginGroups(ctx *fasthttp.RequestCtx) (*call, error) {
+	cl, err := a.begin(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	id, err := a.cluster(cl)
+	if err != nil {
+		cl.end()
+		return nil, err
+	}
+	if cluster := clusterOf(ctx); cluster != id {
+		cl.end()
+		return nil, rest.Errorf(404, rest.CodeNotFound, "Cluster %s could not be found.", cluster)
+	}
+	return cl, nil
+}
+
+// memberNames returns the krest instance names of the group's members (see
 // consumer.Manager.MemberNames).
 func (a *API) memberNames(ctx *fasthttp.RequestCtx, cl *call, group string) map[string]string {
 	if a.Consumers == nil {
@@ -183,7 +202,7 @@ func (a *API) memberNames(ctx *fasthttp.RequestCtx, cl *call, group string) map[
 
 // ListConsumerGroups is GET …/consumer-groups, sorted by id.
 func (a *API) ListConsumerGroups(ctx *fasthttp.RequestCtx, _ rest.Request) error {
-	cl, err := a.begin(ctx, true)
+	cl, err := a.beginGroups(ctx)
 	if err != nil {
 		return err
 	}
@@ -207,7 +226,7 @@ func (a *API) describeGroup(ctx *fasthttp.RequestCtx, format string) (*call, adm
 	if err != nil {
 		return nil, admin.Group{}, err
 	}
-	cl, err := a.begin(ctx, true)
+	cl, err := a.beginGroups(ctx)
 	if err != nil {
 		return nil, admin.Group{}, err
 	}
@@ -344,7 +363,7 @@ func (a *API) lags(ctx *fasthttp.RequestCtx) (*call, string, []admin.Lag, error)
 	if err != nil {
 		return nil, "", nil, err
 	}
-	cl, err := a.begin(ctx, true)
+	cl, err := a.beginGroups(ctx)
 	if err != nil {
 		return nil, "", nil, err
 	}
@@ -440,7 +459,7 @@ func (a *API) DeleteConsumerGroup(ctx *fasthttp.RequestCtx, _ rest.Request) erro
 	if err != nil {
 		return err
 	}
-	cl, err := a.begin(ctx, true)
+	cl, err := a.beginGroups(ctx)
 	if err != nil {
 		return err
 	}
@@ -535,7 +554,7 @@ func (a *API) ResetConsumerGroupOffsets(ctx *fasthttp.RequestCtx, r rest.Request
 	if err != nil {
 		return err
 	}
-	cl, err := a.begin(ctx, true)
+	cl, err := a.beginGroups(ctx)
 	if err != nil {
 		return err
 	}

@@ -177,8 +177,9 @@ func (a *API) GetPartition(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 	return writeJSON(ctx, 200, cl.u.partition(clusterOf(ctx), topic, part))
 }
 
-// offsetTypes is the one offset_type Confluent's proxy knows, its default.
-const offsetTypes = "earliest_and_latest"
+// earliestAndLatest is the one offset_type Confluent's proxy knows, and
+// its default.
+const earliestAndLatest = "earliest_and_latest"
 
 // ListPartitionOffsets is GET …/partitions/{partition}/offset: the
 // partition's earliest and latest offsets.
@@ -187,7 +188,7 @@ func (a *API) ListPartitionOffsets(ctx *fasthttp.RequestCtx, _ rest.Request) err
 	if err != nil {
 		return err
 	}
-	if args := ctx.QueryArgs(); args.Has("offset_type") && string(args.Peek("offset_type")) != offsetTypes {
+	if args := ctx.QueryArgs(); args.Has("offset_type") && string(args.Peek("offset_type")) != earliestAndLatest {
 		return rest.Errorf(400, rest.CodeBadRequest, "offset_type:%s is invalid", args.Peek("offset_type"))
 	}
 	cl, err := a.begin(ctx, true)
@@ -202,7 +203,7 @@ func (a *API) ListPartitionOffsets(ctx *fasthttp.RequestCtx, _ rest.Request) err
 	id := admin.FormatID(p)
 	return writeJSON(ctx, 200, partitionWithOffsetsData{
 		Kind:      "KafkaPartitionWithOffsets",
-		Metadata:  cl.u.meta(partitionPath(topic, p, "offset"), "topic", topic, "partition", id, "offset_type", offsetTypes),
+		Metadata:  cl.u.meta(partitionPath(topic, p, "offset"), "topic", topic, "partition", id, "offset_type", earliestAndLatest),
 		ClusterID: clusterOf(ctx), TopicName: topic, PartitionID: p, EarliestOffset: start, LatestOffset: end,
 	})
 }

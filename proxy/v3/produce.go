@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httputil"
 	"os"
 	"strconv"
 	"sync"
@@ -74,6 +77,11 @@ var (
 	errBadCharset     = rest.Errorf(400, rest.CodeBadRequest, "Unsupported charset in Content-Type header. Supports \"UTF-8\" and \"ISO-8859-1\".")
 )
 
+// smallStream is the largest Content-Length body ProduceRecords reads
+// whole and answers on a normal (keep-alive) reply; larger bodies, and
+// chunked ones of unknown length, are streamed.
+const smallStream = 256 << 10
+
 // ProduceRecords is POST …/topics/{topic}/records: Confluent's streaming
 // produce. The body is a sequence of JSON records, read as it arrives;
 // each record is sent to Kafka as soon as it is parsed, and its result is
@@ -82,6 +90,13 @@ var (
 // hours; memory stays bounded because a stream holds at most
 // api.v3.produce.stream.max.in.flight records, and stops reading while
 // the client does not read its results. Any cluster id is accepted.
+//
+// A stream takes the connection over from fasthttp (Hijack): its reader
+// and writer outlive the handler, which fasthttp's own stream writer
+// cannot safely do while the request body is still being read. The
+// connection closes when the stream ends. A body with a Content-Length of
+// at most 256 KiB is read whole and answered on an ordinary keep-alive
+// reply instead, with the same results.
 func (a *API) ProduceRecords(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 	topic, err := rest.TopicParam(ctx)
 	if err != nil {
@@ -97,38 +112,115 @@ func (a *API) ProduceRecords(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 	if err != nil {
 		return err
 	}
-	kc, release, err := a.Clients.For(ctx)
-	if err != nil {
-		return err
+	if a.closing.Load() {
+		return errShuttingDown
 	}
 	var body io.Reader = ctx.RequestBodyStream()
 	if body == nil { // a server without StreamRequestBody, as in tests
 		body = bytes.NewReader(ctx.Request.Body())
 	}
+	n := ctx.Request.Header.ContentLength()
+	var whole *pool.Buffer
+	if n >= 0 && n <= smallStream {
+		if a.Memory != nil && !a.Memory.TryAcquire(int64(n)) {
+			return rest.Errorf(429, rest.CodeTooManyRequests, "Request memory budget exhausted (request.memory.max.bytes): retry later")
+		}
+		if a.Memory != nil {
+			defer a.Memory.Release(int64(n))
+		}
+		whole = pool.GetBuffer()
+		defer pool.PutBuffer(whole)
+		whole.B = append(whole.B[:0], make([]byte, n)...)
+		if _, err := io.ReadFull(body, whole.B); err != nil {
+			ctx.SetConnectionClose()
+			return rest.Errorf(400, rest.CodeBadRequest, "Error reading the request: %v", err)
+		}
+		body = bytes.NewReader(whole.B)
+	}
 	if bytes.EqualFold(bytes.TrimSpace(ctx.Request.Header.ContentEncoding()), []byte("gzip")) {
 		zr, err := gzip.NewReader(body)
 		if err != nil {
-			release()
+			ctx.SetConnectionClose()
 			return rest.Errorf(400, rest.CodeBadRequest, "Bad Request: invalid gzip body: %v", err)
 		}
 		body = zr
 	}
+	kc, release, err := a.Clients.For(ctx)
+	if err != nil {
+		return err
+	}
 	cfg := a.Config
 	s := &stream{
 		b: builder{a: a, topic: topic}, kc: kc, release: release, cluster: cluster, body: body,
-		conn: ctx.Conn(), idle: cfg.IdleTimeout, maxBytes: cfg.V3Produce.MaxStreamBytes,
+		idle: cfg.IdleTimeout, maxBytes: cfg.V3Produce.MaxStreamBytes,
 		maxRecord: cfg.MaxRequestBytes, mem: a.Memory, start: time.Now(),
 		maxDuration: cfg.V3Produce.MaxDuration, grace: cfg.V3Produce.Grace,
 		slots: make(chan *slot, cfg.V3Produce.InFlight),
 	}
-	// The stream writer below owns the connection's deadlines from now
-	// on: the server's own would end a long stream.
-	_ = ctx.SetWriteDeadline(time.Time{})
-	_ = ctx.SetReadDeadline(time.Now().Add(s.idle))
-	ctx.SetStatusCode(fasthttp.StatusOK)
-	ctx.SetContentType(rest.MediaJSON)
-	ctx.SetBodyStreamWriter(s.run)
+	if whole != nil {
+		ctx.SetStatusCode(fasthttp.StatusOK)
+		ctx.SetContentType(rest.MediaJSON)
+		s.run(bufio.NewWriterSize(ctx, 4<<10), nil) // ctx.Write appends to the reply
+		return nil
+	}
+	a.streams.Add(1)
+	a.live.Store(s, struct{}{})
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(c net.Conn) {
+		defer a.streams.Done()
+		defer a.live.Delete(s)
+		s.serve(c, a.closing.Load())
+	})
 	return nil
+}
+
+// errShuttingDown refuses new streams during shutdown.
+var errShuttingDown = rest.Errorf(503, rest.CodeUnavailable, "krest is shutting down")
+
+// EndStreams stops every stream from reading further records, and waits
+// until each has answered the records it read, or ctx ends. New streams
+// are refused from now on.
+func (a *API) EndStreams(ctx context.Context) error {
+	a.closing.Store(true)
+	a.live.Range(func(k, _ any) bool {
+		k.(*stream).stop()
+		return true
+	})
+	done := make(chan struct{})
+	go func() {
+		a.streams.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// serve runs a stream on its hijacked connection: the response head, the
+// results as chunks, and the last chunk.
+func (s *stream) serve(c net.Conn, closing bool) {
+	s.mu.Lock()
+	s.conn = c
+	s.mu.Unlock()
+	if closing {
+		s.stop()
+	}
+	bw := bufio.NewWriterSize(c, 16<<10)
+	bw.WriteString("HTTP/1.1 200 OK\r\nServer: krest\r\nDate: ")
+	bw.WriteString(time.Now().UTC().Format(http.TimeFormat))
+	bw.WriteString("\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+	cw := httputil.NewChunkedWriter(bw)
+	w := bufio.NewWriterSize(cw, 32<<10)
+	if s.run(w, bw) {
+		_ = w.Flush()
+		_ = cw.Close()
+		_, _ = bw.WriteString("\r\n")
+		_ = c.SetWriteDeadline(time.Now().Add(writeTimeout))
+		_ = bw.Flush()
+	}
 }
 
 // checkStreamType accepts application/json (or no type) in UTF-8 or
@@ -160,7 +252,8 @@ type stream struct {
 	release func()
 	cluster string
 	body    io.Reader
-	conn    net.Conn // for deadlines: net.Conn's methods are safe to call from any goroutine
+	mu      sync.Mutex
+	conn    net.Conn // nil for a body read whole; net.Conn's deadlines are safe from any goroutine
 	idle    time.Duration
 
 	maxBytes    int64 // 0: no cap
@@ -178,9 +271,10 @@ type stream struct {
 // writeTimeout bounds each flush of results to the client.
 const writeTimeout = 2 * time.Minute
 
-// run answers the stream's records in input order (fasthttp's stream
-// writer: w goes to the client as chunks).
-func (s *stream) run(w *bufio.Writer) {
+// run answers the stream's records in input order on w, which under, if
+// set, carries to the connection, and reports whether the client got them
+// all.
+func (s *stream) run(w, under *bufio.Writer) bool {
 	defer s.release()
 	go s.read()
 	p := s.kc.Producer
@@ -197,7 +291,7 @@ func (s *stream) run(w *bufio.Writer) {
 			case <-sl.done:
 			default:
 				// Nothing more is ready: what is written goes out now.
-				if s.flush(w) != nil {
+				if s.flush(w, under) != nil {
 					broken = true
 					s.stop()
 					s.drop(sl)
@@ -217,8 +311,9 @@ func (s *stream) run(w *bufio.Writer) {
 		s.finish(sl)
 	}
 	if !broken {
-		_ = s.flush(w)
+		broken = s.flush(w, under) != nil
 	}
+	return !broken
 }
 
 // wait waits for sl's outcome until the delivery deadline.
@@ -234,12 +329,12 @@ func (s *stream) wait(sl *slot, timer *time.Timer, p *produce.Producer) {
 	}
 }
 
-func (s *stream) flush(w *bufio.Writer) error {
-	if w.Buffered() == 0 {
-		return nil
+func (s *stream) flush(w, under *bufio.Writer) error {
+	if err := w.Flush(); err != nil || under == nil || under.Buffered() == 0 {
+		return err
 	}
 	_ = s.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-	return w.Flush()
+	return under.Flush()
 }
 
 // drop lets go of a slot whose result will not be written.
@@ -261,7 +356,11 @@ func (s *stream) finish(sl *slot) {
 // stop makes the reader stop at its next read.
 func (s *stream) stop() {
 	s.stopped.Store(true)
-	_ = s.conn.SetReadDeadline(time.Now())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil {
+		_ = s.conn.SetReadDeadline(time.Now())
+	}
 }
 
 // readStep is how much the reader asks of the connection at a time.
@@ -322,7 +421,9 @@ func (s *stream) read() {
 		if elapsed := now.Sub(s.start); elapsed > s.maxDuration+s.grace {
 			return
 		}
-		_ = s.conn.SetReadDeadline(minTime(now.Add(s.idle), s.start.Add(s.maxDuration+s.grace)))
+		if s.conn != nil {
+			_ = s.conn.SetReadDeadline(minTime(now.Add(s.idle), s.start.Add(s.maxDuration+s.grace)))
+		}
 		n, err := s.body.Read(buf.B[len(buf.B):cap(buf.B)])
 		buf.B = buf.B[:len(buf.B)+n]
 		total += int64(n)
