@@ -50,8 +50,8 @@ type Server struct {
 	schemas   *schema.Resolver
 	callers   *identity.Pool[*clients.Set] // authentication.propagate
 	v3        *v3.API
-	memory    *pool.Budget                 // request.memory.max.bytes
-	tls       *tls.Config                  // https listeners; nil without one
+	memory    *pool.Budget // request.memory.max.bytes
+	tls       *tls.Config  // https listeners; nil without one
 
 	closeOnce sync.Once
 }
