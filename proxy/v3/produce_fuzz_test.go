@@ -1,0 +1,144 @@
+package v3
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/krest-dev/krest/proxy/config"
+)
+
+// splitObjects splits buf with the scanner, feeding it in pieces of n
+// bytes, as reads would.
+func splitObjects(buf []byte, n int) (objs [][]byte, bad bool) {
+	sc := newObjectScanner()
+	var have []byte
+	for off := 0; off < len(buf) || off == 0; off += n {
+		have = append(have, buf[off:min(off+n, len(buf))]...)
+		for {
+			start, end, st := sc.next(have)
+			if st == scanMore {
+				break
+			}
+			if st == scanBad {
+				return objs, true
+			}
+			objs = append(objs, append([]byte(nil), have[start:end]...))
+		}
+		if n <= 0 || off+n >= len(buf) {
+			break
+		}
+	}
+	return objs, false
+}
+
+func TestObjectScanner(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+		bad  bool
+	}{
+		{`{"a":1}{"b":"}"}` + "\n" + ` {"c":[{"d":"\"{"}]}`, []string{`{"a":1}`, `{"b":"}"}`, `{"c":[{"d":"\"{"}]}`}, false},
+		{`{"a":1} x {"b":2}`, []string{`{"a":1}`}, true},
+		{`{"a":1}{"b"`, []string{`{"a":1}`}, false},
+		{`[1]`, nil, true},
+		{"", nil, false},
+	} {
+		for _, n := range []int{1, 2, 3, 1000} {
+			got, bad := splitObjects([]byte(tc.in), n)
+			var gs []string
+			for _, g := range got {
+				gs = append(gs, string(g))
+			}
+			if bad != tc.bad || len(gs) != len(tc.want) {
+				t.Fatalf("%q by %d: %q bad=%v, want %q bad=%v", tc.in, n, gs, bad, tc.want, tc.bad)
+			}
+			for i := range gs {
+				if gs[i] != tc.want[i] {
+					t.Fatalf("%q by %d: %q, want %q", tc.in, n, gs, tc.want)
+				}
+			}
+		}
+	}
+}
+
+// FuzzObjectScanner checks that, for concatenated valid JSON objects, the
+// scanner finds exactly what encoding/json's decoder finds, however the
+// bytes arrive, and that it never panics on anything.
+func FuzzObjectScanner(f *testing.F) {
+	f.Add([]byte(`{"a":1}{"b":"}"}`), 3)
+	f.Add([]byte(`{"k":{"type":"BINARY","data":"Zm9v"}} {"x":"\\\""}`), 1)
+	f.Fuzz(func(t *testing.T, in []byte, n int) {
+		if n <= 0 || n > 64 {
+			n = 7
+		}
+		got, bad := splitObjects(in, n)
+		d := json.NewDecoder(bytes.NewReader(in))
+		var want [][]byte
+		for {
+			var v json.RawMessage
+			if err := d.Decode(&v); err != nil {
+				break
+			}
+			if len(v) == 0 || v[0] != '{' {
+				return // the scanner only takes objects
+			}
+			want = append(want, v)
+		}
+		if d.More() || d.InputOffset() != int64(len(bytes.TrimRight(in, " \t\r\n"))) {
+			return // not a clean sequence of objects
+		}
+		if bad || len(got) != len(want) {
+			t.Fatalf("%q: scanner %d objects (bad=%v), decoder %d", in, len(got), bad, len(want))
+		}
+		for i := range got {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("%q: object %d %q, decoder %q", in, i, got[i], want[i])
+			}
+		}
+	})
+}
+
+// FuzzBuildRecord decodes arbitrary records as a stream does: an error or
+// a record, never a panic, and a record's bytes all within its buffer.
+func FuzzBuildRecord(f *testing.F) {
+	f.Add([]byte(`{"key":{"type":"BINARY","data":"Zm9vYmFy"},"value":{"type":"JSON","data":{"foo":"bar"}},"headers":[{"name":"h","value":"aGk="}],"timestamp":"2021-02-05T19:14:42Z","partition_id":1}`))
+	f.Add([]byte(`{"value":{"type":"STRING","data":"x"}}`))
+	f.Add([]byte(`{"value":{"schema_id":1,"data":{}}}`))
+	f.Add([]byte(`{"id":"a","value":null}`))
+	b := builder{a: &API{Config: &config.Config{}}, topic: "t"}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		for _, batch := range []bool{false, true} {
+			var r kgo.Record
+			var key, value side
+			in := append([]byte(nil), raw...)
+			buf, err := b.build(in, batch, &r, nil, &key, &value)
+			if err != nil {
+				continue
+			}
+			for _, p := range [][]byte{r.Key, r.Value} {
+				if p != nil && cap(buf) > 0 && !within(p, buf) {
+					t.Fatalf("%q: a record field is outside its buffer", raw)
+				}
+			}
+			if r.Topic != "t" {
+				t.Fatalf("topic %q", r.Topic)
+			}
+		}
+	})
+}
+
+func within(p, buf []byte) bool {
+	if len(p) == 0 {
+		return true
+	}
+	full := buf[:cap(buf)]
+	for i := range full {
+		if &full[i] == &p[0] {
+			return i+len(p) <= len(full)
+		}
+	}
+	return false
+}
