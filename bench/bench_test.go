@@ -31,7 +31,7 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Rows) != 6 {
+	if len(rep.Rows) != 7 {
 		t.Fatalf("%d rows", len(rep.Rows))
 	}
 	for _, r := range rep.Rows[:4] {
@@ -41,6 +41,9 @@ func TestSmoke(t *testing.T) {
 	}
 	if rep.Rows[0].Java == nil || rep.Rows[2].Java == nil {
 		t.Error("the Java baselines did not run")
+	}
+	if r := rep.Rows[5]; r.Krest.Records == 0 || r.Franz == nil || r.Java == nil {
+		t.Errorf("stream row measured nothing: %+v", r)
 	}
 	if r := rep.Rows[4]; r.Krest.P50ms <= 0 || r.Franz.P50ms <= 0 {
 		t.Errorf("latency row measured nothing: %+v", r)

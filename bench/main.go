@@ -52,7 +52,7 @@ type config struct {
 	scale                     scale
 	java                      bool
 	krestArgs                 []string        // extra flags for krest (profiling)
-	rows                      map[string]bool // rows to run ("1".."5", "idle"); nil = all
+	rows                      map[string]bool // rows to run ("1".."6", "idle"); nil = all
 	log                       io.Writer
 }
 
@@ -105,7 +105,7 @@ func main() {
 	flag.StringVar(&cfg.out, "out", "bench/results", "directory for results (JSON, SVG)")
 	krestArgs := flag.String("krest-args", "", "extra krest flags, space separated")
 	logFile := flag.String("krest-log", "", "append krest's log to this file (add -krest-args \"-log.level debug\" for more)")
-	rows := flag.String("rows", "", "comma-separated rows to run (1,2,3,4,5,idle); empty = all")
+	rows := flag.String("rows", "", "comma-separated rows to run (1,2,3,4,5,6,idle); empty = all")
 	flag.Parse()
 	s, ok := scales[*scaleName]
 	if !ok || cfg.brokers == "" {
@@ -156,7 +156,7 @@ func run(cfg config) (*report, error) {
 	defer closeAdm()
 
 	steps := []func(config, *krestProc, *kadm.Client) (row, error){
-		rowProduceBatch, rowProduceSmall, rowConsume, rowAvro, rowLatency,
+		rowProduceBatch, rowProduceSmall, rowConsume, rowAvro, rowLatency, rowProduceStream,
 	}
 	for i, step := range steps {
 		if cfg.rows != nil && !cfg.rows[fmt.Sprint(i+1)] {
@@ -283,6 +283,7 @@ func rowProduceBatch(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 		})); err != nil {
 			return r, err
 		}
+		row1Java = r.Java
 	}
 	if r.Franz, err = baseline(size, onNewTopic(adm, "bench-produce-franz", 4, func(topic string) (loadResult, error) {
 		return franzProducer(cfg.brokers, topic, cfg.scale.produceRecords, 0, size, 8, false)

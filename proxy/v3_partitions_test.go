@@ -2,10 +2,12 @@ package proxy
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // v3Errors sends each request and checks its exact error body and the
@@ -123,8 +125,15 @@ func TestV3PartitionReplicasByBroker(t *testing.T) {
 	}) {
 		t.Errorf("not sorted by topic and partition: %v", keys)
 	}
-	if !slices.ContainsFunc(keys, func(k key) bool { return k.Topic == "__consumer_offsets" }) {
-		t.Logf("no __consumer_offsets replica listed (no group has committed yet?)")
+	// Internal topics' replicas are listed too, as Confluent's proxy does.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	all, err := adminFor(t, realBroker(t)).ListTopicsWithInternal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Has("__consumer_offsets") && !slices.ContainsFunc(keys, func(k key) bool { return k.Topic == "__consumer_offsets" }) {
+		t.Errorf("no __consumer_offsets replica listed: %v", keys)
 	}
 	if len(mine) != 2 {
 		t.Fatalf("replicas of %s: %v", name, mine)
