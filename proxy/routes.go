@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"crypto/x509"
 	"errors"
+	"strings"
 
 	"github.com/fasthttp/router"
 	"github.com/valyala/fasthttp"
 
 	"github.com/krest-dev/krest/proxy/auth"
 	"github.com/krest-dev/krest/proxy/identity"
+	"github.com/krest-dev/krest/proxy/metrics"
 	"github.com/krest-dev/krest/proxy/policy"
 	"github.com/krest-dev/krest/proxy/rest"
 	"github.com/krest-dev/krest/proxy/v2"
@@ -19,7 +21,7 @@ import (
 // it accepts and answers, mounted through chain. Unknown paths, wrong
 // methods and panics get JSON errors. A path with a trailing slash is
 // served as the path without it (no redirect), as Jersey matches them.
-func routes(chain *rest.Chain, api *v2.API, v3routes []rest.Route, door *auth.Door, propagate bool, pol *policy.Policy, obs *observer, ops []rest.Route) fasthttp.RequestHandler {
+func routes(chain *rest.Chain, api *v2.API, v3routes []rest.Route, door *auth.Door, propagate bool, pol *policy.Policy, obs *observer, ops []rest.Route) (fasthttp.RequestHandler, []rest.Route) {
 	const (
 		none     = rest.BodyNone
 		produce  = rest.BodyProduce
@@ -58,6 +60,11 @@ func routes(chain *rest.Chain, api *v2.API, v3routes []rest.Route, door *auth.Do
 		route("GET", inst+"/topics/{topic}", "api.v1.consumers.consume-topic", entity, records, 1, api.ReadTopicV1),
 	}
 	table = append(table, v3routes...)
+	var doc []byte
+	table = append(table, openAPIRoute(&doc))
+	table = append(table, ops...)
+	version, _ := metrics.Build()
+	doc = openAPIDocument(table, version)
 	r := router.New()
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
@@ -66,6 +73,9 @@ func routes(chain *rest.Chain, api *v2.API, v3routes []rest.Route, door *auth.Do
 	r.MethodNotAllowed = chain.MethodNotAllowed
 	r.PanicHandler = chain.Panic
 	for i := range table {
+		if strings.HasPrefix(table[i].Name, "ops.") {
+			continue // probes and scrapes are never switched off or limited
+		}
 		sep := ""
 		switch {
 		case table[i].Body == rest.BodyProduce:
@@ -75,11 +85,11 @@ func routes(chain *rest.Chain, api *v2.API, v3routes []rest.Route, door *auth.Do
 		}
 		table[i].Policy = pol.Endpoint(table[i].Name, sep)
 	}
-	for _, rt := range append(table, ops...) {
+	for _, rt := range table {
 		rt.Metrics = obs.metrics.Route(rt.Name)
 		r.Handle(rt.Method, rt.Path, chain.Handler(rt))
 	}
-	return obs.wrap(front(r.Handler, door, propagate))
+	return obs.wrap(front(r.Handler, door, propagate)), table
 }
 
 // errAmbiguousLength refuses the request-smuggling shape.

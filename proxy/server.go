@@ -50,6 +50,7 @@ type Server struct {
 	schemas   *schema.Resolver
 	callers   *identity.Pool[*clients.Set] // authentication.propagate
 	v3        *v3.API
+	table     []rest.Route // every route served, for the OpenAPI test
 	memory    *pool.Budget // request.memory.max.bytes
 	tls       *tls.Config  // https listeners; nil without one
 
@@ -149,10 +150,12 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	}
 	s.conns = newConnTracker()
 	s.limit = &connLimit{max: cfg.MaxConnections, perIP: cfg.MaxConnectionsPerIP, byIP: map[string]int{}}
+	handler, table := routes(chain, api, s.v3.Routes(), s.door, fd.Propagate, pol,
+		&observer{metrics: m, log: log, access: cfg.AccessLog, compress: cfg.Compression, unmatched: m.Route("unmatched"), cors: cfg.CORS},
+		s.opsRoutes())
+	s.table = table
 	s.http = &fasthttp.Server{
-		Handler: s.conns.handler(routes(chain, api, s.v3.Routes(), s.door, fd.Propagate, pol,
-			&observer{metrics: m, log: log, access: cfg.AccessLog, compress: cfg.Compression, unmatched: m.Route("unmatched"), cors: cfg.CORS},
-			s.opsRoutes())),
+		Handler:            s.conns.handler(handler),
 		ConnState:          s.conns.state,
 		Name:               "krest",
 		MaxRequestBodySize: cfg.MaxRequestBytes,

@@ -85,3 +85,8 @@ const (
 	// CodeBrokerNotAvailable is Kafka's BrokerNotAvailableException.
 	CodeBrokerNotAvailable = 50302
 )
+
+// IsConstraintCode reports the 422xx codes of Confluent's constraint
+// violations, which its v3 produce results write as 422 with the code in
+// the message ("Error: 42206 : ...").
+func IsConstraintCode(code int) bool { return code > 42200 && code < 42300 }

@@ -431,7 +431,7 @@ func appendSuccess(dst []byte, cluster string, r *kgo.Record, key, value *side) 
 // streaming and batch responses write them.
 func failure(err error) (int, string) {
 	e := rest.Map(err)
-	if e.Code > 42200 && e.Code < 42300 {
+	if rest.IsConstraintCode(e.Code) {
 		return 422, fmt.Sprintf("Error: %d : %s", e.Code, e.Message)
 	}
 	return e.Code, e.Message
