@@ -1,5 +1,7 @@
 package v3
 
+import "bytes"
+
 // objectScanner finds the top-level JSON objects of a stream of
 // concatenated objects (whitespace between them), as they complete in a
 // growing buffer, without parsing them: it tracks only depth, strings and
@@ -43,12 +45,25 @@ func (s *objectScanner) next(buf []byte) (start, end int, st scanStatus) {
 		case s.escaped:
 			s.escaped = false
 		case s.inStr:
-			switch c {
-			case '\\':
-				s.escaped = true
-			case '"':
-				s.inStr = false
+			// Jump to the string's next quote or backslash: values are
+			// mostly long strings (base64), which two vectorised scans
+			// cross at once.
+			rest := buf[s.pos:]
+			q := bytes.IndexByte(rest, '"')
+			if q < 0 {
+				q = len(rest)
 			}
+			if b := bytes.IndexByte(rest[:q], '\\'); b >= 0 {
+				s.pos += b
+				s.escaped = true
+				continue
+			}
+			if q == len(rest) {
+				s.pos = len(buf) - 1 // the loop's increment ends the scan
+				continue
+			}
+			s.pos += q
+			s.inStr = false
 		case c == '"':
 			s.inStr = true
 		case c == '{' || c == '[':
