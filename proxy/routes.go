@@ -84,6 +84,9 @@ func routes(chain *rest.Chain, api *v2.API, v3routes []rest.Route, door *auth.Do
 			sep = "-"
 		}
 		table[i].Policy = pol.Endpoint(table[i].Name, sep)
+		if strings.HasPrefix(table[i].Name, "api.v3.produce.") || strings.HasPrefix(table[i].Name, "api.v3.batch-produce.") {
+			table[i].Policy.Unlimited() // api.v3.produce.rate.limit.* limits each record instead
+		}
 	}
 	for _, rt := range table {
 		rt.Metrics = obs.metrics.Route(rt.Name)

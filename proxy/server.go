@@ -136,7 +136,12 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		Fetcher:   fetcher,
 		Schemas:   schemas,
 	}
+	v3rl := cfg.V3Produce.RateLimit
 	s.v3 = &v3.API{
+		ProduceLimits: policy.NewProduceLimits(policy.ProduceConfig{
+			Enabled: v3rl.Enabled, Requests: v3rl.Requests, RequestsGlobal: v3rl.RequestsGlobal,
+			Bytes: v3rl.Bytes, BytesGlobal: v3rl.BytesGlobal, Expiry: v3rl.Expiry,
+		}),
 		Config: cfg, Clients: api.Clients, Consumers: s.consumers, Schemas: schemas, Metrics: m, Memory: memory,
 	}
 	chain := &rest.Chain{Log: log, MaxBodyBytes: cfg.MaxRequestBytes, Memory: memory}

@@ -319,3 +319,33 @@ func TestV3StreamSlowReader(t *testing.T) {
 		t.Errorf("heap grew %d bytes while the client read nothing", growth)
 	}
 }
+
+// TestV3ProduceRateLimit: api.v3.produce.rate.limit.* limits each record
+// (429 results, the stream goes on), and the generic rate limits, which
+// Confluent does not apply to v3 produce, do not.
+func TestV3ProduceRateLimit(t *testing.T) {
+	ts, cluster := v3Server(t, map[string]string{
+		"api.v3.produce.rate.limit.enabled": "true", "api.v3.produce.rate.limit.max.requests.global.per.sec": "5",
+		"rate.limit.enable": "true", "rate.limit.permits.per.sec": "1", "rate.limit.per.client.permits.per.sec": "1",
+	})
+	topic := createTopic(t, realBroker(t), 1)
+	lines := streamAll(t, ts, cluster, topic, strings.Repeat(`{"value":{"type":"STRING","data":"x"}}`, 20))
+	ok, limited := 0, 0
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, `{"error_code":200,`):
+			ok++
+		case l == `{"error_code":429,"message":"Request rate limit exceeded: The rate limit of requests per second has been exceeded."}`:
+			limited++
+		default:
+			t.Errorf("result %s", l)
+		}
+	}
+	if ok < 5 || ok > 7 || ok+limited != 20 {
+		t.Errorf("%d produced, %d limited, of 20 at 5 a second", ok, limited)
+	}
+	got, _ := v3Do(t, ts, "POST", "/v3/clusters/x/topics/"+topic+"/records:batch", `{"entries":[{"id":"a","value":{"type":"STRING","data":"y"}}]}`, 207)
+	if !strings.Contains(got, `"error_code":429`) && !strings.Contains(got, `"successes":[{"id":"a"`) {
+		t.Errorf("batch: %s", got)
+	}
+}

@@ -25,14 +25,31 @@ type V3Produce struct {
 	// answered ("api.v3.produce.stream.max.in.flight", krest, default
 	// 2048): past it the stream stops reading until results go out.
 	InFlight int
+	// RateLimit is api.v3.produce.rate.limit.*: records and bytes a
+	// second, per cluster id and in all (off by default).
+	RateLimit V3RateLimit
+}
+
+// V3RateLimit is api.v3.produce.rate.limit.*.
+type V3RateLimit struct {
+	Enabled                  bool
+	Requests, RequestsGlobal float64
+	Bytes, BytesGlobal       float64
+	Expiry                   time.Duration
 }
 
 var v3Defaults = map[string]string{
-	"api.v3.produce.request.size.limit.max.bytes":       "0",
-	"api.v3.produce.batch.maximum.entries":              "10",
-	"streaming.connection.max.duration.ms":              "86400000",
-	"streaming.connection.max.duration.grace.period.ms": "500",
-	"api.v3.produce.stream.max.in.flight":               "2048",
+	"api.v3.produce.request.size.limit.max.bytes":           "0",
+	"api.v3.produce.batch.maximum.entries":                  "10",
+	"streaming.connection.max.duration.ms":                  "86400000",
+	"streaming.connection.max.duration.grace.period.ms":     "500",
+	"api.v3.produce.stream.max.in.flight":                   "2048",
+	"api.v3.produce.rate.limit.enabled":                     "false",
+	"api.v3.produce.rate.limit.max.requests.per.sec":        "10000",
+	"api.v3.produce.rate.limit.max.requests.global.per.sec": "10000",
+	"api.v3.produce.rate.limit.max.bytes.per.sec":           "10000000",
+	"api.v3.produce.rate.limit.max.bytes.global.per.sec":    "10000000",
+	"api.v3.produce.rate.limit.cache.expiry.ms":             "3600000",
 }
 
 func (c *Config) parseV3(get func(string) string) error {
@@ -59,5 +76,22 @@ func (c *Config) parseV3(get func(string) string) error {
 		return err
 	}
 	p.InFlight = int(min(n, 1<<20))
+	rl := &p.RateLimit
+	if rl.Enabled, err = strconv.ParseBool(get("api.v3.produce.rate.limit.enabled")); err != nil {
+		return fmt.Errorf("api.v3.produce.rate.limit.enabled: %q is not true or false", get("api.v3.produce.rate.limit.enabled"))
+	}
+	for key, dst := range map[string]*float64{
+		"api.v3.produce.rate.limit.max.requests.per.sec": &rl.Requests, "api.v3.produce.rate.limit.max.requests.global.per.sec": &rl.RequestsGlobal,
+		"api.v3.produce.rate.limit.max.bytes.per.sec": &rl.Bytes, "api.v3.produce.rate.limit.max.bytes.global.per.sec": &rl.BytesGlobal,
+	} {
+		n, err := positiveInt(get, key)
+		if err != nil {
+			return err
+		}
+		*dst = float64(n)
+	}
+	if rl.Expiry, err = positiveMillis(get, "api.v3.produce.rate.limit.cache.expiry.ms"); err != nil {
+		return err
+	}
 	return nil
 }

@@ -101,6 +101,14 @@ func (p *Policy) Endpoint(family, sep string) *Endpoint {
 	return e
 }
 
+// Unlimited exempts the endpoint from the generic rate limits, as
+// Confluent exempts v3 produce (@DoNotRateLimit), which has its own
+// (ProduceLimits).
+func (e *Endpoint) Unlimited() *Endpoint {
+	e.cost = [6]int{}
+	return e
+}
+
 // Blocked reports whether the endpoint of format index f is off.
 func (e *Endpoint) Blocked(f int) bool { return e.blocked[min(max(f, 0), 5)] }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/krest-dev/krest/proxy/config"
 	"github.com/krest-dev/krest/proxy/consumer"
 	"github.com/krest-dev/krest/proxy/metrics"
+	"github.com/krest-dev/krest/proxy/policy"
 	"github.com/krest-dev/krest/proxy/rest"
 	"github.com/krest-dev/krest/proxy/schema"
 )
@@ -27,6 +28,8 @@ type API struct {
 	Schemas   *schema.Resolver // nil without schema.registry.url
 	// Metrics counts records produced (nil: not counted).
 	Metrics *metrics.Metrics
+	// ProduceLimits are api.v3.produce.rate.limit.* (nil: none).
+	ProduceLimits *policy.ProduceLimits
 	// Memory is the request memory budget produce charges its records to
 	// (nil: none).
 	Memory *pool.Budget

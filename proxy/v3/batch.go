@@ -73,6 +73,10 @@ func (a *API) ProduceBatch(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	for i, e := range req.Entries {
 		sl := getSlot()
 		sls[i] = sl
+		if !a.ProduceLimits.Allow(cluster, len(e)) {
+			sl.fail = errProduceRateLimited
+			continue
+		}
 		if sl.buf, err = b.build(e, true, &sl.rec, sl.buf, &sl.key, &sl.value); err != nil {
 			sl.fail = err
 			continue

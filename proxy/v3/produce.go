@@ -72,7 +72,9 @@ func putSlot(s *slot) {
 var (
 	errStreamTooLarge = rest.Errorf(400, rest.CodeBadRequest, "Error processing message: Produce request size is larger than allowed threshold")
 	errStreamTooLong  = rest.Errorf(408, rest.CodeRequestTimeout, "Streaming connection open for longer than allowed: Connection will be closed.")
-	errBadCharset     = rest.Errorf(400, rest.CodeBadRequest, "Unsupported charset in Content-Type header. Supports \"UTF-8\" and \"ISO-8859-1\".")
+	// errProduceRateLimited is a record over api.v3.produce.rate.limit.*.
+	errProduceRateLimited = rest.Errorf(429, rest.CodeTooManyRequests, "Request rate limit exceeded: The rate limit of requests per second has been exceeded.")
+	errBadCharset         = rest.Errorf(400, rest.CodeBadRequest, "Unsupported charset in Content-Type header. Supports \"UTF-8\" and \"ISO-8859-1\".")
 )
 
 // smallStream is the largest Content-Length body ProduceRecords reads

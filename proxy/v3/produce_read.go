@@ -135,6 +135,11 @@ func (s *stream) record(raw []byte) bool {
 		s.slots <- sl
 		return true // refused until the grace period ends the stream
 	}
+	if !s.b.a.ProduceLimits.Allow(s.cluster, len(raw)) {
+		sl.fail = errProduceRateLimited
+		s.slots <- sl
+		return true
+	}
 	var err error
 	sl.buf, err = s.b.build(raw, false, &sl.rec, sl.buf, &sl.key, &sl.value)
 	if err != nil {
