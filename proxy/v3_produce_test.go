@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -347,5 +348,37 @@ func TestV3ProduceRateLimit(t *testing.T) {
 	got, _ := v3Do(t, ts, "POST", "/v3/clusters/x/topics/"+topic+"/records:batch", `{"entries":[{"id":"a","value":{"type":"STRING","data":"y"}}]}`, 207)
 	if !strings.Contains(got, `"error_code":429`) && !strings.Contains(got, `"successes":[{"id":"a"`) {
 		t.Errorf("batch: %s", got)
+	}
+}
+
+// TestV3StreamGzip streams a gzipped, chunked body.
+func TestV3StreamGzip(t *testing.T) {
+	ts, cluster := v3Server(t, nil)
+	topic := createTopic(t, realBroker(t), 1)
+	pr, pw := io.Pipe()
+	go func() {
+		zw := gzip.NewWriter(pw)
+		for i := 0; i < 3; i++ {
+			fmt.Fprintf(zw, `{"value":{"type":"STRING","data":"v%d"}}`, i)
+			zw.Flush()
+		}
+		zw.Close()
+		pw.Close()
+	}()
+	req, _ := http.NewRequest("POST", ts.url+"/v3/clusters/"+cluster+"/topics/"+topic+"/records", pr)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Encoding", "gzip")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || strings.Count(string(b), `"error_code":200`) != 3 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	recs := consumeAll(t, realBroker(t), topic, 3)
+	if string(recs[2].Value) != "v2" {
+		t.Errorf("record 2: %q", recs[2].Value)
 	}
 }

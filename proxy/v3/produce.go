@@ -137,14 +137,18 @@ func (a *API) ProduceRecords(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 		}
 		body = bytes.NewReader(whole.B)
 	}
-	if bytes.EqualFold(bytes.TrimSpace(ctx.Request.Header.ContentEncoding()), []byte("gzip")) {
+	gzipped := bytes.EqualFold(bytes.TrimSpace(ctx.Request.Header.ContentEncoding()), []byte("gzip"))
+	if gzipped && whole != nil {
 		zr, err := gzip.NewReader(body)
 		if err != nil {
 			ctx.SetConnectionClose()
 			return rest.Errorf(400, rest.CodeBadRequest, "Bad Request: invalid gzip body: %v", err)
 		}
-		body = zr
+		body, gzipped = zr, false
 	}
+	// A chunked body is read straight from the hijacked connection
+	// (fasthttp has read none of it yet), in large reads.
+	chunked := n == -1 && ctx.RequestBodyStream() != nil
 	kc, release, err := a.Clients.For(ctx)
 	if err != nil {
 		return err
@@ -155,7 +159,7 @@ func (a *API) ProduceRecords(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 		idle: cfg.IdleTimeout, maxBytes: cfg.V3Produce.MaxStreamBytes,
 		maxRecord: cfg.MaxRequestBytes, mem: a.Memory, start: time.Now(),
 		maxDuration: cfg.V3Produce.MaxDuration, grace: cfg.V3Produce.Grace,
-		slots: make(chan *slot, cfg.V3Produce.InFlight),
+		slots: make(chan *slot, cfg.V3Produce.InFlight), gzipped: gzipped,
 	}
 	if whole != nil {
 		ctx.SetStatusCode(fasthttp.StatusOK)
@@ -169,10 +173,17 @@ func (a *API) ProduceRecords(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 	ctx.Hijack(func(c net.Conn) {
 		defer a.streams.Done()
 		defer a.live.Delete(s)
+		if chunked {
+			s.body = httputil.NewChunkedReader(bufio.NewReaderSize(c, chunkedReadSize))
+		}
 		s.serve(c, a.closing.Load())
 	})
 	return nil
 }
+
+// chunkedReadSize is the read buffer of a chunked stream: a few large
+// reads instead of many small ones.
+const chunkedReadSize = 256 << 10
 
 // errShuttingDown refuses new streams during shutdown.
 var errShuttingDown = rest.Errorf(503, rest.CodeUnavailable, "krest is shutting down")
@@ -252,6 +263,7 @@ type stream struct {
 	release func()
 	cluster string
 	body    io.Reader
+	gzipped bool // body is gzip: read opens it
 	mu      sync.Mutex
 	conn    net.Conn // nil for a body read whole; net.Conn's deadlines are safe from any goroutine
 	idle    time.Duration

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -141,4 +142,20 @@ func within(p, buf []byte) bool {
 		}
 	}
 	return false
+}
+
+func TestAppendInstant(t *testing.T) {
+	for _, tc := range []struct {
+		t    time.Time
+		want string
+	}{
+		{time.Date(2022, 4, 22, 14, 48, 47, 650e6, time.UTC), "2022-04-22T14:48:47.650Z"},
+		{time.Date(2021, 2, 5, 19, 14, 42, 0, time.UTC), "2021-02-05T19:14:42Z"},
+		{time.Date(2021, 2, 5, 19, 14, 42, 1000, time.FixedZone("x", 3600)), "2021-02-05T18:14:42.000001Z"},
+		{time.Date(2021, 2, 5, 19, 14, 42, 7, time.UTC), "2021-02-05T19:14:42.000000007Z"},
+	} {
+		if got := string(appendInstant(nil, tc.t)); got != tc.want {
+			t.Errorf("%v: %s, want %s", tc.t, got, tc.want)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package v3
 
 import (
+	"compress/gzip"
 	"errors"
 	"io"
 	"os"
@@ -12,7 +13,7 @@ import (
 )
 
 // readStep is how much the reader asks of the connection at a time.
-const readStep = 32 << 10
+const readStep = 64 << 10
 
 // read parses the body into records and sends them, until the body ends,
 // fails or the stream is stopped. It closes s.slots when done.
@@ -26,6 +27,14 @@ func (s *stream) read() {
 			s.mem.Release(charged)
 		}
 	}()
+	if s.gzipped {
+		zr, err := gzip.NewReader(s.body)
+		if err != nil {
+			s.refuse(rest.Errorf(400, rest.CodeBadRequest, "Bad Request: invalid gzip body: %v", err))
+			return
+		}
+		s.body = zr
+	}
 	sc := newObjectScanner()
 	var total int64
 	for !s.stopped.Load() {

@@ -22,8 +22,8 @@ type produceRecord struct {
 	ID          sonic.NoCopyRawMessage `json:"id"`
 	PartitionID sonic.NoCopyRawMessage `json:"partition_id"`
 	Headers     []produceHeader        `json:"headers"`
-	Key         sonic.NoCopyRawMessage `json:"key"`
-	Value       sonic.NoCopyRawMessage `json:"value"`
+	Key         *produceData           `json:"key"`
+	Value       *produceData           `json:"value"`
 	Timestamp   sonic.NoCopyRawMessage `json:"timestamp"`
 }
 
@@ -102,6 +102,7 @@ var strategies = map[string]string{"TOPIC_NAME": "topic", "RECORD_NAME": "record
 type builder struct {
 	a       *API
 	topic   string
+	rec     produceRecord
 	schemas map[specKey]*schema.Registered
 }
 
@@ -122,8 +123,11 @@ const maxCachedSpecs = 64
 // returns the grown buf. A record Confluent refuses is an error (status
 // and code as rest.Map gives them).
 func (b *builder) build(raw []byte, batch bool, r *kgo.Record, buf []byte, key, value *side) ([]byte, error) {
-	var rec produceRecord
-	if err := rest.DecodeJSONInPlace(raw, &rec); err != nil {
+	// The record is decoded into the builder's own, reused: a builder
+	// serves one goroutine.
+	rec := &b.rec
+	*rec = produceRecord{Headers: rec.Headers[:0]}
+	if err := rest.DecodeJSONInPlace(raw, rec); err != nil {
 		return buf, recordJSONError(err)
 	}
 	if !batch && rec.ID != nil {
@@ -169,7 +173,7 @@ func (b *builder) build(raw []byte, batch bool, r *kgo.Record, buf []byte, key, 
 	}
 	var err error
 	koff, kend := -1, -1
-	if key.present = len(rec.Key) > 0 && string(rec.Key) != "null"; key.present {
+	if key.present = rec.Key != nil; key.present {
 		koff = len(buf)
 		if buf, err = b.data(rec.Key, true, buf, key); err != nil {
 			return buf, err
@@ -180,7 +184,7 @@ func (b *builder) build(raw []byte, batch bool, r *kgo.Record, buf []byte, key, 
 		}
 	}
 	voff, vend := -1, -1
-	if value.present = len(rec.Value) > 0 && string(rec.Value) != "null"; value.present {
+	if value.present = rec.Value != nil; value.present {
 		voff = len(buf)
 		if buf, err = b.data(rec.Value, false, buf, value); err != nil {
 			return buf, err
@@ -205,11 +209,7 @@ func (b *builder) build(raw []byte, batch bool, r *kgo.Record, buf []byte, key, 
 }
 
 // data appends one key or value to buf.
-func (b *builder) data(raw []byte, isKey bool, buf []byte, s *side) ([]byte, error) {
-	var d produceData
-	if err := rest.DecodeJSONInPlace(raw, &d); err != nil {
-		return buf, recordJSONError(err)
-	}
+func (b *builder) data(d *produceData, isKey bool, buf []byte, s *side) ([]byte, error) {
 	s.typ, s.reg, s.size = typeRegistry, nil, -1
 	if d.Type != nil {
 		t, ok := parseType(*d.Type)
@@ -242,7 +242,7 @@ func (b *builder) data(raw []byte, isKey bool, buf []byte, s *side) ([]byte, err
 	}
 	data := []byte(d.Data)
 	if s.typ == typeRegistry || s.typ >= typeAvro {
-		reg, err := b.resolve(isKey, &d, s.typ)
+		reg, err := b.resolve(isKey, d, s.typ)
 		if err != nil {
 			return buf, err
 		}
@@ -366,21 +366,48 @@ func abbreviate(raw []byte) string {
 }
 
 // appendInstant appends t as Java's Instant.toString does (ISO-8601 UTC,
-// the fraction in groups of three digits, none when zero).
+// the fraction in groups of three digits, none when zero). It runs for
+// every produced record, so it formats by hand.
 func appendInstant(dst []byte, t time.Time) []byte {
 	t = t.UTC()
-	dst = t.AppendFormat(dst, "2006-01-02T15:04:05")
+	year, month, day := t.Date()
+	hour, min, sec := t.Clock()
+	if year < 0 || year > 9999 {
+		return append(dst, t.Format(time.RFC3339Nano)...)
+	}
+	dst = appendDigits(dst, year, 4)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, int(month), 2)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, day, 2)
+	dst = append(dst, 'T')
+	dst = appendDigits(dst, hour, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, min, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, sec, 2)
 	if ns := t.Nanosecond(); ns != 0 {
+		dst = append(dst, '.')
 		switch {
 		case ns%1e6 == 0:
-			dst = fmt.Appendf(dst, ".%03d", ns/1e6)
+			dst = appendDigits(dst, ns/1e6, 3)
 		case ns%1e3 == 0:
-			dst = fmt.Appendf(dst, ".%06d", ns/1e3)
+			dst = appendDigits(dst, ns/1e3, 6)
 		default:
-			dst = fmt.Appendf(dst, ".%09d", ns)
+			dst = appendDigits(dst, ns, 9)
 		}
 	}
 	return append(dst, 'Z')
+}
+
+// appendDigits appends n, zero-padded to width digits.
+func appendDigits(dst []byte, n, width int) []byte {
+	var b [9]byte
+	for i := width - 1; i >= 0; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return append(dst, b[:width]...)
 }
 
 // appendSide appends a result's "key" or "value" object.
