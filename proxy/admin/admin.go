@@ -1,8 +1,11 @@
 // Package admin answers krest's metadata and administration questions about
-// the Kafka cluster (brokers, topics, partitions, offsets, configs) with
-// franz-go's kadm, as plain Go values. It knows nothing of HTTP: failures
-// are error values (ErrTopicNotFound, ErrPartitionNotFound and Kafka's own
-// errors) that the HTTP layer maps to status codes.
+// the Kafka cluster with franz-go's kadm (and kmsg where kadm lacks a call),
+// as plain Go values: the cluster and its brokers, topics (create, delete,
+// grow), partitions, offsets and record deletion, configs (describe and
+// incremental alter), partition reassignments, consumer groups (describe,
+// lags, delete, offset reset) and ACLs. It knows nothing of HTTP: failures
+// are error values (ErrTopicNotFound, ErrPartitionNotFound, KafkaError with
+// Kafka's own message, ...) that the HTTP layer maps to status codes.
 package admin
 
 import (
