@@ -56,3 +56,25 @@ func TestOpenAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIEnable switches each API off in turn: its paths answer 404, the
+// other API's still work.
+func TestAPIEnable(t *testing.T) {
+	b := fakeBroker(t)
+	for _, tc := range []struct {
+		key         string
+		off, on     string
+		offV3, onV3 bool
+	}{
+		{"api.v2.enable", "/topics", "/v3/clusters", false, true},
+		{"api.v3.enable", "/v3/clusters", "/topics", true, false},
+	} {
+		ts := startServer(t, b, map[string]string{tc.key: "false"})
+		if code, body, _ := ts.do(t, "GET", tc.off, nil, nil); code != 404 || body != `{"error_code":404,"message":"HTTP 404 Not Found"}` {
+			t.Errorf("%s=false: GET %s: %d %s", tc.key, tc.off, code, body)
+		}
+		if code, body, _ := ts.do(t, "GET", tc.on, nil, nil); code != 200 {
+			t.Errorf("%s=false: GET %s: %d %s", tc.key, tc.on, code, body)
+		}
+	}
+}
