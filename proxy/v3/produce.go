@@ -7,7 +7,6 @@ import (
 	"context"
 	"io"
 	"net"
-	"net/http"
 	"net/http/httputil"
 	"strconv"
 	"sync"
@@ -169,14 +168,15 @@ func (a *API) ProduceRecords(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 	}
 	a.streams.Add(1)
 	a.live.Store(s, struct{}{})
-	ctx.HijackSetNoResponse(true)
-	ctx.Hijack(func(c net.Conn) {
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetContentType(rest.MediaJSON)
+	rest.Hijack(ctx, rest.Chunked, func(c net.Conn, head []byte) {
 		defer a.streams.Done()
 		defer a.live.Delete(s)
 		if chunked {
 			s.body = httputil.NewChunkedReader(bufio.NewReaderSize(c, chunkedReadSize))
 		}
-		s.serve(c, a.closing.Load())
+		s.serve(c, head, a.closing.Load())
 	})
 	return nil
 }
@@ -212,7 +212,7 @@ func (a *API) EndStreams(ctx context.Context) error {
 
 // serve runs a stream on its hijacked connection: the response head, the
 // results as chunks, and the last chunk.
-func (s *stream) serve(c net.Conn, closing bool) {
+func (s *stream) serve(c net.Conn, head []byte, closing bool) {
 	s.mu.Lock()
 	s.conn = c
 	s.mu.Unlock()
@@ -220,9 +220,7 @@ func (s *stream) serve(c net.Conn, closing bool) {
 		s.stop()
 	}
 	bw := bufio.NewWriterSize(c, 16<<10)
-	bw.WriteString("HTTP/1.1 200 OK\r\nServer: krest\r\nDate: ")
-	bw.WriteString(time.Now().UTC().Format(http.TimeFormat))
-	bw.WriteString("\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+	bw.Write(head)
 	cw := httputil.NewChunkedWriter(bw)
 	w := bufio.NewWriterSize(cw, 32<<10)
 	if s.run(w, bw) {
