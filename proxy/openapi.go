@@ -30,7 +30,7 @@ var success = map[string]string{
 var extensions = map[string]bool{
 	"api.v3.consumer-groups.delete": true, "api.v3.consumer-groups.reset-offsets": true,
 	"api.v3.partition-reassignments.alter": true, "api.v3.partition-reassignments.cancel": true,
-	"api.v3.partition-records.delete": true, "api.v3.openapi": true,
+	"api.v3.partition-records.delete": true, "api.v3.openapi": true, "api.v3.records.read": true,
 	"ops.healthy": true, "ops.ready": true, "ops.metrics": true,
 }
 

@@ -176,6 +176,10 @@ type Consumers struct {
 	// RequestMaxBytes caps the max_bytes of a read
 	// ("consumer.request.max.bytes", default 64 MiB).
 	RequestMaxBytes int64
+	// StreamHeartbeat is how often an idle streamed read sends a comment
+	// line, so that proxies keep it open ("consumer.stream.heartbeat.ms",
+	// default 15 s).
+	StreamHeartbeat time.Duration
 	// InstanceTimeout expires instances nobody touched for this long
 	// ("consumer.instance.timeout.ms", default 5 min): they leave their
 	// group and free their memory.
@@ -242,6 +246,7 @@ var Defaults = map[string]string{
 
 	"consumer.request.timeout.ms":  "1000",
 	"consumer.request.max.bytes":   "67108864",
+	"consumer.stream.heartbeat.ms": "15000",
 	"consumer.instance.timeout.ms": "300000",
 	"consumer.instances.max":       "10000",
 	"consumer.buffer.max.bytes":    "8388608",
@@ -459,6 +464,9 @@ func (c *Config) parseConsumers(get func(string) string) error {
 		return err
 	}
 	if cc.RequestMaxBytes, err = positiveInt(get, "consumer.request.max.bytes"); err != nil {
+		return err
+	}
+	if cc.StreamHeartbeat, err = positiveMillis(get, "consumer.stream.heartbeat.ms"); err != nil {
 		return err
 	}
 	if cc.InstanceTimeout, err = millis(get, "consumer.instance.timeout.ms"); err != nil {

@@ -3,6 +3,7 @@ package consumer
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -43,13 +44,26 @@ func NewFetcher(cl *kgo.Client) *Fetcher {
 // returns fewer only when the partition's high watermark comes first.
 // ctx bounds the whole read; its expiry is returned as ctx.Err().
 func (f *Fetcher) Fetch(ctx context.Context, topic string, p int32, offset, n int64) ([]*kgo.Record, error) {
+	return f.FetchBytes(ctx, topic, p, offset, n, math.MaxInt64)
+}
+
+// FetchBytes is Fetch that also returns fewer records when more would take
+// their keys and values past maxBytes; the first record is returned even
+// when it alone is larger. Each Fetch request asks for at most maxBytes of
+// the partition (the broker still sends at least one batch).
+func (f *Fetcher) FetchBytes(ctx context.Context, topic string, p int32, offset, n, maxBytes int64) ([]*kgo.Record, error) {
 	var (
 		out    []*kgo.Record
+		bytes  int64
 		leader = int32(-1)
 		epoch  int32
 		id     [16]byte
 		next   = offset
 	)
+	partMax := f.maxPartBytes
+	if maxBytes < int64(partMax) {
+		partMax = int32(max(maxBytes, 1))
+	}
 	for int64(len(out)) < n {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -60,7 +74,7 @@ func (f *Fetcher) Fetch(ctx context.Context, topic string, p int32, offset, n in
 				return nil, err
 			}
 		}
-		rp, err := f.fetch(ctx, leader, topic, id, p, epoch, next)
+		rp, err := f.fetch(ctx, leader, topic, id, p, epoch, next, partMax)
 		if err != nil {
 			if !retriable(err) {
 				return nil, err
@@ -85,9 +99,15 @@ func (f *Fetcher) Fetch(ctx context.Context, topic string, p int32, offset, n in
 			continue
 		}
 		for _, r := range fp.Records {
-			if r.Offset >= offset && int64(len(out)) < n {
-				out = append(out, r)
+			if r.Offset < offset || int64(len(out)) >= n {
+				continue
 			}
+			size := int64(len(r.Key) + len(r.Value))
+			if len(out) > 0 && bytes+size > maxBytes {
+				return out, nil
+			}
+			bytes += size
+			out = append(out, r)
 		}
 		switch {
 		case after > next:
@@ -125,7 +145,8 @@ func (f *Fetcher) leader(ctx context.Context, topic string, p int32) (leader, ep
 }
 
 // fetch sends one Fetch request for one partition to its leader.
-func (f *Fetcher) fetch(ctx context.Context, leader int32, topic string, id [16]byte, p, epoch int32, offset int64) (*kmsg.FetchResponseTopicPartition, error) {
+// partMax bounds the partition's bytes in the response.
+func (f *Fetcher) fetch(ctx context.Context, leader int32, topic string, id [16]byte, p, epoch int32, offset int64, partMax int32) (*kmsg.FetchResponseTopicPartition, error) {
 	req := kmsg.NewPtrFetchRequest()
 	req.ReplicaID = -1
 	req.MaxWaitMillis = int32(fetchWait / time.Millisecond)
@@ -142,7 +163,7 @@ func (f *Fetcher) fetch(ctx context.Context, leader int32, topic string, id [16]
 	rpart.Partition = p
 	rpart.FetchOffset = offset
 	rpart.CurrentLeaderEpoch = epoch
-	rpart.PartitionMaxBytes = f.maxPartBytes
+	rpart.PartitionMaxBytes = partMax
 	rt.Partitions = append(rt.Partitions, rpart)
 	req.Topics = append(req.Topics, rt)
 

@@ -35,9 +35,10 @@ type Instance struct {
 	group string
 	s     Settings
 
-	op       sync.Mutex
-	closed   bool
-	lastNano atomic.Int64
+	op        sync.Mutex
+	closed    bool
+	lastNano  atomic.Int64
+	streaming atomic.Bool // a streamed read is open (StartStream)
 
 	cl       *kgo.Client     // nil until subscribe or assign
 	auth     *kafkaerr.Watch // cl's connection refusals

@@ -31,6 +31,17 @@ type ReadLimits struct {
 // for commits. It fails with ErrNotConsuming when the instance is neither
 // subscribed nor assigned.
 func (c *Instance) Read(lim ReadLimits, dst []*kgo.Record) ([]*kgo.Record, error) {
+	dst, err := c.ReadPending(lim, dst)
+	if err == nil {
+		c.markDelivered(dst)
+	}
+	return dst, err
+}
+
+// ReadPending is Read for a stream: the records do not count as delivered
+// until the caller has written them and calls MarkDelivered, or hands
+// them back with Unread when it could not.
+func (c *Instance) ReadPending(lim ReadLimits, dst []*kgo.Record) ([]*kgo.Record, error) {
 	if c.cl == nil {
 		return dst, ErrNotConsuming
 	}
@@ -84,9 +95,35 @@ func (c *Instance) Read(lim ReadLimits, dst []*kgo.Record) ([]*kgo.Record, error
 			return dst, err
 		}
 	}
-	c.markDelivered(dst)
 	return dst, nil
 }
+
+// MarkDelivered records that recs, from ReadPending, reached the client:
+// commits (and auto-commit) now cover them.
+func (c *Instance) MarkDelivered(recs []*kgo.Record) { c.markDelivered(recs) }
+
+// Unread hands back records from ReadPending that the client did not get:
+// the next read returns them first. Records of partitions the instance no
+// longer holds are dropped (their new owner reads them from the last
+// commit).
+func (c *Instance) Unread(recs []*kgo.Record) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	back := make([]*kgo.Record, 0, len(recs)+len(c.buf))
+	for _, r := range recs {
+		if c.mode == modeAssigned || c.assigned[r.Topic][r.Partition] {
+			back = append(back, r)
+		}
+	}
+	c.buf = append(back, c.buf...)
+}
+
+// StartStream claims the instance for a streamed read; false when one is
+// open already (one stream per instance).
+func (c *Instance) StartStream() bool { return c.streaming.CompareAndSwap(false, true) }
+
+// EndStream ends the streamed read StartStream claimed.
+func (c *Instance) EndStream() { c.streaming.Store(false) }
 
 // focus makes a v1 topic read fetch only its topic: the instance's other
 // topics are paused (franz-go drops what it buffered for them and fetches it

@@ -194,6 +194,9 @@ const (
 	// non-binary embedded format Accept names (json, avro, jsonschema,
 	// protobuf), else binary; v1 when the chosen type says v1.
 	AnswerMessages
+	// AnswerStream: a stream only (text/event-stream or
+	// application/x-ndjson), for the v3 topic tail.
+	AnswerStream
 )
 
 // Offer is the outcome of Accept negotiation.
@@ -204,6 +207,9 @@ type Offer struct {
 	// read asked with plain application/json, which means "the instance's
 	// own format" (a krest extension).
 	Format codec.Format
+	// Stream is StreamSSE or StreamNDJSON for a read that stays open and
+	// sends records as they arrive (in the instance's format).
+	Stream int
 }
 
 // Negotiate picks the reply of a route answering a from the Accept header,
@@ -224,6 +230,16 @@ func Negotiate(accept []byte, a Answer, version int) (o Offer, ok bool) {
 	accept = bytes.TrimSpace(accept)
 	if len(accept) == 0 {
 		accept = []byte("*/*")
+	}
+	if a == AnswerStream {
+		for part := range bytes.SplitSeq(accept, []byte(",")) {
+			if typ, q := splitQuality(part); q > 0 {
+				if o, ok := streamOffer(typ); ok {
+					return o, true
+				}
+			}
+		}
+		return Offer{}, false
 	}
 	if version == 3 {
 		return negotiateV3(accept)
@@ -306,6 +322,9 @@ func plainOffer(typ []byte) string {
 }
 
 func recordsOffer(typ []byte, version int) Offer {
+	if o, ok := streamOffer(typ); ok {
+		return o
+	}
 	switch {
 	case bytes.Equal(typ, []byte("*/*")), bytes.Equal(typ, []byte("application/*")):
 		return Offer{ContentType: EmbeddedType(codec.Binary, version), Format: codec.Binary}
@@ -325,6 +344,34 @@ func recordsOffer(typ []byte, version int) Offer {
 		v = version
 	}
 	return Offer{ContentType: EmbeddedType(f, v), Format: f}
+}
+
+// Stream kinds of a records reply that stays open.
+const (
+	// StreamNone is a reply that ends with its records.
+	StreamNone = iota
+	// StreamSSE is text/event-stream: one event per batch of records.
+	StreamSSE
+	// StreamNDJSON is application/x-ndjson: one record per line.
+	StreamNDJSON
+)
+
+// Media types of the streamed reads.
+const (
+	MediaSSE    = "text/event-stream"
+	MediaNDJSON = "application/x-ndjson"
+)
+
+// streamOffer recognises the media types of streamed reads; the records
+// are in the instance's own format.
+func streamOffer(typ []byte) (Offer, bool) {
+	switch {
+	case bytes.EqualFold(typ, []byte(MediaSSE)):
+		return Offer{ContentType: MediaSSE, Stream: StreamSSE}, true
+	case bytes.EqualFold(typ, []byte(MediaNDJSON)):
+		return Offer{ContentType: MediaNDJSON, Stream: StreamNDJSON}, true
+	}
+	return Offer{}, false
 }
 
 // ForInstance checks a records offer against the format of the consumer

@@ -85,6 +85,9 @@ func (e *Error) Unwrap() error { return e.Err }
 //   - subject → latest version: this one changes, so it expires after
 //     LatestTTL.
 //   - (subject, version) → schema: the referenced schemas, immutable too.
+//   - schema id → the subjects and versions registered with it, for reads
+//     that name a record's subject; bounded, and kept (a subject that
+//     registers the id later is not seen).
 //
 // Concurrent misses for the same key are merged. Errors carry a Kind so the
 // HTTP layer can map them to Kafka-REST codes in one place.
@@ -103,6 +106,7 @@ type Client struct {
 	compiled   bounded[textKey, Codec] // by (type, text); subject unused
 	latest     map[string]latestEntry
 	versions   bounded[subjectVersion, sr.SubjectSchema] // referenced schemas
+	usages     bounded[int, []sr.SubjectVersion]         // SubjectVersions; made on first use
 
 	now    func() time.Time // for tests
 	flight singleflight.Group

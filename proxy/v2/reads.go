@@ -34,6 +34,12 @@ var recordSlices = sync.Pool{New: func() any { return new([]*kgo.Record) }}
 // read answers a records read of the instance named by the path, in the
 // format negotiated by the chain (which must be the instance's).
 func (a *API) read(ctx *fasthttp.RequestCtx, offer rest.Offer, topic string, version int) error {
+	if offer.Stream != rest.StreamNone {
+		if topic != "" {
+			return rest.ErrNotAcceptable // the v1 topic read does not stream
+		}
+		return a.streamRecords(ctx, offer)
+	}
 	return a.withInstance(ctx, func(inst *consumer.Instance) error {
 		settings := inst.Settings()
 		if err := offer.ForInstance(settings.Format); err != nil {

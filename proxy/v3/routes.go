@@ -25,6 +25,7 @@ func (a *API) Routes() []rest.Route {
 	rs = append(rs, a.groupRoutes(c)...)
 	rs = append(rs, a.aclRoutes(c)...)
 	rs = append(rs, a.produceRoutes(c)...)
+	rs = append(rs, a.recordRoutes(c)...)
 	return rs
 }
 

@@ -1,0 +1,259 @@
+package v2
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/valyala/fasthttp"
+
+	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/pool"
+	"github.com/krest-dev/krest/proxy/consumer"
+	"github.com/krest-dev/krest/proxy/rest"
+)
+
+// errStreamOpen refuses a second stream of one instance.
+var errStreamOpen = rest.Errorf(409, rest.CodeIllegalState, "Illegal state: the consumer instance already has an open stream; close it first")
+
+// errClientGone is a stream whose client closed its connection.
+var errClientGone = errors.New("the client closed the stream")
+
+// streamWait bounds each wait of a stream for records, so that it notices
+// a closed client, a deleted instance and its heartbeat in time.
+const streamWait = 500 * time.Millisecond
+
+// streamBatch bounds the records a stream takes from its instance at a
+// time.
+const streamBatch = 1 << 20
+
+// streamWriteTimeout is how long a stream waits for a client that reads
+// nothing before it gives up on it.
+const streamWriteTimeout = 2 * time.Minute
+
+// streamRecords answers GET …/records with Accept text/event-stream (one
+// Server-Sent Event per batch, data: the JSON array a poll returns) or
+// application/x-ndjson (one record per line): the reply stays open and
+// carries records as Kafka delivers them. Records count as delivered (for
+// commits and auto-commit) once written to the connection; what the client
+// did not get goes back to the instance. While the stream is open the
+// instance does not expire; it stays usable for polls after it closes.
+func (a *API) streamRecords(ctx *fasthttp.RequestCtx, offer rest.Offer) error {
+	g, i, err := groupInstance(ctx)
+	if err != nil {
+		return err
+	}
+	owner := principal(ctx)
+	inst, err := a.Consumers.Use(g, i, owner)
+	if err != nil {
+		return err
+	}
+	settings := inst.Settings()
+	lim, err := a.readLimits(ctx, settings)
+	switch {
+	case err != nil:
+	case !inst.Consuming():
+		err = consumer.ErrNotConsuming
+	case !inst.StartStream():
+		err = errStreamOpen
+	}
+	inst.Release()
+	if err != nil {
+		return err
+	}
+	lim.Wait = min(lim.Wait, streamWait)
+	lim.MaxBytes = min(lim.MaxBytes, streamBatch)
+	s := &recordStream{
+		a: a, group: g, name: i, owner: owner, inst: inst, lim: lim, format: settings.Format,
+		sse: offer.Stream == rest.StreamSSE, heartbeat: a.Config.Consumers.StreamHeartbeat,
+	}
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetContentType(offer.ContentType)
+	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-cache")
+	ctx.Response.Header.Set("X-Accel-Buffering", "no") // nginx: pass events on at once
+	rest.Hijack(ctx, rest.UntilClose, s.run)
+	return nil
+}
+
+// recordStream is one open streamed read.
+type recordStream struct {
+	a                  *API
+	group, name, owner string
+	inst               *consumer.Instance
+	lim                consumer.ReadLimits
+	format             codec.Format
+	sse                bool
+	heartbeat          time.Duration
+	conn               net.Conn
+	w                  *bufio.Writer
+}
+
+func (s *recordStream) run(c net.Conn, head []byte) {
+	defer s.inst.EndStream()
+	s.conn = c
+	s.w = bufio.NewWriterSize(c, 32<<10)
+	s.w.Write(head)
+	if s.sse {
+		// Reconnecting EventSources wait this long (SSE's retry field).
+		s.w.WriteString("retry: 1000\n\n")
+	}
+	if s.flush() != nil {
+		return
+	}
+	gone := make(chan struct{})
+	go func() {
+		// The client sends nothing more; a read ends when it leaves.
+		io.Copy(io.Discard, c)
+		close(gone)
+	}()
+	buf := pool.GetBuffer()
+	defer pool.PutBuffer(buf)
+	var recs []*kgo.Record
+	var units []unit
+	last := time.Now()
+	for {
+		select {
+		case <-gone:
+			return
+		default:
+		}
+		inst, err := s.a.Consumers.Use(s.group, s.name, s.owner)
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		recs, err = inst.ReadPending(s.lim, recs[:0])
+		inst.Release()
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		if len(recs) == 0 {
+			if time.Since(last) < s.heartbeat {
+				continue
+			}
+			if s.sse {
+				s.w.WriteString(":\n\n") // an SSE comment
+			} else {
+				s.w.WriteByte('\n')
+			}
+			if s.flush() != nil {
+				return
+			}
+			last = time.Now()
+			continue
+		}
+		buf.B, units, err = s.render(buf.B[:0], recs, units[:0])
+		select {
+		case <-gone:
+			err = errClientGone // hand the records back rather than write them into a closed connection
+		default:
+		}
+		written := 0
+		if err == nil {
+			_ = s.conn.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+			written, err = s.conn.Write(buf.B)
+		}
+		// What reached the connection whole counts as delivered: whole
+		// lines, whole events; the rest goes back to the instance.
+		sent := 0
+		for _, u := range units {
+			if u.end > written {
+				break
+			}
+			sent = u.records
+		}
+		inst, uerr := s.a.Consumers.Use(s.group, s.name, s.owner)
+		if uerr != nil {
+			return // deleted meanwhile: nothing left to hand back to
+		}
+		inst.MarkDelivered(recs[:sent])
+		if sent < len(recs) {
+			inst.Unread(recs[sent:])
+		}
+		inst.Release()
+		s.a.countConsumed(recs[:sent])
+		if err != nil {
+			if rerr, ok := err.(*rest.Error); ok {
+				s.fail(rerr)
+			}
+			return
+		}
+		clear(recs)
+		last = time.Now()
+	}
+}
+
+// unit is one whole line (NDJSON) or event (SSE) of a rendered batch: it
+// ends at end in the buffer, and the records before index records are in
+// it or in earlier units.
+type unit struct{ end, records int }
+
+// maxEvent bounds the records of one SSE event, so that a client that
+// leaves mid-write loses (gets again, from a new instance) little.
+const maxEvent = 64 << 10
+
+// render appends recs as events of at most about maxEvent bytes (SSE), or
+// as one line each (NDJSON), and lists where each unit ends.
+func (s *recordStream) render(dst []byte, recs []*kgo.Record, units []unit) ([]byte, []unit, error) {
+	style := recordStyle{topic: true, extensions: true}
+	if s.sse {
+		for from := 0; from < len(recs); {
+			to, size := from, 0
+			for to < len(recs) && (to == from || size+len(recs[to].Key)+len(recs[to].Value) < maxEvent) {
+				size += len(recs[to].Key) + len(recs[to].Value)
+				to++
+			}
+			dst = append(dst, "data: "...)
+			var err error
+			if dst, err = s.a.appendRecords(dst, recs[from:to], s.format, style); err != nil {
+				return dst, units, err
+			}
+			dst = append(dst, "\n\n"...)
+			units = append(units, unit{end: len(dst), records: to})
+			from = to
+		}
+		return dst, units, nil
+	}
+	for i := range recs {
+		start := len(dst)
+		var err error
+		if dst, err = s.a.appendRecords(dst, recs[i:i+1], s.format, style); err != nil {
+			return dst, units, err
+		}
+		// Drop the array's brackets: one record, one line.
+		copy(dst[start:], dst[start+1:len(dst)-1])
+		dst = append(dst[:len(dst)-2], '\n')
+		units = append(units, unit{end: len(dst), records: i + 1})
+	}
+	return dst, units, nil
+}
+
+// fail ends the stream with the error: an SSE "error" event, or a last
+// NDJSON line, carrying the JSON error body.
+func (s *recordStream) fail(err error) {
+	e := rest.Map(err)
+	var b []byte
+	if s.sse {
+		b = append(b, "event: error\ndata: "...)
+	}
+	b = append(b, `{"error_code":`...)
+	b = strconv.AppendInt(b, int64(e.Code), 10)
+	b = append(b, `,"message":`...)
+	b = codec.AppendQuote(b, e.Message)
+	b = append(b, '}', '\n')
+	if s.sse {
+		b = append(b, '\n')
+	}
+	s.w.Write(b)
+	_ = s.flush()
+}
+
+func (s *recordStream) flush() error {
+	_ = s.conn.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+	return s.w.Flush()
+}

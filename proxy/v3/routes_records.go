@@ -1,0 +1,11 @@
+package v3
+
+import "github.com/krest-dev/krest/proxy/rest"
+
+// recordRoutes are krest's own record endpoints: the stateless read of a
+// partition.
+func (a *API) recordRoutes(c string) []rest.Route {
+	return []rest.Route{
+		get(c+"/topics/{topic}/partitions/{partition}/records", "api.v3.records.read", a.ReadRecords),
+	}
+}
