@@ -30,7 +30,7 @@ var success = map[string]string{
 var extensions = map[string]bool{
 	"api.v3.consumer-groups.delete": true, "api.v3.consumer-groups.reset-offsets": true,
 	"api.v3.partition-reassignments.alter": true, "api.v3.partition-reassignments.cancel": true,
-	"api.v3.partition-records.delete": true, "api.v3.openapi": true, "api.v3.records.read": true,
+	"api.v3.partition-records.delete": true, "api.v3.openapi": true, "api.v3.records.read": true, "api.v3.records.tail": true,
 	"ops.healthy": true, "ops.ready": true, "ops.metrics": true,
 }
 
@@ -108,6 +108,8 @@ func openAPIDocument(table []rest.Route, version string) []byte {
 		if code != "204" {
 			ct := "application/json"
 			switch {
+			case rt.Answer == rest.AnswerStream:
+				ct = rest.MediaSSE
 			case rt.Answer == rest.AnswerRecords || rt.Answer == rest.AnswerMessages:
 				ct = "application/vnd.kafka.binary.v2+json"
 			case rt.Version < 3 && !strings.HasPrefix(rt.Name, "ops."):

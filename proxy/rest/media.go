@@ -237,6 +237,9 @@ func Negotiate(accept []byte, a Answer, version int) (o Offer, ok bool) {
 				if o, ok := streamOffer(typ); ok {
 					return o, true
 				}
+				if bytes.Equal(typ, []byte("*/*")) {
+					return Offer{ContentType: MediaSSE, Stream: StreamSSE}, true
+				}
 			}
 		}
 		return Offer{}, false

@@ -176,19 +176,27 @@ func (a *API) readQuery(args *fasthttp.Args) (readQuery, error) {
 		}
 		q.maxBytes = min(n, q.maxBytes)
 	}
-	if args.Has("format") {
-		switch raw := string(args.Peek("format")); strings.ToLower(raw) {
-		case "binary":
-			q.format = typeBinary
-		case "json":
-			q.format = typeJSON
-		case "string":
-			q.format = typeString
-		default:
-			return q, rest.Errorf(400, rest.CodeBadRequest, "Bad Request: format=%s is not one of binary, json and string", codec.Clip(raw, 64))
-		}
+	var err error
+	q.format, err = formatQuery(args)
+	return q, err
+}
+
+// formatQuery reads the format parameter of the reads: binary, json or
+// string forces that type; absent, each record's framing decides.
+func formatQuery(args *fasthttp.Args) (dataType, error) {
+	if !args.Has("format") {
+		return typeRegistry, nil
 	}
-	return q, nil
+	switch raw := string(args.Peek("format")); strings.ToLower(raw) {
+	case "binary":
+		return typeBinary, nil
+	case "json":
+		return typeJSON, nil
+	case "string":
+		return typeString, nil
+	default:
+		return typeRegistry, rest.Errorf(400, rest.CodeBadRequest, "Bad Request: format=%s is not one of binary, json and string", codec.Clip(raw, 64))
+	}
 }
 
 // queryCount reads an integer query parameter of at least least.
