@@ -84,6 +84,9 @@ func (s *Server) registerGauges() {
 	m.Gauge("krest_consumer_instances", func() float64 { return float64(s.consumers.Instances()) })
 	m.Gauge("krest_consumer_memory_bytes", func() float64 { return float64(s.consumers.MemoryUsed()) })
 	m.Gauge("krest_consumer_memory_limit_bytes", func() float64 { return float64(cfg.Consumers.MemoryBytes) })
+	m.Gauge(`krest_streams_open{kind="consumer_instance"}`, func() float64 { return float64(s.v2.OpenStreams()) })
+	m.Gauge(`krest_streams_open{kind="topic_tail"}`, func() float64 { _, n := s.v3.OpenStreams(); return float64(n) })
+	m.Gauge(`krest_streams_open{kind="produce"}`, func() float64 { n, _ := s.v3.OpenStreams(); return float64(n) })
 	m.Gauge("krest_consumer_instance_expiries_total", func() float64 { return float64(s.consumers.Expired()) })
 	m.Gauge("krest_schema_registry_requests_total", func() float64 {
 		if s.schemas == nil {

@@ -49,6 +49,7 @@ type Server struct {
 	admin     *admin.Client
 	schemas   *schema.Resolver
 	callers   *identity.Pool[*clients.Set] // authentication.propagate
+	v2        *v2.API
 	v3        *v3.API
 	table     []rest.Route // every route served, for the OpenAPI test
 	memory    *pool.Budget // request.memory.max.bytes
@@ -137,6 +138,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		Schemas:   schemas,
 	}
 	v3rl := cfg.V3Produce.RateLimit
+	s.v2 = api
 	s.v3 = &v3.API{
 		ProduceLimits: policy.NewProduceLimits(policy.ProduceConfig{
 			Enabled: v3rl.Enabled, Requests: v3rl.Requests, RequestsGlobal: v3rl.RequestsGlobal,

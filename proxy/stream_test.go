@@ -95,6 +95,9 @@ func TestStreamSSE(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" || resp.Header.Get("Cache-Control") != "no-cache" {
 		t.Fatalf("stream: %d %v", resp.StatusCode, resp.Header)
 	}
+	if _, m, _ := ts.do(t, "GET", "/metrics", nil, nil); !strings.Contains(m, `krest_streams_open{kind="consumer_instance"} 1`) {
+		t.Errorf("the open stream is not in /metrics")
+	}
 	// A second stream of the same instance.
 	status, body, _ := ts.do(t, "GET", c.path("/records"), map[string]string{"Accept": "text/event-stream"}, nil)
 	if status != 409 || body != `{"error_code":40903,"message":"Illegal state: the consumer instance already has an open stream; close it first"}` {

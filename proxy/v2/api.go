@@ -1,6 +1,8 @@
 package v2
 
 import (
+	"sync/atomic"
+
 	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/admin"
 	"github.com/krest-dev/krest/proxy/clients"
@@ -28,4 +30,9 @@ type API struct {
 	// Memory is the request memory budget the chain charges bodies to; a
 	// produce also charges its records before decoding them (nil: none).
 	Memory *pool.Budget
+
+	streams atomic.Int64 // streamed reads open
 }
+
+// OpenStreams returns the streamed reads open now.
+func (a *API) OpenStreams() int64 { return a.streams.Load() }

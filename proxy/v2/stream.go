@@ -94,6 +94,8 @@ type recordStream struct {
 
 func (s *recordStream) run(c net.Conn, head []byte) {
 	defer s.inst.EndStream()
+	s.a.streams.Add(1)
+	defer s.a.streams.Add(-1)
 	s.conn = c
 	s.w = bufio.NewWriterSize(c, 32<<10)
 	s.w.Write(head)

@@ -40,7 +40,12 @@ type API struct {
 	streams sync.WaitGroup
 	live    sync.Map // *stream → struct{}
 	closing atomic.Bool
+
+	produceStreams, tails atomic.Int64 // open now
 }
+
+// OpenStreams returns the streaming produces and the topic tails open now.
+func (a *API) OpenStreams() (produce, tails int64) { return a.produceStreams.Load(), a.tails.Load() }
 
 // call is one request's view of Kafka: the caller's clients, a bounded
 // context for the Kafka calls and the request's URL builder. end releases

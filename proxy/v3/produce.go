@@ -173,6 +173,8 @@ func (a *API) ProduceRecords(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 	rest.Hijack(ctx, rest.Chunked, func(c net.Conn, head []byte) {
 		defer a.streams.Done()
 		defer a.live.Delete(s)
+		a.produceStreams.Add(1)
+		defer a.produceStreams.Add(-1)
 		if chunked {
 			s.body = httputil.NewChunkedReader(bufio.NewReaderSize(c, chunkedReadSize))
 		}

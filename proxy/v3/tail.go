@@ -105,6 +105,8 @@ func (a *API) TailRecords(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	rest.Hijack(ctx, rest.UntilClose, func(c net.Conn, head []byte) {
 		defer cl.end()
 		defer tail.Close()
+		a.tails.Add(1)
+		defer a.tails.Add(-1)
 		t.run(c, head)
 	})
 	return nil
