@@ -31,7 +31,7 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Rows) != 7 {
+	if len(rep.Rows) != 9 {
 		t.Fatalf("%d rows", len(rep.Rows))
 	}
 	for _, r := range rep.Rows[:4] {
@@ -44,6 +44,12 @@ func TestSmoke(t *testing.T) {
 	}
 	if r := rep.Rows[5]; r.Krest.Records == 0 || r.Franz == nil || r.Java == nil {
 		t.Errorf("stream row measured nothing: %+v", r)
+	}
+	if r := rep.Rows[6]; r.Krest.P50ms <= 0 || r.Franz == nil {
+		t.Errorf("SSE latency row measured nothing: %+v", r)
+	}
+	if r := rep.Rows[7]; r.Krest.Records == 0 || r.Franz == nil || r.Java == nil {
+		t.Errorf("SSE consume row measured nothing: %+v", r)
 	}
 	if r := rep.Rows[4]; r.Krest.P50ms <= 0 || r.Franz.P50ms <= 0 {
 		t.Errorf("latency row measured nothing: %+v", r)

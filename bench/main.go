@@ -52,7 +52,7 @@ type config struct {
 	scale                     scale
 	java                      bool
 	krestArgs                 []string        // extra flags for krest (profiling)
-	rows                      map[string]bool // rows to run ("1".."6", "idle"); nil = all
+	rows                      map[string]bool // rows to run ("1".."8", "idle"); nil = all
 	log                       io.Writer
 }
 
@@ -105,7 +105,7 @@ func main() {
 	flag.StringVar(&cfg.out, "out", "bench/results", "directory for results (JSON, SVG)")
 	krestArgs := flag.String("krest-args", "", "extra krest flags, space separated")
 	logFile := flag.String("krest-log", "", "append krest's log to this file (add -krest-args \"-log.level debug\" for more)")
-	rows := flag.String("rows", "", "comma-separated rows to run (1,2,3,4,5,6,idle); empty = all")
+	rows := flag.String("rows", "", "comma-separated rows to run (1..8, idle); empty = all")
 	flag.Parse()
 	s, ok := scales[*scaleName]
 	if !ok || cfg.brokers == "" {
@@ -156,7 +156,7 @@ func run(cfg config) (*report, error) {
 	defer closeAdm()
 
 	steps := []func(config, *krestProc, *kadm.Client) (row, error){
-		rowProduceBatch, rowProduceSmall, rowConsume, rowAvro, rowLatency, rowProduceStream,
+		rowProduceBatch, rowProduceSmall, rowConsume, rowAvro, rowLatency, rowProduceStream, rowStreamLatency, rowStreamConsume,
 	}
 	for i, step := range steps {
 		if cfg.rows != nil && !cfg.rows[fmt.Sprint(i+1)] {
@@ -347,6 +347,7 @@ func rowConsume(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	}); err != nil {
 		return r, err
 	}
+	row3Java, row3Franz = r.Java, r.Franz
 	ratios(&r)
 	return r, nil
 }
@@ -373,6 +374,7 @@ func rowLatency(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	}
 	m := latencyMetric(flat, cfg.scale.latencyDuration)
 	r.Franz = &m
+	row5Franz = &m
 	return r, nil
 }
 
