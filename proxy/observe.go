@@ -52,6 +52,9 @@ func (o *observer) setCORS(ctx *fasthttp.RequestCtx) bool {
 	}
 	h := &ctx.Response.Header
 	h.SetBytesV("Access-Control-Allow-Origin", origin)
+	// Jetty's CrossOriginFilter, which rest-utils uses, allows credentials
+	// by default: an EventSource withCredentials needs it.
+	h.Set("Access-Control-Allow-Credentials", "true")
 	h.Add(fasthttp.HeaderVary, "Origin")
 	methods := o.cors.AllowMethods
 	if methods == "" {

@@ -214,7 +214,7 @@ func TestCORS(t *testing.T) {
 	ts := startServer(t, b, map[string]string{"access.control.allow.origin": "https://app.example", "access.control.expose.headers": "Retry-After"})
 	for _, path := range []string{"/topics", "/nope"} {
 		_, _, hdr := ts.do(t, "GET", path, map[string]string{"Origin": "https://app.example"}, nil)
-		if hdr.Get("Access-Control-Allow-Origin") != "https://app.example" || hdr.Get("Access-Control-Expose-Headers") != "Retry-After" {
+		if hdr.Get("Access-Control-Allow-Origin") != "https://app.example" || hdr.Get("Access-Control-Expose-Headers") != "Retry-After" || hdr.Get("Access-Control-Allow-Credentials") != "true" {
 			t.Errorf("%s: CORS headers %v", path, hdr)
 		}
 	}

@@ -55,6 +55,8 @@ type Instance struct {
 	delivered map[string]map[int32]int64 // next offset after the last delivered record
 	committed map[string]map[int32]int64 // what delivered was at the last commit
 	pendingAC bool                       // delivered records not auto-committed yet
+	failSince time.Time                  // when fetches started failing (Failing)
+	failErr   error                      // the latest failure, nil while fetches work
 }
 
 type consumeMode int

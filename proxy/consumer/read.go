@@ -72,12 +72,16 @@ func (c *Instance) ReadPending(lim ReadLimits, dst []*kgo.Record) ([]*kgo.Record
 			}
 			if ctx.Err() == nil && !isContextErr(err) {
 				c.m.log.Warn("fetch error", "group", c.group, "instance", c.s.Name, "topic", t, "partition", p, "error", err)
+				c.failing(err)
 			}
 		})
 		if refused != nil && len(dst) == 0 && fs.NumRecords() == 0 {
 			// Kafka refuses this instance (credentials or ACLs): say so
 			// rather than answer empty reads forever.
 			return dst, refused
+		}
+		if fs.NumRecords() > 0 {
+			c.failing(nil)
 		}
 		c.mu.Lock()
 		fs.EachRecord(func(r *kgo.Record) {
@@ -228,4 +232,30 @@ func (c *Instance) markDelivered(recs []*kgo.Record) {
 
 func isContextErr(err error) bool {
 	return err == context.DeadlineExceeded || err == context.Canceled
+}
+
+// failing notes a fetch failure (err), or records arriving (nil).
+func (c *Instance) failing(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case err == nil:
+		c.failSince, c.failErr = time.Time{}, nil
+	case c.failErr == nil:
+		c.failSince, c.failErr = time.Now(), err
+	default:
+		c.failErr = err
+	}
+}
+
+// Failing returns the fetch failure that has lasted at least d with no
+// record arriving meanwhile, or nil. Polls go on through transient
+// failures; a stream ends on a lasting one rather than stay silent.
+func (c *Instance) Failing(d time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.failErr != nil && time.Since(c.failSince) >= d {
+		return c.failErr
+	}
+	return nil
 }

@@ -27,6 +27,10 @@ var errClientGone = errors.New("the client closed the stream")
 // a closed client, a deleted instance and its heartbeat in time.
 const streamWait = 500 * time.Millisecond
 
+// streamFailAfter is how long Kafka may fail an instance's fetches, with
+// no record arriving, before its stream ends with the error.
+const streamFailAfter = 10 * time.Second
+
 // streamBatch bounds the records a stream takes from its instance at a
 // time.
 const streamBatch = 1 << 20
@@ -129,6 +133,9 @@ func (s *recordStream) run(c net.Conn, head []byte) {
 			return
 		}
 		recs, err = inst.ReadPending(s.lim, recs[:0])
+		if err == nil && len(recs) == 0 {
+			err = inst.Failing(streamFailAfter)
+		}
 		inst.Release()
 		if err != nil {
 			s.fail(err)
