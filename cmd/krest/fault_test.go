@@ -6,9 +6,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -262,4 +264,118 @@ func TestFaultKrestSigterm(t *testing.T) {
 		t.Fatal("nothing was acknowledged: the test proves nothing")
 	}
 	checkExactlyOnce(t, seeds, topic, l.acked)
+}
+
+// TestFaultStreamsBrokerKill: streams do not hang silently when the broker
+// dies: an instance stream and a topic tail each end with an SSE error
+// event carrying a JSON error.
+func TestFaultStreamsBrokerKill(t *testing.T) {
+	seeds, pidFile, restart := faultBroker(t)
+	topic := fmt.Sprintf("fault-stream-%d", time.Now().UnixNano())
+	createFaultTopic(t, seeds, topic)
+	p := startKrest(t, "-bootstrap.servers", seeds, "-o", "consumer.stream.heartbeat.ms=1000")
+	do := func(method, path, ct, body string) (int, string) {
+		req, _ := http.NewRequest(method, p.url+path, strings.NewReader(body))
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b := new(strings.Builder)
+		_, _ = io.Copy(b, resp.Body)
+		return resp.StatusCode, b.String()
+	}
+	const v2 = "application/vnd.kafka.v2+json"
+	if code, body := do("POST", "/consumers/fs", v2, `{"name":"i","format":"json","auto.offset.reset":"earliest"}`); code != 200 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	if code, body := do("POST", "/consumers/fs/instances/i/subscription", v2, `{"topics":["`+topic+`"]}`); code != 204 {
+		t.Fatalf("subscribe: %d %s", code, body)
+	}
+	_, clusters := do("GET", "/v3/clusters", "", "")
+	var cl struct {
+		Data []struct {
+			ID string `json:"cluster_id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(clusters), &cl); err != nil || len(cl.Data) != 1 {
+		t.Fatalf("clusters: %s", clusters)
+	}
+	open := func(path string) <-chan string {
+		req, _ := http.NewRequest("GET", p.url+path, nil)
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("open %s: %v", path, err)
+		}
+		lines := make(chan string, 1024)
+		go func() {
+			defer close(lines)
+			defer resp.Body.Close()
+			sc := bufio.NewScanner(resp.Body)
+			sc.Buffer(nil, 1<<20)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+		}()
+		return lines
+	}
+	streams := map[string]<-chan string{
+		"instance": open("/consumers/fs/instances/i/records"),
+		"tail":     open("/v3/clusters/" + cl.Data[0].ID + "/topics/" + topic + "/records"),
+	}
+	if code, body := do("POST", "/topics/"+topic, "application/vnd.kafka.json.v2+json", `{"records":[{"value":1}]}`); code != 200 {
+		t.Fatalf("produce: %d %s", code, body)
+	}
+	for name, lines := range streams {
+		waitLine(t, name, lines, 30*time.Second, func(l string) bool { return strings.HasPrefix(l, "data: ") })
+	}
+	pid, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("kill", "-9", strings.TrimSpace(string(pid))).CombinedOutput(); err != nil {
+		t.Fatalf("kill -9 the broker: %v %s", err, out)
+	}
+	defer func() {
+		if out, err := exec.Command(restart).CombinedOutput(); err != nil {
+			t.Fatalf("restart the broker: %v %s", err, out)
+		}
+	}()
+	for name, lines := range streams {
+		waitLine(t, name, lines, 60*time.Second, func(l string) bool { return l == "event: error" })
+		data := waitLine(t, name, lines, 5*time.Second, func(l string) bool { return strings.HasPrefix(l, "data: ") })
+		var e struct {
+			Code    int    `json:"error_code"`
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal([]byte(strings.TrimPrefix(data, "data: ")), &e); err != nil || e.Code == 0 || e.Message == "" {
+			t.Errorf("%s: error event %q", name, data)
+		}
+		t.Logf("%s stream ended with %s", name, data)
+	}
+	p.stop(t)
+}
+
+// waitLine returns the first line of lines that ok accepts, failing after
+// d or at the stream's end.
+func waitLine(t *testing.T, name string, lines <-chan string, d time.Duration, ok func(string) bool) string {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case l, open := <-lines:
+			if !open {
+				t.Fatalf("%s: the stream ended first", name)
+			}
+			if ok(l) {
+				return l
+			}
+		case <-deadline:
+			t.Fatalf("%s: nothing after %v", name, d)
+		}
+	}
 }

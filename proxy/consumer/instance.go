@@ -49,14 +49,15 @@ type Instance struct {
 	manual   map[string][]int32
 	lastAuto time.Time // last auto-commit in manual-assignment mode
 
-	mu        sync.Mutex
-	buf       []*kgo.Record              // fetched, not yet delivered
-	assigned  map[string]map[int32]bool  // current partitions
-	delivered map[string]map[int32]int64 // next offset after the last delivered record
-	committed map[string]map[int32]int64 // what delivered was at the last commit
-	pendingAC bool                       // delivered records not auto-committed yet
-	failSince time.Time                  // when fetches started failing (Failing)
-	failErr   error                      // the latest failure, nil while fetches work
+	mu         sync.Mutex
+	buf        []*kgo.Record              // fetched, not yet delivered
+	assigned   map[string]map[int32]bool  // current partitions
+	delivered  map[string]map[int32]int64 // next offset after the last delivered record
+	committed  map[string]map[int32]int64 // what delivered was at the last commit
+	pendingAC  bool                       // delivered records not auto-committed yet
+	failSince  time.Time                  // when fetches started failing (Failing)
+	failErr    error                      // the latest failure, nil while fetches work
+	failByPing bool                       // failErr came from Ping only
 }
 
 type consumeMode int

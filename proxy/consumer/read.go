@@ -72,7 +72,7 @@ func (c *Instance) ReadPending(lim ReadLimits, dst []*kgo.Record) ([]*kgo.Record
 			}
 			if ctx.Err() == nil && !isContextErr(err) {
 				c.m.log.Warn("fetch error", "group", c.group, "instance", c.s.Name, "topic", t, "partition", p, "error", err)
-				c.failing(err)
+				c.failing(err, false)
 			}
 		})
 		if refused != nil && len(dst) == 0 && fs.NumRecords() == 0 {
@@ -81,7 +81,7 @@ func (c *Instance) ReadPending(lim ReadLimits, dst []*kgo.Record) ([]*kgo.Record
 			return dst, refused
 		}
 		if fs.NumRecords() > 0 {
-			c.failing(nil)
+			c.failing(nil, false)
 		}
 		c.mu.Lock()
 		fs.EachRecord(func(r *kgo.Record) {
@@ -234,17 +234,20 @@ func isContextErr(err error) bool {
 	return err == context.DeadlineExceeded || err == context.Canceled
 }
 
-// failing notes a fetch failure (err), or records arriving (nil).
-func (c *Instance) failing(err error) {
+// failing notes a fetch failure (err), or records arriving (nil); a
+// failure of Ping (byPing) is cleared by the next successful Ping too.
+func (c *Instance) failing(err error, byPing bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
 	case err == nil:
-		c.failSince, c.failErr = time.Time{}, nil
+		if !byPing || c.failByPing {
+			c.failSince, c.failErr = time.Time{}, nil
+		}
 	case c.failErr == nil:
-		c.failSince, c.failErr = time.Now(), err
+		c.failSince, c.failErr, c.failByPing = time.Now(), err, byPing
 	default:
-		c.failErr = err
+		c.failErr, c.failByPing = err, c.failByPing && byPing
 	}
 }
 
@@ -258,4 +261,14 @@ func (c *Instance) Failing(d time.Duration) error {
 		return c.failErr
 	}
 	return nil
+}
+
+// Ping asks Kafka whether the instance's client reaches a broker, and
+// counts a failure as a fetch failure (see Failing): franz-go retries
+// fetches from a broker that went away without telling its reader.
+func (c *Instance) Ping(ctx context.Context) {
+	if c.cl == nil {
+		return
+	}
+	c.failing(c.cl.Ping(ctx), true)
 }

@@ -1,8 +1,10 @@
 package consumer
 
 import (
+	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -51,5 +53,28 @@ func TestTake(t *testing.T) {
 				t.Errorf("kept %v, want %v", offsets(c.buf), tc.kept)
 			}
 		})
+	}
+}
+
+func TestFailing(t *testing.T) {
+	c := &Instance{}
+	boom := errors.New("boom")
+	c.failing(boom, true)
+	c.failSince = c.failSince.Add(-time.Minute)
+	if c.Failing(time.Second) != boom {
+		t.Fatal("a lasting ping failure is not reported")
+	}
+	c.failing(nil, true)
+	if c.Failing(0) != nil {
+		t.Fatal("a successful ping did not clear a ping failure")
+	}
+	c.failing(boom, false)
+	c.failing(nil, true)
+	if c.Failing(0) != boom {
+		t.Fatal("a successful ping cleared a fetch failure")
+	}
+	c.failing(nil, false)
+	if c.Failing(0) != nil {
+		t.Fatal("records arriving did not clear a fetch failure")
 	}
 }

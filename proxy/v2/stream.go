@@ -2,6 +2,7 @@ package v2
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -30,6 +31,9 @@ const streamWait = 500 * time.Millisecond
 // streamFailAfter is how long Kafka may fail an instance's fetches, with
 // no record arriving, before its stream ends with the error.
 const streamFailAfter = 10 * time.Second
+
+// streamPingEvery is how often an idle stream checks that Kafka answers.
+const streamPingEvery = 5 * time.Second
 
 // streamBatch bounds the records a stream takes from its instance at a
 // time.
@@ -120,7 +124,7 @@ func (s *recordStream) run(c net.Conn, head []byte) {
 	defer pool.PutBuffer(buf)
 	var recs []*kgo.Record
 	var units []unit
-	last := time.Now()
+	last, pinged := time.Now(), time.Now()
 	for {
 		select {
 		case <-gone:
@@ -134,6 +138,12 @@ func (s *recordStream) run(c net.Conn, head []byte) {
 		}
 		recs, err = inst.ReadPending(s.lim, recs[:0])
 		if err == nil && len(recs) == 0 {
+			if time.Since(pinged) >= streamPingEvery {
+				ctx, cancel := context.WithTimeout(context.Background(), streamPingEvery)
+				inst.Ping(ctx)
+				cancel()
+				pinged = time.Now()
+			}
 			err = inst.Failing(streamFailAfter)
 		}
 		inst.Release()
