@@ -118,7 +118,13 @@ func TestConsumerBaseURI(t *testing.T) {
 		{map[string]string{"host.name": "krest-7"}, "http://krest-7:0"},
 		{nil, ""},
 	} {
-		ts := startServer(t, b, tc.props)
+		// Three krests on one cluster: each keeps its instance to itself
+		// (the same name in one group would otherwise be taken).
+		props := map[string]string{"consumer.forwarding": "off"}
+		for k, v := range tc.props {
+			props[k] = v
+		}
+		ts := startServer(t, b, props)
 		c := newRESTConsumer(t, ts, "uri group", `{"name":"n 1"}`)
 		want := tc.want
 		if want == "" {

@@ -10,6 +10,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/krest-dev/krest/proxy/auth"
+	"github.com/krest-dev/krest/proxy/directory"
 	"github.com/krest-dev/krest/proxy/identity"
 	"github.com/krest-dev/krest/proxy/metrics"
 	"github.com/krest-dev/krest/proxy/policy"
@@ -21,7 +22,7 @@ import (
 // it accepts and answers, mounted through chain. Unknown paths, wrong
 // methods and panics get JSON errors. A path with a trailing slash is
 // served as the path without it (no redirect), as Jersey matches them.
-func routes(chain *rest.Chain, api *v2.API, v3routes []rest.Route, door *auth.Door, propagate bool, pol *policy.Policy, obs *observer, ops []rest.Route) (fasthttp.RequestHandler, []rest.Route) {
+func routes(chain *rest.Chain, api *v2.API, v3routes []rest.Route, dir *directory.Directory, door *auth.Door, propagate bool, pol *policy.Policy, obs *observer, ops []rest.Route) (fasthttp.RequestHandler, []rest.Route) {
 	const (
 		none     = rest.BodyNone
 		produce  = rest.BodyProduce
@@ -59,6 +60,9 @@ func routes(chain *rest.Chain, api *v2.API, v3routes []rest.Route, door *auth.Do
 		route("GET", inst+"/records", "api.v2.consumers.consume", entity, records, 2, api.ReadRecords),
 		route("GET", inst+"/topics/{topic}", "api.v1.consumers.consume-topic", entity, records, 1, api.ReadTopicV1),
 	}
+	for i := range table {
+		table[i].Instance = strings.Contains(table[i].Path, "/instances/{instance}")
+	}
 	table = append(table, v3routes...)
 	var doc []byte
 	table = append(table, openAPIRoute(&doc))
@@ -92,19 +96,41 @@ func routes(chain *rest.Chain, api *v2.API, v3routes []rest.Route, door *auth.Do
 		rt.Metrics = obs.metrics.Route(rt.Name)
 		r.Handle(rt.Method, rt.Path, chain.Handler(rt))
 	}
-	return obs.wrap(front(r.Handler, door, propagate)), table
+	return obs.wrap(front(r.Handler, door, propagate, dir)), table
 }
 
 // errAmbiguousLength refuses the request-smuggling shape.
 var errAmbiguousLength = rest.Errorf(400, rest.CodeBadRequest, "Bad Request: Content-Length and Transfer-Encoding together make the body's length ambiguous")
 
+// errBadForward refuses a request that claims to come from a peer and
+// does not carry a valid signature.
+var errBadForward = rest.Errorf(403, 403, "Forbidden: the request claims to be forwarded by a krest peer, and its signature does not check")
+
 var errNoKafkaCredentials = rest.Errorf(401, 401, "Unauthorized: no Kafka credentials for this principal (authentication.propagate.credentials.location)")
 
 // checkCaller lets the caller through door, or answers 401 (with
 // WWW-Authenticate) or 403 and returns false.
-func checkCaller(ctx *fasthttp.RequestCtx, door *auth.Door, propagate bool) bool {
+func checkCaller(ctx *fasthttp.RequestCtx, door *auth.Door, propagate bool, dir *directory.Directory) bool {
 	if isOpsPath(ctx.Path()) {
 		return true // probes and scrapes never need credentials
+	}
+	if fwd, ok, principal := verifyForwarded(ctx, dir); fwd {
+		if !ok {
+			rest.WriteError(ctx, errBadForward)
+			return false
+		}
+		ctx.SetUserValue(rest.ForwardedKey, true)
+		// The peer authenticated the caller; credentials it passed on are
+		// checked again (propagation needs them), a certificate's
+		// principal is taken as the peer says.
+		if principal != "" && len(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)) == 0 {
+			ctx.SetUserValue(rest.PrincipalKey, principal)
+			if propagate {
+				rest.WriteError(ctx, errNoKafkaCredentials)
+				return false
+			}
+			return true
+		}
 	}
 	var cert *x509.Certificate
 	if cs := ctx.TLSConnectionState(); cs != nil && len(cs.PeerCertificates) > 0 {
@@ -155,14 +181,14 @@ func hasContentLength(raw []byte) bool {
 // proxy in front may have framed the body differently. It serves
 // "/topics/t/" as "/topics/t"; only one slash is dropped, so "/topics/t//"
 // stays unknown, as in Jersey.
-func front(next fasthttp.RequestHandler, door *auth.Door, propagate bool) fasthttp.RequestHandler {
+func front(next fasthttp.RequestHandler, door *auth.Door, propagate bool, dir *directory.Directory) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		if len(ctx.Request.Header.Peek(fasthttp.HeaderTransferEncoding)) > 0 && hasContentLength(ctx.Request.Header.RawHeaders()) {
 			rest.WriteError(ctx, errAmbiguousLength)
 			ctx.SetConnectionClose()
 			return
 		}
-		if !checkCaller(ctx, door, propagate) {
+		if !checkCaller(ctx, door, propagate, dir) {
 			return
 		}
 		if p := ctx.Path(); len(p) > 1 && p[len(p)-1] == '/' && p[len(p)-2] != '/' {

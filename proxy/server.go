@@ -19,6 +19,7 @@ import (
 	"github.com/krest-dev/krest/proxy/clients"
 	"github.com/krest-dev/krest/proxy/config"
 	"github.com/krest-dev/krest/proxy/consumer"
+	"github.com/krest-dev/krest/proxy/directory"
 	"github.com/krest-dev/krest/proxy/identity"
 	"github.com/krest-dev/krest/proxy/jaas"
 	"github.com/krest-dev/krest/proxy/keystore"
@@ -50,6 +51,7 @@ type Server struct {
 	schemas   *schema.Resolver
 	callers   *identity.Pool[*clients.Set] // authentication.propagate
 	v2        *v2.API
+	dir       *directory.Directory // consumer instance owners (nil: forwarding off)
 	v3        *v3.API
 	table     []rest.Route // every route served, for the OpenAPI test
 	memory    *pool.Budget // request.memory.max.bytes
@@ -111,6 +113,13 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	adm := admin.New(s.adminCl)
 	s.consumers = consumer.NewManager(cfg, adm.Kadm(), log)
 	s.consumers.AddClientOpts(consumerHooks)
+	if cfg.Consumers.Forwarding != "off" {
+		s.dir = openDirectory(cfg, log)
+		if s.dir != nil {
+			dir := s.dir
+			s.consumers.OnDrop = func(group, name string) { dir.ReleaseAsync(group, name, dir.Self()) }
+		}
+	}
 	schemas, err := schema.NewResolver(cfg.SchemaRegistryURL, cfg.SchemaRegistry)
 	if err != nil {
 		s.Close()
@@ -136,6 +145,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		Consumers: s.consumers,
 		Fetcher:   fetcher,
 		Schemas:   schemas,
+		Directory: s.dir,
 	}
 	v3rl := cfg.V3Produce.RateLimit
 	s.v2 = api
@@ -147,6 +157,9 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		Config: cfg, Clients: api.Clients, Consumers: s.consumers, Schemas: schemas, Metrics: m, Memory: memory,
 	}
 	chain := &rest.Chain{Log: log, MaxBodyBytes: cfg.MaxRequestBytes, Memory: memory}
+	if s.dir != nil {
+		chain.Forward = &forwarder{dir: s.dir, local: s.consumers, redirect: cfg.Consumers.Forwarding == "redirect", log: log}
+	}
 	rl := cfg.RateLimit
 	pol := policy.New(policy.Config{
 		Allow: cfg.Endpoints.Allow, Block: cfg.Endpoints.Block, Disabled: cfg.Endpoints.Disabled,
@@ -157,7 +170,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	}
 	s.conns = newConnTracker()
 	s.limit = &connLimit{max: cfg.MaxConnections, perIP: cfg.MaxConnectionsPerIP, byIP: map[string]int{}}
-	handler, table := routes(chain, api, s.v3.Routes(), s.door, fd.Propagate, pol,
+	handler, table := routes(chain, api, s.v3.Routes(), s.dir, s.door, fd.Propagate, pol,
 		&observer{metrics: m, log: log, access: cfg.AccessLog, compress: cfg.Compression, unmatched: m.Route("unmatched"), cors: cfg.CORS},
 		s.opsRoutes())
 	s.table = table
@@ -311,6 +324,9 @@ func (s *Server) Close() {
 func (s *Server) closeClients() {
 	if s.door != nil {
 		s.door.Close()
+	}
+	if s.dir != nil {
+		s.dir.Close()
 	}
 	if s.callers != nil {
 		s.callers.Close()

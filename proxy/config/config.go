@@ -167,42 +167,6 @@ type SchemaRegistry struct {
 	KeyStrategy, ValueStrategy string
 }
 
-// Consumers are the settings of consumer instances (the consumer.* keys of
-// Confluent's proxy that the proxy itself uses, and krest's own bounds).
-type Consumers struct {
-	// RequestTimeout is the longest a records read waits for data
-	// ("consumer.request.timeout.ms", default 1 s); an instance may lower it.
-	RequestTimeout time.Duration
-	// RequestMaxBytes caps the max_bytes of a read
-	// ("consumer.request.max.bytes", default 64 MiB).
-	RequestMaxBytes int64
-	// StreamHeartbeat is how often an idle streamed read sends a comment
-	// line, so that proxies keep it open ("consumer.stream.heartbeat.ms",
-	// default 15 s).
-	StreamHeartbeat time.Duration
-	// InstanceTimeout expires instances nobody touched for this long
-	// ("consumer.instance.timeout.ms", default 5 min): they leave their
-	// group and free their memory.
-	InstanceTimeout time.Duration
-	// MaxInstances caps live instances ("consumer.instances.max", default
-	// 10000); creating more gets 429.
-	MaxInstances int
-	// BufferBytes bounds what one subscribed instance buffers from Kafka
-	// ("consumer.buffer.max.bytes", default 8 MiB).
-	BufferBytes int64
-	// BufferRecords bounds how many fetched records one instance keeps
-	// between reads ("consumer.buffer.max.records", default 10000); with tiny
-	// records the per-record overhead, not the bytes, is what counts.
-	BufferRecords int
-	// MemoryBytes bounds the buffers of all instances together
-	// ("consumer.memory.max.bytes", default 1 GiB); an instance that cannot
-	// reserve its BufferBytes gets 429 on subscribe or assign.
-	MemoryBytes int64
-	// FetchMinBytes is the server default of the instances' fetch.min.bytes
-	// ("fetch.min.bytes", default -1: answer as soon as any record is there).
-	FetchMinBytes int64
-}
-
 // Listener is one HTTP listener.
 type Listener struct {
 	Scheme string // "http" or "https"
@@ -247,6 +211,8 @@ var Defaults = map[string]string{
 	"consumer.request.timeout.ms":  "1000",
 	"consumer.request.max.bytes":   "67108864",
 	"consumer.stream.heartbeat.ms": "15000",
+	"consumer.forwarding":          "forward",
+	"consumer.directory.topic":     "_krest_consumer_instances",
 	"consumer.instance.timeout.ms": "300000",
 	"consumer.instances.max":       "10000",
 	"consumer.buffer.max.bytes":    "8388608",
@@ -258,7 +224,7 @@ var Defaults = map[string]string{
 // known lists the non-prefixed keys krest understands (beyond Defaults).
 var known = map[string]bool{
 	"bootstrap.servers": true, "schema.registry.url": true, "id": true,
-	"host.name": true, "advertised.listeners": true, "confluent.resource.name.authority": true,
+	"host.name": true, "advertised.listeners": true, "confluent.resource.name.authority": true, "consumer.forwarding.url": true,
 	"metrics.listener": true, "debug.listener": true, "log.level": true, "log.format": true,
 	"access.control.allow.origin": true, "access.control.allow.methods": true,
 	"access.control.allow.headers": true, "access.control.expose.headers": true,
@@ -465,6 +431,17 @@ func (c *Config) parseConsumers(get func(string) string) error {
 	}
 	if cc.RequestMaxBytes, err = positiveInt(get, "consumer.request.max.bytes"); err != nil {
 		return err
+	}
+	switch cc.Forwarding = strings.ToLower(get("consumer.forwarding")); cc.Forwarding {
+	case "forward", "redirect", "off":
+	default:
+		return fmt.Errorf("consumer.forwarding: %q is not forward, redirect or off", get("consumer.forwarding"))
+	}
+	cc.DirectoryTopic = get("consumer.directory.topic")
+	if cc.ForwardingURL = strings.TrimRight(get("consumer.forwarding.url"), "/"); cc.ForwardingURL != "" {
+		if u, err := url.Parse(cc.ForwardingURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return fmt.Errorf("consumer.forwarding.url: %q is not an http(s)://host:port URL", cc.ForwardingURL)
+		}
 	}
 	if cc.StreamHeartbeat, err = positiveMillis(get, "consumer.stream.heartbeat.ms"); err != nil {
 		return err

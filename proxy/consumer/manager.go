@@ -33,6 +33,11 @@ type Manager struct {
 
 	stop chan struct{}
 	done chan struct{}
+
+	// OnDrop, when set before use, hears of every instance removed
+	// (deleted, expired, closed), so that the consumer directory forgets
+	// it.
+	OnDrop func(group, name string)
 }
 
 type instanceKey struct{ group, name string }
@@ -139,6 +144,14 @@ func (m *Manager) Use(group, name, owner string) (*Instance, error) {
 	return inst, nil
 }
 
+// Has reports whether this krest holds the instance.
+func (m *Manager) Has(group, name string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.instances[instanceKey{group, name}]
+	return ok
+}
+
 // Remove deletes an instance: it leaves its group at once (committing
 // delivered offsets when auto-commit is on) and frees its memory. It fails
 // with ErrInstanceNotFound.
@@ -157,6 +170,9 @@ func (m *Manager) drop(inst *Instance) {
 	m.mu.Lock()
 	delete(m.instances, instanceKey{inst.group, inst.s.Name})
 	m.mu.Unlock()
+	if m.OnDrop != nil {
+		m.OnDrop(inst.group, inst.s.Name)
+	}
 	inst.closeClient()
 	inst.closed = true
 }

@@ -77,6 +77,27 @@ type Route struct {
 	// Policy is the route's allow/block and rate-limit decisions (nil:
 	// always let through), by embedded format.
 	Policy *policy.Endpoint
+	// Instance marks a route of one consumer instance, which the krest
+	// that owns it must answer (Chain.Forward).
+	Instance bool
+}
+
+// Forwarder passes a request for a consumer instance that another krest
+// owns on to it. Forward reports whether it answered the request; false
+// leaves it to the route's handler (the instance is here, or nowhere).
+type Forwarder interface {
+	Forward(ctx *fasthttp.RequestCtx, body []byte) bool
+}
+
+// ForwardedKey marks a request a peer forwarded (a bool user value), set
+// once its signature checks: it is never forwarded again, and its rate
+// limits were charged where it arrived.
+const ForwardedKey = "krest.forwarded"
+
+// Forwarded reports whether a peer forwarded the request.
+func Forwarded(ctx *fasthttp.RequestCtx) bool {
+	f, _ := ctx.UserValue(ForwardedKey).(bool)
+	return f
 }
 
 // Chain turns routes into fasthttp handlers.
@@ -90,6 +111,9 @@ type Chain struct {
 	Memory *pool.Budget
 	// Policy applies rate limits (nil: none).
 	Policy *policy.Policy
+	// Forward, when set, answers requests of Instance routes for
+	// instances other krests own.
+	Forward Forwarder
 }
 
 // errRateLimited is Confluent's answer to a request over its rate limit,
@@ -112,7 +136,7 @@ func (c *Chain) admit(ctx *fasthttp.RequestCtx, rt *Route, format codec.Format) 
 	if rt.Policy.Blocked(int(format)) {
 		return ErrNotFound
 	}
-	if c.Policy != nil {
+	if c.Policy != nil && !Forwarded(ctx) { // charged where it arrived
 		client, _ := ctx.UserValue(PrincipalKey).(string)
 		if client == "" {
 			client = ctx.RemoteIP().String()
@@ -162,6 +186,9 @@ func (c *Chain) Handler(rt Route) fasthttp.RequestHandler {
 				WriteError(ctx, err)
 				return
 			}
+		}
+		if rt.Instance && c.Forward != nil && c.Forward.Forward(ctx, req.Body) {
+			return
 		}
 		offer, ok := Negotiate(ctx.Request.Header.Peek(fasthttp.HeaderAccept), rt.Answer, rt.Version)
 		if !ok {

@@ -8,6 +8,7 @@ import (
 	"github.com/krest-dev/krest/proxy/clients"
 	"github.com/krest-dev/krest/proxy/config"
 	"github.com/krest-dev/krest/proxy/consumer"
+	"github.com/krest-dev/krest/proxy/directory"
 	"github.com/krest-dev/krest/proxy/metrics"
 	"github.com/krest-dev/krest/proxy/produce"
 	"github.com/krest-dev/krest/proxy/schema"
@@ -27,6 +28,9 @@ type API struct {
 	Clients *clients.Picker
 	// Metrics counts records produced and consumed (nil: not counted).
 	Metrics *metrics.Metrics
+	// Directory, when set, records which krest owns each consumer
+	// instance, for the peers that forward to it.
+	Directory *directory.Directory
 	// Memory is the request memory budget the chain charges bodies to; a
 	// produce also charges its records before decoding them (nil: none).
 	Memory *pool.Budget

@@ -72,9 +72,26 @@ func (a *API) CreateConsumer(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	}
 	release() // the instance keeps only the options
 	settings.ClientOpts = k.ConsumerOpts
+	if a.Directory != nil && settings.Name != "" {
+		c, cancel := rest.KafkaContext()
+		o, ok := a.Directory.LookupFresh(c, group, settings.Name)
+		cancel()
+		if ok && o.ID != a.Directory.Self().ID {
+			return consumer.ErrInstanceExists // on another krest
+		}
+	}
 	inst, err := a.Consumers.Create(group, settings)
 	if err != nil {
 		return err
+	}
+	if a.Directory != nil {
+		c, cancel := rest.KafkaContext()
+		err := a.Directory.Claim(c, group, inst.Name())
+		cancel()
+		if err != nil {
+			_ = a.Consumers.Remove(group, inst.Name(), settings.Owner)
+			return err
+		}
 	}
 	var b []byte
 	b = append(b, `{"instance_id":`...)

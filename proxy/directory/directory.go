@@ -1,0 +1,295 @@
+// Package directory keeps krest's map of consumer instances to the krest
+// process that owns them, in Kafka: a compacted topic that every krest
+// writes on create (a record keyed by group and instance, naming the
+// owner's id and URL) and tombstones on delete or expiry, and tails from
+// its start into memory. It needs no service beside Kafka, and a krest
+// that starts reads it whole before it serves. It also holds the peers'
+// shared secret, which signs forwarded requests. It knows nothing of HTTP.
+package directory
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Owner is the krest process that holds a consumer instance.
+type Owner struct {
+	ID          string `json:"owner"`
+	URL         string `json:"url"`         // where peers reach it
+	Incarnation string `json:"incarnation"` // changes at every start
+}
+
+// secretKey is the key of the peers' shared secret.
+const secretKey = "\x00secret"
+
+// Directory is the in-memory view of the directory topic, kept current by
+// a tail. It is safe for concurrent use.
+type Directory struct {
+	cl    *kgo.Client
+	topic string
+	self  Owner
+	log   *slog.Logger
+
+	mu      sync.RWMutex
+	owners  map[string]Owner // group\x00instance → owner
+	secrets [][]byte         // every secret seen; the last one signs
+	done    chan struct{}
+	pending sync.WaitGroup  // ReleaseAsync writes
+	applied map[int32]int64 // the next offset to apply, per partition
+}
+
+// ErrNotReady is a directory that could not read its topic.
+var ErrNotReady = errors.New("the consumer directory could not be read from Kafka")
+
+// Open creates the topic if needed (compacted), reads it to its end,
+// drops the entries a previous run of self left behind, makes sure a
+// shared secret exists, and keeps tailing. opts are the client settings
+// (seeds, security).
+func Open(ctx context.Context, opts []kgo.Opt, topic string, self Owner, log *slog.Logger) (*Directory, error) {
+	cl, err := kgo.NewClient(append(opts,
+		kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.AllowAutoTopicCreation(), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))...)
+	if err != nil {
+		return nil, err
+	}
+	d := &Directory{cl: cl, topic: topic, self: self, log: log, owners: map[string]Owner{}, applied: map[int32]int64{}, done: make(chan struct{})}
+	if err := d.create(ctx); err != nil {
+		cl.Close()
+		return nil, err
+	}
+	if err := d.catchUp(ctx); err != nil {
+		cl.Close()
+		return nil, err
+	}
+	// Entries of an earlier run of this krest point at instances that
+	// died with it.
+	for key, o := range d.snapshot() {
+		if o.ID == self.ID && o.Incarnation != self.Incarnation {
+			d.write(ctx, key, nil)
+		}
+	}
+	if len(d.secretList()) == 0 {
+		var b [32]byte
+		_, _ = rand.Read(b[:])
+		if err := d.write(ctx, secretKey, []byte(base64.StdEncoding.EncodeToString(b[:]))); err != nil {
+			cl.Close()
+			return nil, err
+		}
+		if err := d.catchUp(ctx); err != nil {
+			cl.Close()
+			return nil, err
+		}
+	}
+	go d.tail()
+	return d, nil
+}
+
+// create makes the directory topic, compacted, unless it exists.
+func (d *Directory) create(ctx context.Context) error {
+	compact := "compact"
+	resp, err := kadm.NewClient(d.cl).CreateTopic(ctx, 1, -1, map[string]*string{"cleanup.policy": &compact}, d.topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+		return fmt.Errorf("consumer directory topic %s: %w", d.topic, err)
+	}
+	return nil
+}
+
+// catchUp reads the topic until its end as of now.
+func (d *Directory) catchUp(ctx context.Context) error {
+	ends, err := kadm.NewClient(d.cl).ListEndOffsets(ctx, d.topic)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNotReady, err)
+	}
+	want := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			want[o.Partition] = o.Offset
+		}
+	})
+	for len(want) > 0 {
+		fs := d.cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%w: %v", ErrNotReady, err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			d.apply(r)
+			if r.Offset+1 >= want[r.Partition] {
+				delete(want, r.Partition)
+			}
+		})
+	}
+	return nil
+}
+
+func (d *Directory) tail() {
+	defer close(d.done)
+	for {
+		fs := d.cl.PollFetches(context.Background())
+		if fs.IsClientClosed() {
+			return
+		}
+		fs.EachRecord(d.apply)
+	}
+}
+
+func (d *Directory) apply(r *kgo.Record) {
+	key := string(r.Key)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.applied[r.Partition] = r.Offset + 1
+	if key == secretKey {
+		if len(r.Value) > 0 {
+			d.secrets = append(d.secrets, append([]byte(nil), r.Value...))
+		}
+		return
+	}
+	if r.Value == nil {
+		delete(d.owners, key)
+		return
+	}
+	var o Owner
+	if json.Unmarshal(r.Value, &o) == nil {
+		d.owners[key] = o
+	}
+}
+
+func (d *Directory) snapshot() map[string]Owner {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := make(map[string]Owner, len(d.owners))
+	for k, v := range d.owners {
+		out[k] = v
+	}
+	return out
+}
+
+func (d *Directory) secretList() [][]byte {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.secrets
+}
+
+// Secrets returns the peers' shared secrets: the last signs, any verifies.
+func (d *Directory) Secrets() [][]byte { return d.secretList() }
+
+func key(group, instance string) string { return group + "\x00" + instance }
+
+// Lookup returns the owner of an instance.
+func (d *Directory) Lookup(group, instance string) (Owner, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	o, ok := d.owners[key(group, instance)]
+	return o, ok
+}
+
+// LookupFresh is Lookup that, on a miss, first waits (within ctx) until
+// the view holds everything the topic held when it was called: a claim
+// another krest made before this request is then seen.
+func (d *Directory) LookupFresh(ctx context.Context, group, instance string) (Owner, bool) {
+	if o, ok := d.Lookup(group, instance); ok {
+		return o, ok
+	}
+	ends, err := kadm.NewClient(d.cl).ListEndOffsets(ctx, d.topic)
+	if err != nil {
+		return Owner{}, false
+	}
+	for {
+		behind := false
+		d.mu.RLock()
+		ends.Each(func(o kadm.ListedOffset) {
+			if o.Err == nil && d.applied[o.Partition] < o.Offset {
+				behind = true
+			}
+		})
+		d.mu.RUnlock()
+		if !behind {
+			return d.Lookup(group, instance)
+		}
+		select {
+		case <-ctx.Done():
+			return d.Lookup(group, instance)
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+// Self is this krest as an owner.
+func (d *Directory) Self() Owner { return d.self }
+
+// Claim records that this krest owns the instance, once Kafka has it.
+func (d *Directory) Claim(ctx context.Context, group, instance string) error {
+	v, _ := json.Marshal(d.self)
+	if err := d.write(ctx, key(group, instance), v); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.owners[key(group, instance)] = d.self
+	d.mu.Unlock()
+	return nil
+}
+
+// Release forgets the instance (a tombstone), when owner still holds it in
+// the directory. A krest calls it for its own instances, and for another's
+// that no longer answers.
+func (d *Directory) Release(ctx context.Context, group, instance string, owner Owner) {
+	d.mu.Lock()
+	cur, ok := d.owners[key(group, instance)]
+	if ok && cur == owner {
+		delete(d.owners, key(group, instance))
+	}
+	d.mu.Unlock()
+	if ok && cur == owner {
+		if err := d.write(ctx, key(group, instance), nil); err != nil {
+			d.log.Warn("consumer directory: could not forget an instance", "group", group, "instance", instance, "error", err)
+		}
+	}
+}
+
+// ReleaseAsync is Release without waiting for Kafka; Close waits for it.
+func (d *Directory) ReleaseAsync(group, instance string, owner Owner) {
+	d.pending.Add(1)
+	go func() {
+		defer d.pending.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		d.Release(ctx, group, instance, owner)
+	}()
+}
+
+// write produces one directory record and waits for it within ctx (10 s
+// at most). franz-go cannot fail a record whose request is in flight, so
+// the wait, not the produce, is what ends at the deadline: a broker that
+// holds the request does not hold krest.
+func (d *Directory) write(ctx context.Context, key string, value []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	d.cl.Produce(ctx, &kgo.Record{Topic: d.topic, Key: []byte(key), Value: value}, func(_ *kgo.Record, err error) { done <- err })
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops the tail.
+func (d *Directory) Close() {
+	d.pending.Wait()
+	d.cl.Close()
+	<-d.done
+}
