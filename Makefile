@@ -24,11 +24,12 @@ build:
 run: build
 	./bin/krest $(ARGS)
 
-## deps: download Go modules and tools, the Kafka jars, and Debian's prometheus and chromium (for the scrape and browser tests)
+## deps: download Go modules and tools, the Kafka jars, and Debian's prometheus, chromium and haproxy (for the scrape, browser and scale-out tests)
 deps: kafka-jars
 	$(GO) mod download
 	@command -v prometheus >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null && pkill -x prometheus || true; }
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null && pkill -x haproxy || true; }
 	@test -x $(GOBIN)/staticcheck || GOFLAGS=-buildvcs=false $(GO) install $(STATICCHECK)
 
 kafka-jars:

@@ -101,6 +101,9 @@ func startKrestWith(t *testing.T, nofile string, args ...string) *process {
 	addr := ln.Addr().String()
 	ln.Close()
 	p := &process{url: "http://" + addr, stderr: &lockedBuffer{}, done: make(chan error, 1)}
+	for i, a := range args {
+		args[i] = strings.ReplaceAll(a, "{self}", p.url) // the process's own URL, for settings that name it
+	}
 	args = append([]string{"-listeners", p.url, "-dev.schema.registry.listen", "127.0.0.1:0"}, args...)
 	if nofile == "" {
 		p.cmd = exec.Command(bin, args...)
