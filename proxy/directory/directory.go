@@ -76,7 +76,12 @@ func Open(ctx context.Context, opts []kgo.Opt, topic string, self Owner, log *sl
 	// died with it.
 	for key, o := range d.snapshot() {
 		if o.ID == self.ID && o.Incarnation != self.Incarnation {
-			d.write(ctx, key, nil)
+			if err := d.write(ctx, key, nil); err != nil {
+				log.Warn("consumer directory: could not forget an instance of an earlier run", "key", key, "error", err)
+			}
+			d.mu.Lock()
+			delete(d.owners, key)
+			d.mu.Unlock()
 		}
 	}
 	if len(d.secretList()) == 0 {
@@ -157,7 +162,7 @@ func (d *Directory) apply(r *kgo.Record) {
 		}
 		return
 	}
-	if r.Value == nil {
+	if len(r.Value) == 0 { // a tombstone
 		delete(d.owners, key)
 		return
 	}
