@@ -54,7 +54,7 @@ func TestDirectory(t *testing.T) {
 		t.Fatalf("b sees %+v %v", o, ok)
 	}
 	b.Release(ctx, "g", "j", Owner{ID: "a", URL: "http://a:1", Incarnation: "1"}) // a is gone, says b
-	a.Close()                                                                       // dies holding g/i
+	a.Close()                                                                     // dies holding g/i
 	a2, err := Open(ctx, opts, topic, Owner{ID: "a", URL: "http://a:1", Incarnation: "2"}, log)
 	if err != nil {
 		t.Fatal(err)
