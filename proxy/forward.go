@@ -225,23 +225,34 @@ func verifyForwarded(ctx *fasthttp.RequestCtx, dir *directory.Directory) (forwar
 	return true, false, ""
 }
 
-// openDirectory opens the consumer directory, or logs why it cannot and
-// returns nil: krest then keeps its instances to itself, as a single
-// instance does (forwarding needs the directory topic in Kafka).
-func openDirectory(cfg *config.Config, log *slog.Logger) *directory.Directory {
+// openDirectory starts the consumer directory, which opens in the
+// background (see directory.New); instances created before it is ready
+// are claimed once it is. It returns nil, after saying why, when the
+// directory's client cannot even be made: krest then keeps its instances
+// to itself, as a single instance does.
+func openDirectory(cfg *config.Config, consumers *consumer.Manager, log *slog.Logger) *directory.Directory {
 	var nonce [8]byte
 	_, _ = rand.Read(nonce[:])
 	self := directory.Owner{ID: cfg.ID, URL: peerURL(cfg), Incarnation: hex.EncodeToString(nonce[:])}
 	if self.ID == "" {
 		self.ID = "krest-" + self.Incarnation
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	dir, err := directory.Open(ctx, cfg.AdminOpts(), cfg.Consumers.DirectoryTopic, self, log)
+	var dir *directory.Directory
+	claimExisting := func() {
+		consumers.Each(func(group, name string) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := dir.Claim(ctx, group, name); err != nil {
+				log.Warn("consumer directory: could not record an instance", "group", group, "instance", name, "error", err)
+			}
+		})
+	}
+	dir, err := directory.New(cfg.AdminOpts(), cfg.Consumers.DirectoryTopic, self, log, func() { claimExisting() })
 	if err != nil {
-		log.Warn("consumer forwarding is off: the consumer directory is not available; requests for an instance must reach the krest that created it", "topic", cfg.Consumers.DirectoryTopic, "error", err)
+		log.Warn("consumer forwarding is off: the consumer directory has no Kafka client; requests for an instance must reach the krest that created it", "topic", cfg.Consumers.DirectoryTopic, "error", err)
 		return nil
 	}
+	consumers.OnDrop = func(group, name string) { dir.ReleaseAsync(group, name, dir.Self()) }
 	return dir
 }
 

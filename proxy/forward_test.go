@@ -31,6 +31,11 @@ func startPeer(t *testing.T, b backend, id string, props map[string]string) *tes
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.dir.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
 	go s.Serve(ln) //nolint:errcheck // returns on Shutdown
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -171,16 +171,21 @@ func TestRequestMemoryBounds(t *testing.T) {
 	if _, err := conn.Write([]byte("POST /topics/" + topic + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.kafka.binary.v2+json\r\nContent-Length: 90000\r\n\r\n{\"records\":[{\"value\":\"" + strings.Repeat("A", 10000))); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the slow body to be charged", func() bool {
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		status, body, hdr := ts.do(t, "POST", "/topics/"+topic, binary, []byte(`{"records":[{"value":"`+strings.Repeat("A", 20000)+`"}]}`))
-		if status == 200 {
-			return false
+		if status != 200 {
+			if status != 429 || hdr.Get("Retry-After") != "1" || !strings.Contains(body, `"error_code":429`) {
+				t.Fatalf("over the budget: %d %s Retry-After %q", status, body, hdr.Get("Retry-After"))
+			}
+			break
 		}
-		if status != 429 || hdr.Get("Retry-After") != "1" || !strings.Contains(body, `"error_code":429`) {
-			t.Fatalf("over the budget: %d %s Retry-After %q", status, body, hdr.Get("Retry-After"))
+		if time.Now().After(deadline) {
+			// Say what became of the slow request.
+			_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+			got, _ := io.ReadAll(conn)
+			t.Fatalf("the slow body was never charged (budget used %d); its connection got %q", ts.memory.Used(), got)
 		}
-		return true
-	})
+	}
 	conn.Close()
 	eventually(t, 10*time.Second, "the budget to come back", func() bool {
 		status, _, _ := ts.do(t, "POST", "/topics/"+topic, binary, []byte(`{"records":[{"value":"`+strings.Repeat("A", 20000)+`"}]}`))

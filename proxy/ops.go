@@ -55,13 +55,17 @@ func (s *Server) healthy(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 }
 
 // ready answers 200 when Kafka answers a metadata request within
-// readyTimeout (and the Schema Registry, when one is configured), else 503
-// with the reason.
+// readyTimeout (and the Schema Registry, when one is configured) and the
+// consumer directory has been read (a krest that cannot find its peers'
+// instances yet should not get their calls), else 503 with the reason.
 func (s *Server) ready(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 	c, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
 	if _, err := s.admin.Brokers(c); err != nil {
 		return rest.Errorf(503, 503, "Not ready: Kafka did not answer a metadata request within %v: %v", readyTimeout, err)
+	}
+	if s.dir != nil && !s.dir.Ready() {
+		return rest.Errorf(503, 503, "Not ready: the consumer directory (topic %s) has not been read from Kafka yet", s.cfg.Consumers.DirectoryTopic)
 	}
 	if s.schemas != nil {
 		if err := s.schemas.Ping(c); err != nil {

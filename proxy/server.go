@@ -114,11 +114,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.consumers = consumer.NewManager(cfg, adm.Kadm(), log)
 	s.consumers.AddClientOpts(consumerHooks)
 	if cfg.Consumers.Forwarding != "off" {
-		s.dir = openDirectory(cfg, log)
-		if s.dir != nil {
-			dir := s.dir
-			s.consumers.OnDrop = func(group, name string) { dir.ReleaseAsync(group, name, dir.Self()) }
-		}
+		s.dir = openDirectory(cfg, s.consumers, log)
 	}
 	schemas, err := schema.NewResolver(cfg.SchemaRegistryURL, cfg.SchemaRegistry)
 	if err != nil {

@@ -147,6 +147,9 @@ func run(args, environ []string) error {
 		}
 		defer dev.Close()
 		cfg.BootstrapServers = dev.Addrs()
+		// The embedded broker lives and dies with this process: no peer
+		// shares its consumers, so no directory topic clutters it.
+		cfg.Consumers.Forwarding = "off"
 		kafkaDesc = "embedded dev Kafka broker (kfake, in memory) at " + strings.Join(dev.Addrs(), ",") +
 			"; set bootstrap.servers to use a real cluster"
 	}

@@ -152,6 +152,22 @@ func (p *process) post(t *testing.T, path, contentType, body string) (int, strin
 	return resp.StatusCode, string(b)
 }
 
+// waitReady waits up to 30 s for GET /-/ready to answer 200.
+func (p *process) waitReady(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		status, body := p.get(t, "/-/ready")
+		if status == 200 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/-/ready: %d %s after 30s", status, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func (p *process) get(t *testing.T, path string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(p.url + path)

@@ -152,6 +152,19 @@ func (m *Manager) Has(group, name string) bool {
 	return ok
 }
 
+// Each calls fn for every live instance, outside the Manager's lock.
+func (m *Manager) Each(fn func(group, name string)) {
+	m.mu.Lock()
+	keys := make([]instanceKey, 0, len(m.instances))
+	for k := range m.instances {
+		keys = append(keys, k)
+	}
+	m.mu.Unlock()
+	for _, k := range keys {
+		fn(k.group, k.name)
+	}
+}
+
 // Remove deletes an instance: it leaves its group at once (committing
 // delivered offsets when auto-commit is on) and frees its memory. It fails
 // with ErrInstanceNotFound.

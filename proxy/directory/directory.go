@@ -2,8 +2,9 @@
 // process that owns them, in Kafka: a compacted topic that every krest
 // writes on create (a record keyed by group and instance, naming the
 // owner's id and URL) and tombstones on delete or expiry, and tails from
-// its start into memory. It needs no service beside Kafka, and a krest
-// that starts reads it whole before it serves. It also holds the peers'
+// its start into memory. It needs no service beside Kafka; a krest reads
+// it whole in the background after it starts (a Kafka that is down does
+// not hold the start). It also holds the peers'
 // shared secret, which signs forwarded requests. It knows nothing of HTTP.
 package directory
 
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -44,40 +46,132 @@ type Directory struct {
 	mu      sync.RWMutex
 	owners  map[string]Owner // group\x00instance → owner
 	secrets [][]byte         // every secret seen; the last one signs
-	done    chan struct{}
-	pending sync.WaitGroup  // ReleaseAsync writes
-	applied map[int32]int64 // the next offset to apply, per partition
+	applied map[int32]int64  // the next offset to apply, per partition
+	err     error            // why the last attempt to open failed
+
+	ready   atomic.Bool
+	readyCh chan struct{} // closed when ready
+	ctx     context.Context
+	cancel  context.CancelFunc // stops opening and tailing
+	done    chan struct{}      // closed when run returns
+	pending sync.WaitGroup     // ReleaseAsync writes
 }
 
 // ErrNotReady is a directory that could not read its topic.
 var ErrNotReady = errors.New("the consumer directory could not be read from Kafka")
 
-// Open creates the topic if needed (compacted), reads it to its end,
-// drops the entries a previous run of self left behind, makes sure a
-// shared secret exists, and keeps tailing. opts are the client settings
+// New returns a directory that opens in the background, so that a Kafka
+// that is down does not hold krest's start: it creates the topic if needed
+// (compacted), reads it to its end, drops the entries a previous run of
+// self left behind, makes sure a shared secret exists, and keeps tailing,
+// retrying until it succeeds or Close. Until then it is not Ready: lookups
+// miss, claims are skipped and no forwarded request verifies, as when
+// forwarding is off. onReady, if set, runs once it is ready: the owner
+// claims there what it created meanwhile. opts are the client settings
 // (seeds, security).
-func Open(ctx context.Context, opts []kgo.Opt, topic string, self Owner, log *slog.Logger) (*Directory, error) {
+func New(opts []kgo.Opt, topic string, self Owner, log *slog.Logger, onReady func()) (*Directory, error) {
 	cl, err := kgo.NewClient(append(opts,
 		kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.AllowAutoTopicCreation(), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))...)
 	if err != nil {
 		return nil, err
 	}
-	d := &Directory{cl: cl, topic: topic, self: self, log: log, owners: map[string]Owner{}, applied: map[int32]int64{}, done: make(chan struct{})}
-	if err := d.create(ctx); err != nil {
-		cl.Close()
+	d := &Directory{cl: cl, topic: topic, self: self, log: log, owners: map[string]Owner{}, applied: map[int32]int64{},
+		done: make(chan struct{}), readyCh: make(chan struct{})}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	go d.run(onReady)
+	return d, nil
+}
+
+// Open is New that waits, within ctx, until the directory is ready.
+func Open(ctx context.Context, opts []kgo.Opt, topic string, self Owner, log *slog.Logger) (*Directory, error) {
+	d, err := New(opts, topic, self, log, nil)
+	if err != nil {
 		return nil, err
 	}
-	if err := d.catchUp(ctx); err != nil {
-		cl.Close()
+	if err := d.WaitReady(ctx); err != nil {
+		d.Close()
 		return nil, err
+	}
+	return d, nil
+}
+
+// Ready reports whether the directory has read its topic.
+func (d *Directory) Ready() bool { return d.ready.Load() }
+
+// WaitReady waits, within ctx, until the directory is ready.
+func (d *Directory) WaitReady(ctx context.Context) error {
+	select {
+	case <-d.readyCh:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %v", ErrNotReady, d.lastErr())
+	}
+}
+
+func (d *Directory) lastErr() error {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.err == nil {
+		return errors.New("still opening")
+	}
+	return d.err
+}
+
+// run opens the directory, retrying with a growing pause, then tails it.
+func (d *Directory) run(onReady func()) {
+	defer close(d.done)
+	pause := time.Second
+	for attempt := 0; ; attempt++ {
+		ctx, cancel := context.WithTimeout(d.ctx, 30*time.Second)
+		err := d.open(ctx)
+		cancel()
+		if err == nil {
+			break
+		}
+		if d.ctx.Err() != nil {
+			return
+		}
+		d.mu.Lock()
+		d.err = err
+		d.mu.Unlock()
+		if attempt == 0 {
+			d.log.Warn("consumer forwarding waits for the consumer directory: until it is read, requests for an instance must reach the krest that created it", "topic", d.topic, "error", err)
+		}
+		select {
+		case <-d.ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 30*time.Second)
+	}
+	d.ready.Store(true)
+	close(d.readyCh)
+	if onReady != nil {
+		onReady()
+	}
+	for {
+		fs := d.cl.PollFetches(d.ctx)
+		if fs.IsClientClosed() || d.ctx.Err() != nil {
+			return
+		}
+		fs.EachRecord(d.apply)
+	}
+}
+
+func (d *Directory) open(ctx context.Context) error {
+	if err := d.create(ctx); err != nil {
+		return err
+	}
+	if err := d.catchUp(ctx); err != nil {
+		return err
 	}
 	// Entries of an earlier run of this krest point at instances that
 	// died with it.
 	for key, o := range d.snapshot() {
-		if o.ID == self.ID && o.Incarnation != self.Incarnation {
+		if o.ID == d.self.ID && o.Incarnation != d.self.Incarnation {
 			if err := d.write(ctx, key, nil); err != nil {
-				log.Warn("consumer directory: could not forget an instance of an earlier run", "key", key, "error", err)
+				return fmt.Errorf("forgetting an instance of an earlier run: %w", err)
 			}
 			d.mu.Lock()
 			delete(d.owners, key)
@@ -88,16 +182,11 @@ func Open(ctx context.Context, opts []kgo.Opt, topic string, self Owner, log *sl
 		var b [32]byte
 		_, _ = rand.Read(b[:])
 		if err := d.write(ctx, secretKey, []byte(base64.StdEncoding.EncodeToString(b[:]))); err != nil {
-			cl.Close()
-			return nil, err
+			return err
 		}
-		if err := d.catchUp(ctx); err != nil {
-			cl.Close()
-			return nil, err
-		}
+		return d.catchUp(ctx)
 	}
-	go d.tail()
-	return d, nil
+	return nil
 }
 
 // create makes the directory topic, compacted, unless it exists.
@@ -140,17 +229,6 @@ func (d *Directory) catchUp(ctx context.Context) error {
 	return nil
 }
 
-func (d *Directory) tail() {
-	defer close(d.done)
-	for {
-		fs := d.cl.PollFetches(context.Background())
-		if fs.IsClientClosed() {
-			return
-		}
-		fs.EachRecord(d.apply)
-	}
-}
-
 func (d *Directory) apply(r *kgo.Record) {
 	key := string(r.Key)
 	d.mu.Lock()
@@ -189,12 +267,21 @@ func (d *Directory) secretList() [][]byte {
 }
 
 // Secrets returns the peers' shared secrets: the last signs, any verifies.
-func (d *Directory) Secrets() [][]byte { return d.secretList() }
+// It is empty until the directory is ready.
+func (d *Directory) Secrets() [][]byte {
+	if !d.Ready() {
+		return nil
+	}
+	return d.secretList()
+}
 
 func key(group, instance string) string { return group + "\x00" + instance }
 
 // Lookup returns the owner of an instance.
 func (d *Directory) Lookup(group, instance string) (Owner, bool) {
+	if !d.Ready() {
+		return Owner{}, false
+	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	o, ok := d.owners[key(group, instance)]
@@ -205,7 +292,7 @@ func (d *Directory) Lookup(group, instance string) (Owner, bool) {
 // the view holds everything the topic held when it was called: a claim
 // another krest made before this request is then seen.
 func (d *Directory) LookupFresh(ctx context.Context, group, instance string) (Owner, bool) {
-	if o, ok := d.Lookup(group, instance); ok {
+	if o, ok := d.Lookup(group, instance); ok || !d.Ready() {
 		return o, ok
 	}
 	ends, err := kadm.NewClient(d.cl).ListEndOffsets(ctx, d.topic)
@@ -235,8 +322,12 @@ func (d *Directory) LookupFresh(ctx context.Context, group, instance string) (Ow
 // Self is this krest as an owner.
 func (d *Directory) Self() Owner { return d.self }
 
-// Claim records that this krest owns the instance, once Kafka has it.
+// Claim records that this krest owns the instance, once Kafka has it. It
+// does nothing until the directory is ready (see New's onReady).
 func (d *Directory) Claim(ctx context.Context, group, instance string) error {
+	if !d.Ready() {
+		return nil
+	}
 	v, _ := json.Marshal(d.self)
 	if err := d.write(ctx, key(group, instance), v); err != nil {
 		return err
@@ -292,9 +383,10 @@ func (d *Directory) write(ctx context.Context, key string, value []byte) error {
 	}
 }
 
-// Close stops the tail.
+// Close stops opening and tailing.
 func (d *Directory) Close() {
 	d.pending.Wait()
+	d.cancel()
 	d.cl.Close()
 	<-d.done
 }

@@ -2,7 +2,9 @@ package directory
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -74,5 +76,58 @@ func TestDirectory(t *testing.T) {
 			t.Fatal("the other krest still lists the dead run's instance")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestDirectoryWithKafkaDown: a directory whose Kafka does not answer
+// returns at once and acts as forwarding off (lookups miss at once, claims
+// are skipped, nothing verifies), says why it is not ready, and closes
+// promptly.
+func TestDirectoryWithKafkaDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() { // accepts and never answers
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	start := time.Now()
+	d, err := New([]kgo.Opt{kgo.SeedBrokers(ln.Addr().String())}, "_krest_down", Owner{ID: "a"}, slog.New(slog.DiscardHandler), func() { t.Error("ready without Kafka") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Ready() {
+		t.Error("ready without Kafka")
+	}
+	if _, ok := d.LookupFresh(context.Background(), "g", "i"); ok {
+		t.Error("found an instance without Kafka")
+	}
+	if err := d.Claim(context.Background(), "g", "i"); err != nil {
+		t.Errorf("claim before ready: %v, want it skipped", err)
+	}
+	if d.Secrets() != nil {
+		t.Error("secrets before ready")
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Errorf("took %v, want no wait for Kafka", time.Since(start))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := d.WaitReady(ctx); !errors.Is(err, ErrNotReady) {
+		t.Errorf("WaitReady: %v, want ErrNotReady", err)
+	}
+	closed := make(chan struct{})
+	go func() { d.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waits for Kafka")
 	}
 }
