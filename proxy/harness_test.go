@@ -92,14 +92,6 @@ func startServerWithLog(t *testing.T, props map[string]string, log *slog.Logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.dir != nil { // read in the background; tests expect it read
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err := s.dir.WaitReady(ctx)
-		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 	go s.Serve(ln) //nolint:errcheck // returns on Shutdown
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -55,17 +55,15 @@ func (s *Server) healthy(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 }
 
 // ready answers 200 when Kafka answers a metadata request within
-// readyTimeout (and the Schema Registry, when one is configured) and the
-// consumer directory has been read (a krest that cannot find its peers'
-// instances yet should not get their calls), else 503 with the reason.
+// readyTimeout (and the Schema Registry, when one is configured), else 503
+// with the reason. The consumer directory does not gate it: a krest whose
+// Kafka identity may not use the directory topic still serves everything,
+// keeping its instances local (krest_consumer_directory_ready says which).
 func (s *Server) ready(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 	c, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
 	if _, err := s.admin.Brokers(c); err != nil {
 		return rest.Errorf(503, 503, "Not ready: Kafka did not answer a metadata request within %v: %v", readyTimeout, err)
-	}
-	if s.dir != nil && !s.dir.Ready() {
-		return rest.Errorf(503, 503, "Not ready: the consumer directory (topic %s) has not been read from Kafka yet", s.cfg.Consumers.DirectoryTopic)
 	}
 	if s.schemas != nil {
 		if err := s.schemas.Ping(c); err != nil {
@@ -91,6 +89,12 @@ func (s *Server) registerGauges() {
 	m.Gauge(`krest_streams_open{kind="consumer_instance"}`, func() float64 { return float64(s.v2.OpenStreams()) })
 	m.Gauge(`krest_streams_open{kind="topic_tail"}`, func() float64 { _, n := s.v3.OpenStreams(); return float64(n) })
 	m.Gauge(`krest_streams_open{kind="produce"}`, func() float64 { n, _ := s.v3.OpenStreams(); return float64(n) })
+	m.Gauge("krest_consumer_directory_ready", func() float64 {
+		if s.dir != nil && s.dir.Ready() {
+			return 1
+		}
+		return 0
+	})
 	m.Gauge("krest_consumer_instance_expiries_total", func() float64 { return float64(s.consumers.Expired()) })
 	m.Gauge("krest_schema_registry_requests_total", func() float64 {
 		if s.schemas == nil {

@@ -152,17 +152,18 @@ func (p *process) post(t *testing.T, path, contentType, body string) (int, strin
 	return resp.StatusCode, string(b)
 }
 
-// waitReady waits up to 30 s for GET /-/ready to answer 200.
-func (p *process) waitReady(t *testing.T) {
+// waitDirectory waits up to 30 s for the consumer directory to be read
+// (krest reads it in the background).
+func (p *process) waitDirectory(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		status, body := p.get(t, "/-/ready")
-		if status == 200 {
+		_, body := p.get(t, "/metrics")
+		if strings.Contains(body, "\nkrest_consumer_directory_ready 1\n") {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("/-/ready: %d %s after 30s", status, body)
+			t.Fatalf("the consumer directory was not read within 30s:\n%s", p.stderr.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -134,7 +134,7 @@ func TestScaleOutBehindHAProxy(t *testing.T) {
 		p := startKrest(t, "-bootstrap.servers", seeds, "-o", fmt.Sprintf("id=k%d-%s", i, suffix),
 			"-o", "consumer.forwarding.url={self}", "-o", "advertised.listeners=http://"+lbAddr,
 			"-o", "consumer.session.timeout.ms=6000", "-o", "consumer.heartbeat.interval.ms=1000")
-		p.waitReady(t) // the directory is read in the background
+		p.waitDirectory(t) // the directory is read in the background
 		ps = append(ps, p)
 		urls = append(urls, p.url)
 	}
@@ -341,7 +341,7 @@ func TestScaleOutProduceCPU(t *testing.T) {
 	var urls []string
 	for i := range 3 {
 		p := startKrest(t, "-bootstrap.servers", seeds, "-o", fmt.Sprintf("id=cpu%d", i), "-o", "consumer.forwarding.url={self}", "-o", "log.access=false")
-		p.waitReady(t)
+		p.waitDirectory(t)
 		ps = append(ps, p)
 		urls = append(urls, p.url)
 	}

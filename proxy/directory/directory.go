@@ -109,6 +109,12 @@ func (d *Directory) WaitReady(ctx context.Context) error {
 	}
 }
 
+func (d *Directory) lastErrOrNil() error {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.err
+}
+
 func (d *Directory) lastErr() error {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
@@ -147,6 +153,9 @@ func (d *Directory) run(onReady func()) {
 	}
 	d.ready.Store(true)
 	close(d.readyCh)
+	if d.lastErrOrNil() != nil {
+		d.log.Info("consumer forwarding is on: the consumer directory is read", "topic", d.topic)
+	}
 	if onReady != nil {
 		onReady()
 	}
