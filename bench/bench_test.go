@@ -41,6 +41,13 @@ func TestSmoke(t *testing.T) {
 	}
 	if rep.Rows[0].Java == nil || rep.Rows[2].Java == nil {
 		t.Error("the Java baselines did not run")
+	} else if rep.Rows[0].Java.CPUSecPerGB <= 0 || rep.Rows[2].Java.CPUSecPerGB <= 0 {
+		t.Error("the Java baselines' CPU was not measured")
+	}
+	for _, r := range rep.Rows[:3] { // franz-go in a process of its own
+		if r.Franz == nil || r.Franz.CPUSecPerMRecords <= 0 || r.CPUVsFranz <= 0 {
+			t.Errorf("row %q: franz-go's CPU was not measured: %+v", r.Name, r.Franz)
+		}
 	}
 	if r := rep.Rows[5]; r.Krest.Records == 0 || r.Franz == nil || r.Java == nil {
 		t.Errorf("stream row measured nothing: %+v", r)

@@ -32,7 +32,8 @@ type loadResult struct {
 	records  int64
 	requests int64
 	elapsed  time.Duration
-	latency  latencies // of each request (krest loads only)
+	latency  latencies     // of each request (krest loads only)
+	cpu      time.Duration // CPU the native client's process spent (0: not measured)
 }
 
 func (l produceLoad) run() (loadResult, error) {

@@ -51,6 +51,7 @@ type config struct {
 	brokers, libs, krest, out string
 	scale                     scale
 	java                      bool
+	runs                      int             // repetitions of every row; the report gives medians
 	krestArgs                 []string        // extra flags for krest (profiling)
 	rows                      map[string]bool // rows to run ("1".."8", "idle"); nil = all
 	log                       io.Writer
@@ -65,6 +66,10 @@ type metric struct {
 	P50ms         float64 `json:"p50_ms,omitempty"`
 	P99ms         float64 `json:"p99_ms,omitempty"`
 	P999ms        float64 `json:"p999_ms,omitempty"`
+	// CPU of the native client's process (0 for krest, whose CPU is in
+	// row): seconds per GB of values and per million records.
+	CPUSecPerGB       float64 `json:"cpu_sec_per_gb,omitempty"`
+	CPUSecPerMRecords float64 `json:"cpu_sec_per_million_records,omitempty"`
 }
 
 // row is one line of the result table.
@@ -79,7 +84,13 @@ type row struct {
 	CPUSecPerGB       float64 `json:"krest_cpu_sec_per_gb,omitempty"`
 	CPUSecPerMRecords float64 `json:"krest_cpu_sec_per_million_records,omitempty"`
 	CPUMicrosPerReq   float64 `json:"krest_cpu_us_per_request,omitempty"`
-	PeakRSSMiB        float64 `json:"krest_peak_rss_mib"`
+	// CPUVsFranz is krest's CPU per record over the franz-go baseline's.
+	CPUVsFranz float64 `json:"krest_cpu_vs_franz_go,omitempty"`
+	PeakRSSMiB float64 `json:"krest_peak_rss_mib"`
+	// Runs are the repetitions this row is the median of (with -runs > 1),
+	// and Spread their range.
+	Runs   []row   `json:"runs,omitempty"`
+	Spread *spread `json:"spread,omitempty"`
 }
 
 type report struct {
@@ -90,6 +101,13 @@ type report struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "native" {
+		if err := nativeCommand(os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench native:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "load" {
 		if err := loadCommand(os.Args[2:], os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -106,6 +124,7 @@ func main() {
 	krestArgs := flag.String("krest-args", "", "extra krest flags, space separated")
 	logFile := flag.String("krest-log", "", "append krest's log to this file (add -krest-args \"-log.level debug\" for more)")
 	rows := flag.String("rows", "", "comma-separated rows to run (1..8, idle); empty = all")
+	runs := flag.Int("runs", 0, "repetitions of every row, reported as median and spread (0: 3 at full scale, else 1)")
 	flag.Parse()
 	s, ok := scales[*scaleName]
 	if !ok || cfg.brokers == "" {
@@ -114,6 +133,13 @@ func main() {
 	}
 	cfg.scale, cfg.java, cfg.log = s, cfg.libs != "", os.Stdout
 	cfg.krestArgs = strings.Fields(*krestArgs)
+	cfg.runs = *runs
+	if cfg.runs <= 0 {
+		cfg.runs = 1
+		if s.name == "full" {
+			cfg.runs = 3
+		}
+	}
 	if *logFile != "" {
 		f, err := os.OpenFile(*logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
@@ -158,16 +184,26 @@ func run(cfg config) (*report, error) {
 	steps := []func(config, *krestProc, *kadm.Client) (row, error){
 		rowProduceBatch, rowProduceSmall, rowConsume, rowAvro, rowLatency, rowProduceStream, rowStreamLatency, rowStreamConsume,
 	}
-	for i, step := range steps {
-		if cfg.rows != nil && !cfg.rows[fmt.Sprint(i+1)] {
-			continue
+	// Every row once, then again: repetitions far apart in time see more
+	// of the machine's noise than back-to-back ones.
+	perStep := make([][]row, len(steps))
+	for range max(cfg.runs, 1) {
+		for i, step := range steps {
+			if cfg.rows != nil && !cfg.rows[fmt.Sprint(i+1)] {
+				continue
+			}
+			r, err := step(cfg, k, adm)
+			if err != nil {
+				return nil, err
+			}
+			r.PeakRSSMiB = float64(k.stats().peakRSS) / (1 << 20)
+			perStep[i] = append(perStep[i], r)
 		}
-		r, err := step(cfg, k, adm)
-		if err != nil {
-			return nil, err
+	}
+	for _, rs := range perStep {
+		if len(rs) > 0 {
+			rep.Rows = append(rep.Rows, aggregate(rs))
 		}
-		r.PeakRSSMiB = float64(k.stats().peakRSS) / (1 << 20)
-		rep.Rows = append(rep.Rows, r)
 	}
 	if err := k.stop(); err != nil {
 		return nil, err
@@ -204,6 +240,10 @@ func createTopic(adm *kadm.Client, name string, partitions int32) (string, error
 func toMetric(r loadResult, recordBytes int) metric {
 	s := r.elapsed.Seconds()
 	m := metric{Records: r.records, Seconds: s, RecordsPerSec: float64(r.records) / s, MBPerSec: float64(r.records) * float64(recordBytes) / s / 1e6}
+	if r.cpu > 0 && r.records > 0 {
+		m.CPUSecPerMRecords = r.cpu.Seconds() / float64(r.records) * 1e6
+		m.CPUSecPerGB = r.cpu.Seconds() / (float64(r.records) * float64(recordBytes) / 1e9)
+	}
 	if len(r.latency) > 0 {
 		m.P50ms, m.P99ms, m.P999ms = ms(r.latency.pct(0.5)), ms(r.latency.pct(0.99)), ms(r.latency.pct(0.999))
 	}
@@ -259,6 +299,9 @@ func ratios(r *row) {
 	if r.Franz != nil && r.Franz.RecordsPerSec > 0 {
 		r.RatioFranz = r.Krest.RecordsPerSec / r.Franz.RecordsPerSec
 	}
+	if r.Franz != nil && r.Franz.CPUSecPerMRecords > 0 && r.CPUSecPerMRecords > 0 {
+		r.CPUVsFranz = r.CPUSecPerMRecords / r.Franz.CPUSecPerMRecords
+	}
 }
 
 // Row 1: 1 KiB binary values, 500 records per request.
@@ -286,7 +329,7 @@ func rowProduceBatch(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 		row1Java = r.Java
 	}
 	if r.Franz, err = baseline(size, onNewTopic(adm, "bench-produce-franz", 4, func(topic string) (loadResult, error) {
-		return franzProducer(cfg.brokers, topic, cfg.scale.produceRecords, 0, size, 8, false)
+		return franzProducerProcess(cfg.brokers, topic, cfg.scale.produceRecords, 0, size, 8, false)
 	})); err != nil {
 		return r, err
 	}
@@ -311,7 +354,7 @@ func rowProduceSmall(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	}
 	r.Krest = toMetric(res, size)
 	if r.Franz, err = baseline(size, onNewTopic(adm, "bench-small-franz", 4, func(topic string) (loadResult, error) {
-		return franzProducer(cfg.brokers, topic, 0, cfg.scale.requestDuration, size, 64, true)
+		return franzProducerProcess(cfg.brokers, topic, 0, cfg.scale.requestDuration, size, 64, true)
 	})); err != nil {
 		return r, err
 	}
@@ -343,7 +386,7 @@ func rowConsume(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 		}
 	}
 	if r.Franz, err = baseline(size, func() (loadResult, error) {
-		return franzConsumer(cfg.brokers, topic, cfg.scale.consumeRecords)
+		return franzConsumerProcess(cfg.brokers, topic, cfg.scale.consumeRecords)
 	}); err != nil {
 		return r, err
 	}

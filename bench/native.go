@@ -18,10 +18,11 @@ import (
 // javaProducer runs the Java client's ProducerPerformance with the same acks
 // and linger as krest's producer.
 func javaProducer(libs, brokers, topic string, records, size int) (loadResult, error) {
-	out, err := exec.Command("java", "-Xmx512M", "-cp", libs+"/*", "org.apache.kafka.tools.ProducerPerformance",
+	cmd := exec.Command("java", "-Xmx512M", "-cp", libs+"/*", "org.apache.kafka.tools.ProducerPerformance",
 		"--topic", topic, "--num-records", strconv.Itoa(records), "--record-size", strconv.Itoa(size),
 		"--throughput", "-1", "--producer-props", "bootstrap.servers="+brokers, "acks=all", "linger.ms=5",
-	).CombinedOutput()
+	)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return loadResult{}, fmt.Errorf("ProducerPerformance: %v\n%s", err, out)
 	}
@@ -33,15 +34,16 @@ func javaProducer(libs, brokers, topic string, records, size int) (loadResult, e
 	last := m[len(m)-1]
 	n, _ := strconv.ParseInt(string(last[1]), 10, 64)
 	rate, _ := strconv.ParseFloat(string(last[2]), 64)
-	return loadResult{records: n, elapsed: time.Duration(float64(n) / rate * float64(time.Second))}, nil
+	return loadResult{records: n, elapsed: time.Duration(float64(n) / rate * float64(time.Second)), cpu: childCPU(cmd)}, nil
 }
 
 // javaConsumer runs ConsumerPerformance over records of topic.
 func javaConsumer(libs, brokers, topic string, records int) (loadResult, error) {
-	out, err := exec.Command("java", "-Xmx512M", "-cp", libs+"/*", "org.apache.kafka.tools.ConsumerPerformance",
+	cmd := exec.Command("java", "-Xmx512M", "-cp", libs+"/*", "org.apache.kafka.tools.ConsumerPerformance",
 		"--bootstrap-server", brokers, "--topic", topic, "--num-records", strconv.Itoa(records),
 		"--timeout", "120000", "--hide-header", "--group", fmt.Sprintf("java-perf-%d", time.Now().UnixNano()),
-	).CombinedOutput()
+	)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return loadResult{}, fmt.Errorf("ConsumerPerformance: %v\n%s", err, out)
 	}
@@ -56,7 +58,7 @@ func javaConsumer(libs, brokers, topic string, records int) (loadResult, error) 
 		n, err1 := strconv.ParseInt(strings.TrimSpace(f[4]), 10, 64)
 		rate, err2 := strconv.ParseFloat(strings.TrimSpace(f[9]), 64)
 		if err1 == nil && err2 == nil && rate > 0 {
-			return loadResult{records: n, elapsed: time.Duration(float64(n) / rate * float64(time.Second))}, nil
+			return loadResult{records: n, elapsed: time.Duration(float64(n) / rate * float64(time.Second)), cpu: childCPU(cmd)}, nil
 		}
 	}
 	return loadResult{}, fmt.Errorf("ConsumerPerformance output not understood:\n%s", out)

@@ -35,37 +35,62 @@ func printTable(w io.Writer, rep *report) {
 }
 
 // markdownTable renders the results as a Markdown table (README-ready).
+// A row that ran several times shows medians, krest's rate with its ±
+// spread and each ratio with its range.
 func markdownTable(rep *report) string {
 	var b strings.Builder
-	b.WriteString("| row | krest rec/s | krest MB/s | Java rec/s | krest/Java | franz-go rec/s | krest/franz-go | p50 / p99 / p99.9 ms (krest; native) | krest CPU s/GB | krest CPU s/M rec | krest CPU µs/req | krest peak RSS MiB |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n")
+	b.WriteString("| row | krest rec/s | krest MB/s | Java rec/s | krest/Java | franz-go rec/s | krest/franz-go | p50 / p99 / p99.9 ms (krest; native) | krest CPU s/GB | krest CPU s/M rec | krest CPU µs/req | native CPU s/GB (Java; franz-go) | krest CPU ÷ franz-go CPU | krest peak RSS MiB |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n")
 	num := func(v float64, format string) string {
 		if v == 0 {
 			return "–"
 		}
 		return fmt.Sprintf(format, v)
 	}
+	ratio := func(v float64, rng [2]float64) string {
+		if v == 0 {
+			return "–"
+		}
+		if rng[0] == 0 || rng[0] == rng[1] {
+			return fmt.Sprintf("%.2f×", v)
+		}
+		return fmt.Sprintf("%.2f× (%.2f–%.2f)", v, rng[0], rng[1])
+	}
 	for _, r := range rep.Rows {
+		sp := spread{}
+		if r.Spread != nil {
+			sp = *r.Spread
+		}
 		java, franz, lat := "–", "–", "–"
+		javaCPU, franzCPU := "–", "–"
 		if r.Java != nil {
 			java = num(r.Java.RecordsPerSec, "%.0f")
+			javaCPU = num(r.Java.CPUSecPerGB, "%.2f")
 		}
 		if r.Franz != nil {
 			franz = num(r.Franz.RecordsPerSec, "%.0f")
+			franzCPU = num(r.Franz.CPUSecPerGB, "%.2f")
 		}
 		if r.Krest.P50ms > 0 {
 			lat = fmt.Sprintf("%.1f / %.1f / %.1f", r.Krest.P50ms, r.Krest.P99ms, r.Krest.P999ms)
+			if sp.P99ms[0] != sp.P99ms[1] {
+				lat += fmt.Sprintf(" (p99 %.1f–%.1f)", sp.P99ms[0], sp.P99ms[1])
+			}
 			if r.Franz != nil && r.Franz.P50ms > 0 {
 				lat += fmt.Sprintf("; %.1f / %.1f / %.1f", r.Franz.P50ms, r.Franz.P99ms, r.Franz.P999ms)
 			}
 		}
 		rate, mb := num(r.Krest.RecordsPerSec, "%.0f"), num(r.Krest.MBPerSec, "%.1f")
+		if sp.KrestPct > 0 && r.Krest.P50ms == 0 {
+			rate += fmt.Sprintf(" ±%.1f%%", sp.KrestPct)
+		}
 		if strings.HasPrefix(r.Name, "idle") {
 			rate, mb = "–", "–"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f |\n",
-			r.Name, rate, mb, java, num(r.RatioJava, "%.2f×"), franz, num(r.RatioFranz, "%.2f×"), lat,
-			num(r.CPUSecPerGB, "%.1f"), num(r.CPUSecPerMRecords, "%.2f"), num(r.CPUMicrosPerReq, "%.0f"), r.PeakRSSMiB)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s; %s | %s | %.0f |\n",
+			r.Name, rate, mb, java, ratio(r.RatioJava, sp.RatioJava), franz, ratio(r.RatioFranz, sp.RatioFranz), lat,
+			num(r.CPUSecPerGB, "%.2f"), num(r.CPUSecPerMRecords, "%.2f"), num(r.CPUMicrosPerReq, "%.1f"),
+			javaCPU, franzCPU, ratio(r.CPUVsFranz, sp.CPUVsFranz), r.PeakRSSMiB)
 	}
 	return b.String()
 }

@@ -98,7 +98,7 @@ func rowProduceStream(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	r.Krest = toMetric(res, size)
 	r.Java = row1Java
 	if r.Franz, err = baseline(size, onNewTopic(adm, "bench-stream-franz", 4, func(topic string) (loadResult, error) {
-		return franzProducer(cfg.brokers, topic, cfg.scale.produceRecords, 0, size, 8, false)
+		return franzProducerProcess(cfg.brokers, topic, cfg.scale.produceRecords, 0, size, 8, false)
 	})); err != nil {
 		return r, err
 	}

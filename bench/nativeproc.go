@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// The franz-go baselines of rows 1 to 3 run as processes of their own
+// (`bench native …`, this binary again), so that their CPU is measured as
+// krest's is: what the process spent, not what the bench's own goroutines
+// did beside it.
+
+// nativeRun is what a native-client process prints: its figures and the
+// CPU it spent between starting the client and its last record.
+type nativeRun struct {
+	Records    int64   `json:"records"`
+	Seconds    float64 `json:"seconds"`
+	CPUSeconds float64 `json:"cpu_seconds"`
+}
+
+// processCPU is the CPU time this process has spent, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// nativeCommand is `bench native`: one franz-go baseline, its result as
+// JSON on out.
+func nativeCommand(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("native", flag.ContinueOnError)
+	mode := fs.String("mode", "", "produce (asynchronous), produce-sync (each record awaited) or consume")
+	brokers := fs.String("brokers", "", "Kafka bootstrap servers")
+	topic := fs.String("topic", "", "topic")
+	records := fs.Int64("records", 0, "records (0: run for -duration)")
+	duration := fs.Duration("duration", 0, "how long to produce when -records is 0")
+	size := fs.Int("size", 1024, "value bytes")
+	conns := fs.Int("conns", 8, "producing goroutines")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	before := processCPU()
+	var res loadResult
+	var err error
+	switch *mode {
+	case "produce", "produce-sync":
+		res, err = franzProducer(*brokers, *topic, *records, *duration, *size, *conns, *mode == "produce-sync")
+	case "consume":
+		res, err = franzConsumer(*brokers, *topic, *records)
+	default:
+		return fmt.Errorf("-mode %q: want produce, produce-sync or consume", *mode)
+	}
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(out).Encode(nativeRun{Records: res.records, Seconds: res.elapsed.Seconds(), CPUSeconds: (processCPU() - before).Seconds()})
+}
+
+// franzProcess runs `bench native` with args and returns its figures.
+func franzProcess(args ...string) (loadResult, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return loadResult{}, err
+	}
+	cmd := exec.Command(exe, append([]string{"native"}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return loadResult{}, fmt.Errorf("franz-go baseline: %v\n%s", err, stderr.Bytes())
+	}
+	var r nativeRun
+	if err := json.Unmarshal(bytes.TrimSpace(out), &r); err != nil {
+		return loadResult{}, fmt.Errorf("franz-go baseline printed %q: %v", out, err)
+	}
+	return loadResult{records: r.Records, elapsed: time.Duration(r.Seconds * float64(time.Second)), cpu: time.Duration(r.CPUSeconds * float64(time.Second))}, nil
+}
+
+// franzProducerProcess is franzProducer in a process of its own.
+func franzProducerProcess(brokers, topic string, records int64, duration time.Duration, size, conns int, waitEach bool) (loadResult, error) {
+	mode := "produce"
+	if waitEach {
+		mode = "produce-sync"
+	}
+	return franzProcess("-mode", mode, "-brokers", brokers, "-topic", topic, "-records", strconv.FormatInt(records, 10),
+		"-duration", duration.String(), "-size", strconv.Itoa(size), "-conns", strconv.Itoa(conns))
+}
+
+// franzConsumerProcess is franzConsumer in a process of its own.
+func franzConsumerProcess(brokers, topic string, records int64) (loadResult, error) {
+	return franzProcess("-mode", "consume", "-brokers", brokers, "-topic", topic, "-records", strconv.FormatInt(records, 10))
+}
+
+// childCPU is the CPU a finished child process spent (the kernel's
+// accounting, the counters /proc/<pid>/stat shows while it runs). For the
+// Java tools it includes the JVM's start and JIT, which their own timing
+// leaves out.
+func childCPU(cmd *exec.Cmd) time.Duration {
+	if cmd.ProcessState == nil {
+		return 0
+	}
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+}
