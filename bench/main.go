@@ -108,6 +108,19 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) == 3 && os.Args[1] == "table" { // reprint a saved report
+		b, err := os.ReadFile(os.Args[2])
+		var rep report
+		if err == nil {
+			err = json.Unmarshal(b, &rep)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench table:", err)
+			os.Exit(1)
+		}
+		printTable(os.Stdout, &rep)
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "load" {
 		if err := loadCommand(os.Args[2:], os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)

@@ -81,7 +81,7 @@ func markdownTable(rep *report) string {
 			}
 		}
 		rate, mb := num(r.Krest.RecordsPerSec, "%.0f"), num(r.Krest.MBPerSec, "%.1f")
-		if sp.KrestPct > 0 && r.Krest.P50ms == 0 {
+		if sp.KrestPct > 0 && !strings.Contains(r.Name, "latency") { // a latency row's rate is its fixed pace
 			rate += fmt.Sprintf(" ±%.1f%%", sp.KrestPct)
 		}
 		if strings.HasPrefix(r.Name, "idle") {
