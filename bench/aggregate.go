@@ -73,6 +73,11 @@ func medianMetric(ms []*metric) *metric {
 		P999ms:            field(func(m metric) float64 { return m.P999ms }),
 		CPUSecPerGB:       field(func(m metric) float64 { return m.CPUSecPerGB }),
 		CPUSecPerMRecords: field(func(m metric) float64 { return m.CPUSecPerMRecords }),
+		Machine: machineUse{
+			LoadCPUSecPerGB:   field(func(m metric) float64 { return m.Machine.LoadCPUSecPerGB }),
+			BrokerCPUSecPerGB: field(func(m metric) float64 { return m.Machine.BrokerCPUSecPerGB }),
+			MachineBusyPct:    field(func(m metric) float64 { return m.Machine.MachineBusyPct }),
+		},
 	}
 }
 

@@ -44,6 +44,9 @@ func TestSmoke(t *testing.T) {
 	} else if rep.Rows[0].Java.CPUSecPerGB <= 0 || rep.Rows[2].Java.CPUSecPerGB <= 0 {
 		t.Error("the Java baselines' CPU was not measured")
 	}
+	if m := rep.Rows[2].Krest.Machine; m.MachineBusyPct <= 0 || m.BrokerCPUSecPerGB <= 0 || m.LoadCPUSecPerGB <= 0 {
+		t.Errorf("row 3's machine use was not measured: %+v", m)
+	}
 	for _, r := range rep.Rows[:3] { // franz-go in a process of its own
 		if r.Franz == nil || r.Franz.CPUSecPerMRecords <= 0 || r.CPUVsFranz <= 0 {
 			t.Errorf("row %q: franz-go's CPU was not measured: %+v", r.Name, r.Franz)

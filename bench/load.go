@@ -34,6 +34,7 @@ type loadResult struct {
 	elapsed  time.Duration
 	latency  latencies     // of each request (krest loads only)
 	cpu      time.Duration // CPU the native client's process spent (0: not measured)
+	machine  machineUse    // the rest of the machine meanwhile (set by measure)
 }
 
 func (l produceLoad) run() (loadResult, error) {

@@ -70,6 +70,8 @@ type metric struct {
 	// row): seconds per GB of values and per million records.
 	CPUSecPerGB       float64 `json:"cpu_sec_per_gb,omitempty"`
 	CPUSecPerMRecords float64 `json:"cpu_sec_per_million_records,omitempty"`
+	// The rest of the machine while it ran.
+	Machine machineUse `json:"machine"`
 }
 
 // row is one line of the result table.
@@ -252,7 +254,7 @@ func createTopic(adm *kadm.Client, name string, partitions int32) (string, error
 
 func toMetric(r loadResult, recordBytes int) metric {
 	s := r.elapsed.Seconds()
-	m := metric{Records: r.records, Seconds: s, RecordsPerSec: float64(r.records) / s, MBPerSec: float64(r.records) * float64(recordBytes) / s / 1e6}
+	m := metric{Records: r.records, Seconds: s, RecordsPerSec: float64(r.records) / s, MBPerSec: float64(r.records) * float64(recordBytes) / s / 1e6, Machine: r.machine}
 	if r.cpu > 0 && r.records > 0 {
 		m.CPUSecPerMRecords = r.cpu.Seconds() / float64(r.records) * 1e6
 		m.CPUSecPerGB = r.cpu.Seconds() / (float64(r.records) * float64(recordBytes) / 1e9)
@@ -265,11 +267,13 @@ func toMetric(r loadResult, recordBytes int) metric {
 
 // baseline runs a native client and returns its figures.
 func baseline(size int, run func() (loadResult, error)) (*metric, error) {
+	before := snapshot()
 	res, err := run()
 	if err != nil {
 		return nil, err
 	}
 	m := toMetric(res, size)
+	before.spent(snapshot(), float64(res.records)*float64(size), &m.Machine)
 	return &m, nil
 }
 
@@ -289,11 +293,12 @@ func ms(t time.Duration) float64 { return float64(t.Microseconds()) / 1000 }
 
 // measure runs f while tracking krest's CPU, and fills the CPU columns.
 func measure(k *krestProc, r *row, bytesPerRecord int, f func() (loadResult, error)) (loadResult, error) {
-	before := k.stats().cpu
+	before, machine := k.stats().cpu, snapshot()
 	res, err := f()
 	if err != nil {
 		return res, err
 	}
+	machine.spent(snapshot(), float64(res.records)*float64(bytesPerRecord), &res.machine)
 	cpu := (k.stats().cpu - before).Seconds()
 	if res.records > 0 {
 		r.CPUSecPerMRecords = cpu / float64(res.records) * 1e6

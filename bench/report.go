@@ -39,8 +39,8 @@ func printTable(w io.Writer, rep *report) {
 // spread and each ratio with its range.
 func markdownTable(rep *report) string {
 	var b strings.Builder
-	b.WriteString("| row | krest rec/s | krest MB/s | Java rec/s | krest/Java | franz-go rec/s | krest/franz-go | p50 / p99 / p99.9 ms (krest; native) | krest CPU s/GB | krest CPU s/M rec | krest CPU µs/req | native CPU s/GB (Java; franz-go) | krest CPU ÷ franz-go CPU | krest peak RSS MiB |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| row | krest rec/s | krest MB/s | Java rec/s | krest/Java | franz-go rec/s | krest/franz-go | p50 / p99 / p99.9 ms (krest; native) | krest CPU s/GB | krest CPU s/M rec | krest CPU µs/req | native CPU s/GB (Java; franz-go) | krest CPU ÷ franz-go CPU | broker CPU s/GB (krest; franz-go) | load generator CPU s/GB | machine busy % (krest; franz-go) | krest peak RSS MiB |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	num := func(v float64, format string) string {
 		if v == 0 {
 			return "–"
@@ -63,6 +63,7 @@ func markdownTable(rep *report) string {
 		}
 		java, franz, lat := "–", "–", "–"
 		javaCPU, franzCPU := "–", "–"
+		franzBroker, franzBusy := "–", "–"
 		if r.Java != nil {
 			java = num(r.Java.RecordsPerSec, "%.0f")
 			javaCPU = num(r.Java.CPUSecPerGB, "%.2f")
@@ -70,6 +71,8 @@ func markdownTable(rep *report) string {
 		if r.Franz != nil {
 			franz = num(r.Franz.RecordsPerSec, "%.0f")
 			franzCPU = num(r.Franz.CPUSecPerGB, "%.2f")
+			franzBroker = num(r.Franz.Machine.BrokerCPUSecPerGB, "%.2f")
+			franzBusy = num(r.Franz.Machine.MachineBusyPct, "%.0f")
 		}
 		if r.Krest.P50ms > 0 {
 			lat = fmt.Sprintf("%.1f / %.1f / %.1f", r.Krest.P50ms, r.Krest.P99ms, r.Krest.P999ms)
@@ -87,10 +90,13 @@ func markdownTable(rep *report) string {
 		if strings.HasPrefix(r.Name, "idle") {
 			rate, mb = "–", "–"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s; %s | %s | %.0f |\n",
+		mu := r.Krest.Machine
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s; %s | %s | %s; %s | %s | %s; %s | %.0f |\n",
 			r.Name, rate, mb, java, ratio(r.RatioJava, sp.RatioJava), franz, ratio(r.RatioFranz, sp.RatioFranz), lat,
 			num(r.CPUSecPerGB, "%.2f"), num(r.CPUSecPerMRecords, "%.2f"), num(r.CPUMicrosPerReq, "%.1f"),
-			javaCPU, franzCPU, ratio(r.CPUVsFranz, sp.CPUVsFranz), r.PeakRSSMiB)
+			javaCPU, franzCPU, ratio(r.CPUVsFranz, sp.CPUVsFranz),
+			num(mu.BrokerCPUSecPerGB, "%.2f"), franzBroker, num(mu.LoadCPUSecPerGB, "%.2f"), num(mu.MachineBusyPct, "%.0f"), franzBusy,
+			r.PeakRSSMiB)
 	}
 	return b.String()
 }
