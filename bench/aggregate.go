@@ -11,6 +11,7 @@ type spread struct {
 	KrestPct   float64    `json:"krest_records_per_sec_pct"`
 	RatioJava  [2]float64 `json:"ratio_java,omitempty"`
 	RatioFranz [2]float64 `json:"ratio_franz_go,omitempty"`
+	RatioShape [2]float64 `json:"ratio_franz_go_same_shape,omitempty"`
 	CPUVsFranz [2]float64 `json:"krest_cpu_vs_franz_go,omitempty"`
 	P99ms      [2]float64 `json:"p99_ms,omitempty"`
 }
@@ -100,6 +101,8 @@ func aggregate(rs []row) row {
 	out.Krest = *medianMetric(ptrs(func(r row) *metric { return &r.Krest }))
 	out.Java = medianMetric(ptrs(func(r row) *metric { return r.Java }))
 	out.Franz = medianMetric(ptrs(func(r row) *metric { return r.Franz }))
+	out.FranzShape = medianMetric(ptrs(func(r row) *metric { return r.FranzShape }))
+	out.RatioFranzShape = median(of(rs, func(r row) float64 { return r.RatioFranzShape }))
 	out.RatioJava = median(of(rs, func(r row) float64 { return r.RatioJava }))
 	out.RatioFranz = median(of(rs, func(r row) float64 { return r.RatioFranz }))
 	out.CPUVsFranz = median(of(rs, func(r row) float64 { return r.CPUVsFranz }))
@@ -110,6 +113,7 @@ func aggregate(rs []row) row {
 	sp := &spread{
 		RatioJava:  bounds(of(rs, func(r row) float64 { return r.RatioJava })),
 		RatioFranz: bounds(of(rs, func(r row) float64 { return r.RatioFranz })),
+		RatioShape: bounds(of(rs, func(r row) float64 { return r.RatioFranzShape })),
 		CPUVsFranz: bounds(of(rs, func(r row) float64 { return r.CPUVsFranz })),
 		P99ms:      bounds(of(rs, func(r row) float64 { return r.Krest.P99ms })),
 	}

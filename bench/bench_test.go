@@ -44,6 +44,9 @@ func TestSmoke(t *testing.T) {
 	} else if rep.Rows[0].Java.CPUSecPerGB <= 0 || rep.Rows[2].Java.CPUSecPerGB <= 0 {
 		t.Error("the Java baselines' CPU was not measured")
 	}
+	if r := rep.Rows[2]; r.FranzShape == nil || r.FranzShape.Records == 0 || r.RatioFranzShape <= 0 {
+		t.Errorf("row 3's franz-go baseline in krest's shape did not run: %+v", r.FranzShape)
+	}
 	if m := rep.Rows[2].Krest.Machine; m.MachineBusyPct <= 0 || m.BrokerCPUSecPerGB <= 0 || m.LoadCPUSecPerGB <= 0 {
 		t.Errorf("row 3's machine use was not measured: %+v", m)
 	}

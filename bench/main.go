@@ -76,12 +76,17 @@ type metric struct {
 
 // row is one line of the result table.
 type row struct {
-	Name       string  `json:"name"`
-	Krest      metric  `json:"krest"`
-	Java       *metric `json:"java,omitempty"`
-	Franz      *metric `json:"franz_go,omitempty"`
-	RatioJava  float64 `json:"ratio_java,omitempty"`
-	RatioFranz float64 `json:"ratio_franz_go,omitempty"`
+	Name  string  `json:"name"`
+	Krest metric  `json:"krest"`
+	Java  *metric `json:"java,omitempty"`
+	Franz *metric `json:"franz_go,omitempty"`
+	// FranzShape is franz-go in krest's shape, where that differs from
+	// the plain baseline (row 3: four group members fetching as krest's
+	// four instances do, against one client for every partition).
+	FranzShape      *metric `json:"franz_go_same_shape,omitempty"`
+	RatioJava       float64 `json:"ratio_java,omitempty"`
+	RatioFranz      float64 `json:"ratio_franz_go,omitempty"`
+	RatioFranzShape float64 `json:"ratio_franz_go_same_shape,omitempty"`
 	// krest process CPU and memory while it served this row.
 	CPUSecPerGB       float64 `json:"krest_cpu_sec_per_gb,omitempty"`
 	CPUSecPerMRecords float64 `json:"krest_cpu_sec_per_million_records,omitempty"`
@@ -317,6 +322,9 @@ func ratios(r *row) {
 	if r.Franz != nil && r.Franz.RecordsPerSec > 0 {
 		r.RatioFranz = r.Krest.RecordsPerSec / r.Franz.RecordsPerSec
 	}
+	if r.FranzShape != nil && r.FranzShape.RecordsPerSec > 0 {
+		r.RatioFranzShape = r.Krest.RecordsPerSec / r.FranzShape.RecordsPerSec
+	}
 	if r.Franz != nil && r.Franz.CPUSecPerMRecords > 0 && r.CPUSecPerMRecords > 0 {
 		r.CPUVsFranz = r.CPUSecPerMRecords / r.Franz.CPUSecPerMRecords
 	}
@@ -405,6 +413,13 @@ func rowConsume(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	}
 	if r.Franz, err = baseline(size, func() (loadResult, error) {
 		return franzConsumerProcess(cfg.brokers, topic, cfg.scale.consumeRecords)
+	}); err != nil {
+		return r, err
+	}
+	// krest's default consumer.buffer.max.bytes (8 MiB) fetches a quarter
+	// of it at a time.
+	if r.FranzShape, err = baseline(size, func() (loadResult, error) {
+		return franzMembersProcess(cfg.brokers, topic, cfg.scale.consumeRecords, 4, 4, 2<<20)
 	}); err != nil {
 		return r, err
 	}

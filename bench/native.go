@@ -160,3 +160,67 @@ func franzConsumer(brokers, topic string, records int64) (loadResult, error) {
 	}
 	return loadResult{records: n, elapsed: time.Since(<-assigned)}, nil
 }
+
+// franzMembers reads records of topic with members franz-go clients in one
+// group, each fetching as a krest consumer instance does (fetchBytes per
+// fetch and partition, two fetches at most): krest's shape in row 3, where
+// the plain franzConsumer is one client for every partition. It is timed
+// from the moment the members together hold every partition, as the krest
+// consumer is, to the last record.
+func franzMembers(brokers, topic string, records int64, members, partitions int, fetchBytes int32) (loadResult, error) {
+	group := fmt.Sprintf("franz-members-%d", time.Now().UnixNano())
+	var held atomic.Int64 // partitions assigned across the members
+	var balanced atomic.Int64
+	var clients []*kgo.Client
+	defer func() {
+		for _, cl := range clients {
+			cl.Close()
+		}
+	}()
+	for range members {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...), kgo.ConsumeTopics(topic),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.ConsumerGroup(group), kgo.DisableAutoCommit(),
+			kgo.FetchMaxBytes(fetchBytes), kgo.FetchMaxPartitionBytes(fetchBytes), kgo.MaxConcurrentFetches(2),
+			kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+				if held.Add(int64(len(m[topic]))) == int64(partitions) {
+					balanced.CompareAndSwap(0, time.Now().UnixNano())
+				}
+			}),
+			kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { held.Add(-int64(len(m[topic]))) }))
+		if err != nil {
+			return loadResult{}, err
+		}
+		clients = append(clients, cl)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	// As the bench polls krest's instances only once they are balanced,
+	// the members poll only then; until then each fetches ahead at most
+	// what it buffers, as an instance does.
+	for balanced.Load() == 0 {
+		if ctx.Err() != nil {
+			return loadResult{}, fmt.Errorf("franz-go members: the group did not balance: %w", ctx.Err())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var n atomic.Int64
+	var end atomic.Int64
+	var wg sync.WaitGroup
+	for _, cl := range clients {
+		wg.Go(func() {
+			for n.Load() < records && ctx.Err() == nil {
+				pctx, pcancel := context.WithTimeout(ctx, time.Second)
+				fs := cl.PollRecords(pctx, 10000)
+				pcancel()
+				if n.Add(int64(fs.NumRecords())) >= records {
+					end.CompareAndSwap(0, time.Now().UnixNano())
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n.Load() < records {
+		return loadResult{}, fmt.Errorf("franz-go members: %d of %d records", n.Load(), records)
+	}
+	return loadResult{records: n.Load(), elapsed: time.Duration(end.Load() - balanced.Load())}, nil
+}

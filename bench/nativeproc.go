@@ -45,7 +45,9 @@ func nativeCommand(args []string, out io.Writer) error {
 	records := fs.Int64("records", 0, "records (0: run for -duration)")
 	duration := fs.Duration("duration", 0, "how long to produce when -records is 0")
 	size := fs.Int("size", 1024, "value bytes")
-	conns := fs.Int("conns", 8, "producing goroutines")
+	conns := fs.Int("conns", 8, "producing goroutines, or consuming group members")
+	partitions := fs.Int("partitions", 4, "the topic's partitions (consume-members)")
+	fetchBytes := fs.Int("fetch-bytes", 2<<20, "bytes per fetch and partition (consume-members)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,8 +59,10 @@ func nativeCommand(args []string, out io.Writer) error {
 		res, err = franzProducer(*brokers, *topic, *records, *duration, *size, *conns, *mode == "produce-sync")
 	case "consume":
 		res, err = franzConsumer(*brokers, *topic, *records)
+	case "consume-members":
+		res, err = franzMembers(*brokers, *topic, *records, *conns, *partitions, int32(*fetchBytes))
 	default:
-		return fmt.Errorf("-mode %q: want produce, produce-sync or consume", *mode)
+		return fmt.Errorf("-mode %q: want produce, produce-sync, consume or consume-members", *mode)
 	}
 	if err != nil {
 		return err
@@ -99,6 +103,12 @@ func franzProducerProcess(brokers, topic string, records int64, duration time.Du
 // franzConsumerProcess is franzConsumer in a process of its own.
 func franzConsumerProcess(brokers, topic string, records int64) (loadResult, error) {
 	return franzProcess("-mode", "consume", "-brokers", brokers, "-topic", topic, "-records", strconv.FormatInt(records, 10))
+}
+
+// franzMembersProcess is franzMembers in a process of its own.
+func franzMembersProcess(brokers, topic string, records int64, members, partitions, fetchBytes int) (loadResult, error) {
+	return franzProcess("-mode", "consume-members", "-brokers", brokers, "-topic", topic, "-records", strconv.FormatInt(records, 10),
+		"-conns", strconv.Itoa(members), "-partitions", strconv.Itoa(partitions), "-fetch-bytes", strconv.Itoa(fetchBytes))
 }
 
 // childCPU is the CPU a finished child process spent (the kernel's
