@@ -48,6 +48,7 @@ type Instance struct {
 	pattern  string   // subscription by regex
 	manual   map[string][]int32
 	lastAuto time.Time // last auto-commit in manual-assignment mode
+	pf       prefetch  // the poll running between reads, if any
 
 	mu         sync.Mutex
 	buf        []*kgo.Record              // fetched, not yet delivered
@@ -237,6 +238,7 @@ func (c *Instance) closeClient() {
 	if c.cl == nil {
 		return
 	}
+	c.stopPrefetch()
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
 	if c.s.AutoCommit {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,6 +88,7 @@ func TestAssignReadCommit(t *testing.T) {
 		if recs, err = inst.Read(ReadLimits{Wait: time.Second, MaxBytes: 4}, recs); err != nil {
 			t.Fatal(err)
 		}
+		inst.stopPrefetch() // as Manager.Use does before the next operation
 	}
 	if len(recs) != 2 || recs[0].Offset != 0 || recs[1].Offset != 1 {
 		t.Fatalf("read with MaxBytes 4: %d records, want offsets 0 and 1", len(recs))
@@ -122,6 +124,7 @@ func TestAssignReadCommit(t *testing.T) {
 		if recs, err = inst.Read(ReadLimits{Wait: time.Second, MaxBytes: 100}, recs); err != nil {
 			t.Fatal(err)
 		}
+		inst.stopPrefetch()
 	}
 	if len(recs) == 0 || recs[0].Offset != 0 {
 		t.Errorf("read after SeekToBeginning starts at %v", recs)
@@ -142,5 +145,78 @@ func produce(t *testing.T, seeds []string, topic string, values ...string) {
 		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte(v)}).FirstErr(); err != nil {
 			t.Fatal(fmt.Errorf("produce %s: %w", v, err))
 		}
+	}
+}
+
+// TestPrefetch: between two reads the instance takes the next fetch into
+// its buffer (so franz-go asks Kafka for the one after at once), and an
+// operation that follows a read (a seek here) finds the prefetch stopped
+// and its records dropped where the operation says: every record is then
+// read once, in order, from the seek.
+func TestPrefetch(t *testing.T) {
+	t.Parallel()
+	m, cluster := newTestManager(t, map[string]string{"consumer.buffer.max.bytes": "16384"}) // 4 KiB fetches
+	var values []string
+	for i := range 40 {
+		values = append(values, fmt.Sprintf("%04d%s", i, strings.Repeat("x", 1000)))
+	}
+	produce(t, cluster.ListenAddrs(), "t", values...)
+	if _, err := m.Create("g", Settings{Name: "i", Reset: kgo.NewOffset().AtStart()}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	use := func() *Instance {
+		t.Helper()
+		inst, err := m.Use("g", "i", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return inst
+	}
+	inst := use()
+	if err := inst.Assign(ctx, map[string][]int32{"t": {0}}); err != nil {
+		t.Fatal(err)
+	}
+	var recs []*kgo.Record
+	var err error
+	for len(recs) == 0 && ctx.Err() == nil {
+		if recs, err = inst.Read(ReadLimits{Wait: time.Second, MaxBytes: 1 << 20}, recs[:0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := len(recs)
+	inst.Release()
+	if first >= len(values) {
+		t.Fatalf("the first read took all %d records; the fetches are not small", first)
+	}
+	for inst.Buffered() == 0 { // no read runs: only a prefetch fills it
+		if ctx.Err() != nil {
+			t.Fatal("nothing was prefetched after a read")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	inst = use()
+	if err := inst.Seek(map[string]map[int32]int64{"t": {0: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	inst.Release()
+	next := int64(3)
+	for next < int64(len(values)) && ctx.Err() == nil {
+		inst = use()
+		if recs, err = inst.Read(ReadLimits{Wait: time.Second, MaxBytes: 1 << 20}, recs[:0]); err != nil {
+			t.Fatal(err)
+		}
+		inst.Release()
+		for _, r := range recs {
+			if r.Offset != next || string(r.Value) != values[next] {
+				t.Fatalf("read offset %d (%.4s), want %d", r.Offset, r.Value, next)
+			}
+			next++
+		}
+	}
+	if next != int64(len(values)) {
+		t.Fatalf("read up to offset %d of %d", next, len(values))
 	}
 }

@@ -140,6 +140,7 @@ func (m *Manager) Use(group, name, owner string) (*Instance, error) {
 		inst.op.Unlock()
 		return nil, ErrInstanceNotFound
 	}
+	inst.stopPrefetch()
 	inst.touch()
 	return inst, nil
 }

@@ -34,6 +34,9 @@ func (c *Instance) Read(lim ReadLimits, dst []*kgo.Record) ([]*kgo.Record, error
 	dst, err := c.ReadPending(lim, dst)
 	if err == nil {
 		c.markDelivered(dst)
+		if len(dst) > 0 {
+			c.startPrefetch() // while the caller renders and the client asks again
+		}
 	}
 	return dst, err
 }
