@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -198,7 +199,10 @@ func (c *Client) DeleteTopic(ctx context.Context, topic string) error {
 	return nil
 }
 
-// SetPartitionCount raises a topic's partition count to n.
+// SetPartitionCount raises a topic's partition count to n. It returns once
+// the brokers' metadata shows the new partitions (up to 5 s), so that a
+// describe right after it, the answer to the request included, counts them:
+// the controller commits them before every broker has learnt of them.
 func (c *Client) SetPartitionCount(ctx context.Context, topic string, n int) error {
 	resp, err := c.adm.UpdatePartitions(ctx, n, topic)
 	if err != nil {
@@ -213,6 +217,13 @@ func (c *Client) SetPartitionCount(ctx context.Context, topic string, n int) err
 			return ErrTopicNotFound
 		}
 		return withMessage(r.Err, r.ErrMessage)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if td, err := c.detail(ctx, topic); err != nil || len(td.Partitions) >= n {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	return nil
 }
