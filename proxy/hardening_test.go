@@ -171,6 +171,9 @@ func TestRequestMemoryBounds(t *testing.T) {
 	if _, err := conn.Write([]byte("POST /topics/" + topic + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.kafka.binary.v2+json\r\nContent-Length: 90000\r\n\r\n{\"records\":[{\"value\":\"" + strings.Repeat("A", 10000))); err != nil {
 		t.Fatal(err)
 	}
+	// Wait until the slow request holds its share, so that the next
+	// request cannot take the budget first and leave the slow one a 429.
+	eventually(t, 10*time.Second, "the slow body to be charged", func() bool { return ts.memory.Used() >= 90000 })
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		status, body, hdr := ts.do(t, "POST", "/topics/"+topic, binary, []byte(`{"records":[{"value":"`+strings.Repeat("A", 20000)+`"}]}`))
 		if status != 200 {

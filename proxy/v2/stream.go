@@ -188,7 +188,12 @@ func (s *recordStream) run(c net.Conn, head []byte) {
 		}
 		inst, uerr := s.a.Consumers.Use(s.group, s.name, s.owner)
 		if uerr != nil {
-			return // deleted meanwhile: nothing left to hand back to
+			// Deleted meanwhile: nothing left to hand back to, but the
+			// client learns why the stream ends (after what was written).
+			if err == nil {
+				s.fail(uerr)
+			}
+			return
 		}
 		inst.MarkDelivered(recs[:sent])
 		if sent < len(recs) {
