@@ -187,14 +187,17 @@ func (c *Client) DeleteTopic(ctx context.Context, topic string) error {
 		return err
 	}
 	r, ok := resp[topic]
-	if !ok {
+	return topicResult(ok, r.Err, r.ErrMessage)
+}
+
+// topicResult is the outcome of a request about one topic: ok says whether
+// Kafka answered for the topic at all.
+func topicResult(ok bool, err error, msg string) error {
+	if !ok || errors.Is(err, kerr.UnknownTopicOrPartition) {
 		return ErrTopicNotFound
 	}
-	if r.Err != nil {
-		if errors.Is(r.Err, kerr.UnknownTopicOrPartition) {
-			return ErrTopicNotFound
-		}
-		return withMessage(r.Err, r.ErrMessage)
+	if err != nil {
+		return withMessage(err, msg)
 	}
 	return nil
 }
@@ -209,14 +212,8 @@ func (c *Client) SetPartitionCount(ctx context.Context, topic string, n int) err
 		return err
 	}
 	r, ok := resp[topic]
-	if !ok {
-		return ErrTopicNotFound
-	}
-	if r.Err != nil {
-		if errors.Is(r.Err, kerr.UnknownTopicOrPartition) {
-			return ErrTopicNotFound
-		}
-		return withMessage(r.Err, r.ErrMessage)
+	if err := topicResult(ok, r.Err, r.ErrMessage); err != nil {
+		return err
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) && ctx.Err() == nil {

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/krest-dev/krest/proxy/kafkaerr"
 )
 
 // prefetchWait bounds how long a prefetch waits for records.
@@ -41,8 +43,7 @@ func (c *Instance) startPrefetch() {
 	go func() {
 		defer close(done)
 		defer cancel()
-		fs := cl.PollRecords(ctx, max)
-		c.keep(ctx, fs)
+		c.keep(ctx, cl.PollRecords(ctx, max)) // a refusal is met again by the next read
 	}()
 }
 
@@ -58,9 +59,13 @@ func (c *Instance) stopPrefetch() {
 }
 
 // keep adds polled records of partitions the instance holds to its buffer
-// and notes fetch failures, as a read does.
-func (c *Instance) keep(ctx context.Context, fs kgo.Fetches) {
+// and notes fetch failures; it returns Kafka's refusal of the instance
+// (credentials or ACLs), if the poll met one.
+func (c *Instance) keep(ctx context.Context, fs kgo.Fetches) (refused error) {
 	fs.EachError(func(t string, p int32, err error) {
+		if kafkaerr.IsAuthentication(err) || kafkaerr.IsAuthorization(err) {
+			refused = err
+		}
 		if ctx.Err() == nil && !isContextErr(err) {
 			c.m.log.Warn("fetch error", "group", c.group, "instance", c.s.Name, "topic", t, "partition", p, "error", err)
 			c.failing(err, false)
@@ -76,4 +81,5 @@ func (c *Instance) keep(ctx context.Context, fs kgo.Fetches) {
 		}
 	})
 	c.mu.Unlock()
+	return refused
 }

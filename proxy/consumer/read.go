@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/krest-dev/krest/proxy/kafkaerr"
 )
 
 // ReadLimits are the bounds of one records read.
@@ -68,31 +66,11 @@ func (c *Instance) ReadPending(lim ReadLimits, dst []*kgo.Record) ([]*kgo.Record
 		ctx, cancel := context.WithTimeout(context.Background(), left)
 		fs := c.cl.PollRecords(ctx, c.m.cfg.BufferRecords-c.Buffered())
 		cancel()
-		var refused error
-		fs.EachError(func(t string, p int32, err error) {
-			if kafkaerr.IsAuthentication(err) || kafkaerr.IsAuthorization(err) {
-				refused = err
-			}
-			if ctx.Err() == nil && !isContextErr(err) {
-				c.m.log.Warn("fetch error", "group", c.group, "instance", c.s.Name, "topic", t, "partition", p, "error", err)
-				c.failing(err, false)
-			}
-		})
-		if refused != nil && len(dst) == 0 && fs.NumRecords() == 0 {
+		if refused := c.keep(ctx, fs); refused != nil && len(dst) == 0 && fs.NumRecords() == 0 {
 			// Kafka refuses this instance (credentials or ACLs): say so
 			// rather than answer empty reads forever.
 			return dst, refused
 		}
-		if fs.NumRecords() > 0 {
-			c.failing(nil, false)
-		}
-		c.mu.Lock()
-		fs.EachRecord(func(r *kgo.Record) {
-			if c.assigned[r.Topic][r.Partition] || c.mode == modeAssigned {
-				c.buf = append(c.buf, r)
-			}
-		})
-		c.mu.Unlock()
 	}
 	if len(dst) == 0 {
 		if err := c.auth.Err(); err != nil {

@@ -105,22 +105,18 @@ func (d *Directory) WaitReady(ctx context.Context) error {
 	case <-d.readyCh:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("%w: %v", ErrNotReady, d.lastErr())
+		why := d.lastErr()
+		if why == nil {
+			why = ctx.Err() // still opening
+		}
+		return fmt.Errorf("%w: %v", ErrNotReady, why)
 	}
 }
 
-func (d *Directory) lastErrOrNil() error {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return d.err
-}
-
+// lastErr is why the last attempt to open failed (nil: none failed).
 func (d *Directory) lastErr() error {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	if d.err == nil {
-		return errors.New("still opening")
-	}
 	return d.err
 }
 
@@ -153,7 +149,7 @@ func (d *Directory) run(onReady func()) {
 	}
 	d.ready.Store(true)
 	close(d.readyCh)
-	if d.lastErrOrNil() != nil {
+	if d.lastErr() != nil {
 		d.log.Info("consumer forwarding is on: the consumer directory is read", "topic", d.topic)
 	}
 	if onReady != nil {

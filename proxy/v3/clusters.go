@@ -133,13 +133,9 @@ func (a *API) GetBroker(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 
 // brokerParam is the {broker} path parameter, a broker of the cluster.
 func brokerParam(ctx *fasthttp.RequestCtx, info admin.Cluster) (admin.Broker, error) {
-	raw, err := rest.PathParam(ctx, "broker")
+	id, err := idParam(ctx, "broker")
 	if err != nil {
 		return admin.Broker{}, err
-	}
-	id, err := parseID(raw)
-	if err != nil {
-		return admin.Broker{}, rest.ErrNotFound
 	}
 	for _, b := range info.Brokers {
 		if b.ID == id {

@@ -18,19 +18,22 @@ func parseID(s string) (int32, error) {
 	return int32(n), nil
 }
 
-// partitionParam is the {partition} path parameter; one that is not a
-// number names nothing (404).
-func partitionParam(ctx *fasthttp.RequestCtx) (int32, error) {
-	raw, err := rest.PathParam(ctx, "partition")
+// idParam is a numeric path parameter ({partition}, {broker}); one that
+// is not a number names nothing (404).
+func idParam(ctx *fasthttp.RequestCtx, name string) (int32, error) {
+	raw, err := rest.PathParam(ctx, name)
 	if err != nil {
 		return 0, err
 	}
-	p, err := parseID(raw)
+	id, err := parseID(raw)
 	if err != nil {
 		return 0, rest.ErrNotFound
 	}
-	return p, nil
+	return id, nil
 }
+
+// partitionParam is the {partition} path parameter.
+func partitionParam(ctx *fasthttp.RequestCtx) (int32, error) { return idParam(ctx, "partition") }
 
 // boolQuery reads a boolean query parameter as JAX-RS does: "true" in any
 // case is true, anything else false.

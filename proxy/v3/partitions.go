@@ -249,13 +249,9 @@ func (a *API) GetReplica(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 	if err != nil {
 		return err
 	}
-	raw, err := rest.PathParam(ctx, "broker")
+	broker, err := idParam(ctx, "broker")
 	if err != nil {
 		return err
-	}
-	broker, err := parseID(raw)
-	if err != nil {
-		return rest.ErrNotFound
 	}
 	cl, err := a.begin(ctx, true)
 	if err != nil {
@@ -277,13 +273,9 @@ func (a *API) GetReplica(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 // SearchReplicasByBroker is GET …/brokers/{broker}/partition-replicas: the
 // replicas on a broker, internal topics' included, by topic and partition.
 func (a *API) SearchReplicasByBroker(ctx *fasthttp.RequestCtx, _ rest.Request) error {
-	raw, err := rest.PathParam(ctx, "broker")
+	broker, err := idParam(ctx, "broker")
 	if err != nil {
 		return err
-	}
-	broker, err := parseID(raw)
-	if err != nil {
-		return rest.ErrNotFound
 	}
 	cl, err := a.begin(ctx, true)
 	if err != nil {
