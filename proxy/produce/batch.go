@@ -2,6 +2,7 @@ package produce
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -37,12 +38,17 @@ type Batch struct {
 	// Errs[i] is record i's failure after Produce, nil on success.
 	Errs []error
 
-	spans   []recordSpan
-	ptrs    []*kgo.Record // &Records[i], for ProduceSync
-	results chan kgo.ProduceResults
-	// abandoned marks a batch whose records kgo still held when Produce
-	// gave up waiting: it must not be recycled.
-	abandoned bool
+	spans []recordSpan
+	// call is the batch's Produce call; every record's Context points to
+	// it while kgo holds the records.
+	call call
+	// kerrs[i] is kgo's report of record i, written by kgo's goroutines
+	// until call.done; Produce turns it into Errs.
+	kerrs []error
+	// refs counts who still holds the batch after Produce sent it: the
+	// caller (until PutBatch) and the group that sent it (until kgo has
+	// let go of every record). The last one recycles it.
+	refs atomic.Int32
 }
 
 type recordSpan struct {
@@ -64,14 +70,18 @@ func GetBatch() *Batch {
 	return b
 }
 
-// PutBatch recycles b and its arena. b must not be used after PutBatch.
-// Only call it once Produce has returned (or was never called): kgo holds
-// pointers into b until then. An abandoned batch is left to the garbage
-// collector.
+// PutBatch hands b back. b must not be used after PutBatch, and PutBatch
+// must not be called while Produce runs. b and its arena are recycled once
+// kgo has let go of its records too: at once in the common case, later when
+// Produce stopped waiting at the delivery deadline.
 func PutBatch(b *Batch) {
-	if b.abandoned {
-		return // kgo may still read its records and arena
+	if b.refs.Load() != 0 && b.refs.Add(-1) != 0 {
+		return // kgo still holds records: the group that sent them recycles b
 	}
+	b.recycle()
+}
+
+func (b *Batch) recycle() {
 	pool.PutBuffer(b.Arena)
 	b.Arena = nil
 	if cap(b.Records) > maxPooledRecords {
@@ -91,8 +101,9 @@ func (b *Batch) Reset() {
 func (b *Batch) reset() {
 	clear(b.Records) // drop references to arena bytes, headers and contexts
 	clear(b.Errs)
-	clear(b.ptrs)
-	b.Records, b.Errs, b.spans, b.ptrs = b.Records[:0], b.Errs[:0], b.spans[:0], b.ptrs[:0]
+	clear(b.kerrs)
+	b.Records, b.Errs, b.spans, b.kerrs = b.Records[:0], b.Errs[:0], b.spans[:0], b.kerrs[:0]
+	b.call.reset()
 }
 
 // Grow sizes b for n records, numbered 0..n-1, each with no bytes yet.

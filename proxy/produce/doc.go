@@ -10,10 +10,15 @@
 // every record, or until producer.delivery.timeout.ms. The batch is then
 // read (Records, Errs) and handed back with PutBatch.
 //
+// Concurrent calls reach kgo in groups (group.go): one in flight at a time,
+// the calls that arrive meanwhile sent together when it returns, so that
+// they share produce requests; no call waits for another's records.
+//
 // Ownership: kgo holds pointers into a batch's records and arena until it
-// reports them, so a batch must not be reused before Produce returns; a
-// batch Produce gave up on (abandoned) is never recycled, since kgo may
-// still read it. Nothing in this package imports HTTP code: failures are
+// has let go of every record, which can be after Produce returns (Produce
+// stops waiting at the delivery deadline, and kgo reads a record once more
+// after reporting it). PutBatch therefore only gives the caller's hold
+// back; the batch is recycled when kgo's is gone too. Nothing in this package imports HTTP code: failures are
 // error values (ErrOverloaded, ErrNotAcknowledged, ErrPartitionNotFound and
 // Kafka's own errors) that the HTTP layer maps to status codes.
 package produce

@@ -3,6 +3,9 @@ package produce
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,4 +134,178 @@ func TestProduceOverloaded(t *testing.T) {
 		t.Errorf("held batch: %v, %v, offset %d", err, first.Errs[0], first.Records[0].Offset)
 	}
 	PutBatch(first)
+}
+
+// recordsIn returns how many records each batch of a produce request holds.
+func recordsIn(t *testing.T, r kmsg.Request) []int {
+	var n []int
+	for _, tp := range r.(*kmsg.ProduceRequest).Topics {
+		for _, pp := range tp.Partitions {
+			var rb kmsg.RecordBatch
+			if err := rb.ReadFrom(pp.Records); err != nil {
+				t.Errorf("record batch: %v", err)
+			}
+			n = append(n, int(rb.NumRecords))
+		}
+	}
+	return n
+}
+
+// TestProduceGroups: calls that arrive while a produce request is in flight
+// wait in krest and then share one request, where kgo would have sent each
+// in a request of its own (it allows five in flight).
+func TestProduceGroups(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	var (
+		mu       sync.Mutex
+		requests [][]int // records per batch of each produce request
+	)
+	release := make(chan struct{})
+	c.ControlKey(int16(kmsg.Produce), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		mu.Lock()
+		requests = append(requests, recordsIn(t, r))
+		n := len(requests)
+		mu.Unlock()
+		if n == 2 {
+			c.SleepControl(func() { <-release })
+		}
+		return nil, nil, false
+	})
+	p, err := New([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.ProducerLinger(time.Minute)},
+		Options{BufferBytes: 1 << 20, MaxBlock: time.Second, DeliveryTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	produce := func(v string) error {
+		b := GetBatch()
+		defer PutBatch(b)
+		fill(b, 0, v)
+		if err := p.Produce(ctx, b); err != nil {
+			return err
+		}
+		return b.Errs[0]
+	}
+	// The first request lets kgo send more than one at a time. kgo ends
+	// the linger of a call only on partitions it knew before: Flush ends
+	// this one's.
+	warm := make(chan error, 1)
+	go func() { warm <- produce("warm") }()
+	for done := false; !done; {
+		select {
+		case err := <-warm:
+			if err != nil {
+				t.Fatal(err)
+			}
+			done = true
+		case <-time.After(time.Millisecond):
+			if err := p.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	held := make(chan error, 1)
+	go func() { held <- produce("held") }()
+	for {
+		mu.Lock()
+		n := len(requests)
+		mu.Unlock()
+		if n == 2 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	const calls = 10
+	errs := make(chan error, calls)
+	for i := range calls {
+		go func() { errs <- produce(fmt.Sprint(i)) }()
+	}
+	for {
+		p.mu.Lock()
+		n := len(p.queue)
+		p.mu.Unlock()
+		if n == calls {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	for range calls {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(requests) != "[[1] [1] [10]]" {
+		t.Errorf("records per batch of each produce request: %v, want [[1] [1] [10]]", requests)
+	}
+}
+
+// TestProduceNoHeadOfLine: a call whose records kgo cannot send yet (its
+// topic's metadata does not come) holds back the calls after it by the
+// linger at most, never until its own outcome.
+func TestProduceNoHeadOfLine(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	release := make(chan struct{})
+	var held atomic.Bool
+	c.ControlKey(int16(kmsg.Metadata), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		for _, tp := range r.(*kmsg.MetadataRequest).Topics {
+			if tp.Topic != nil && *tp.Topic == "late" {
+				held.Store(true)
+				c.SleepControl(func() { <-release })
+				break
+			}
+		}
+		return nil, nil, false
+	})
+	p, err := New([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.ProducerLinger(20 * time.Millisecond)},
+		Options{BufferBytes: 1 << 20, MaxBlock: time.Second, DeliveryTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	warm := GetBatch()
+	fill(warm, 0, "warm")
+	if err := p.Produce(ctx, warm); err != nil || warm.Errs[0] != nil {
+		t.Fatal(err, warm.Errs[0])
+	}
+	PutBatch(warm)
+
+	late := GetBatch()
+	fill(late, 0, "late")
+	late.Records[0].Topic = "late"
+	lateDone := make(chan error, 1)
+	go func() { lateDone <- p.Produce(ctx, late) }()
+	for !held.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	b := GetBatch()
+	fill(b, 1, "next")
+	if err := p.Produce(ctx, b); err != nil || b.Errs[0] != nil || b.Records[0].Offset != 0 {
+		t.Errorf("call after the stuck one: %v, %v, offset %d", err, b.Errs[0], b.Records[0].Offset)
+	}
+	PutBatch(b)
+	select {
+	case err := <-lateDone:
+		t.Fatalf("the stuck call returned (%v) before its metadata came", err)
+	default:
+	}
+	close(release)
+	if err := <-lateDone; err != nil {
+		t.Fatal(err)
+	}
+	if late.Errs[0] == nil {
+		t.Error("record to a topic kfake does not have was acknowledged")
+	}
+	PutBatch(late)
 }

@@ -64,8 +64,16 @@ type Producer struct {
 	budget    *pool.Budget
 	maxBlock  time.Duration
 	timeout   time.Duration
-	idle      chan sendJob  // received from by senders waiting for work
+	linger    time.Duration // producer.linger.ms: the longest a call waits for the group before it
+	idle      chan []*call  // received from by senders waiting for work
 	closed    chan struct{} // closed by Close: idle senders exit
+
+	mu     sync.Mutex
+	queue  []*call     // calls waiting for the group in flight
+	spare  []*call     // an empty slice for the next queue
+	open   int         // groups sent and not yet returned
+	armed  bool        // forced will send the queue
+	forced *time.Timer // sends the queue after the linger
 }
 
 // New builds the shared producer client from the franz-go options kopts
@@ -74,7 +82,7 @@ type Producer struct {
 func New(kopts []kgo.Opt, o Options) (*Producer, error) {
 	auth := kafkaerr.NewWatch()
 	kopts = append(kopts,
-		kgo.WithHooks(auth),
+		kgo.WithHooks(auth, callHook{}),
 		kgo.RecordPartitioner(newPartitioner()),
 		// The produce budget bounds buffered records; kgo's limits sit
 		// above it so that Produce never blocks inside kgo.
@@ -89,8 +97,12 @@ func New(kopts []kgo.Opt, o Options) (*Producer, error) {
 	if budget == nil {
 		budget = pool.NewBudget(o.BufferBytes)
 	}
-	return &Producer{cl: cl, auth: auth, abandon: make(chan struct{}), budget: budget, maxBlock: o.MaxBlock, timeout: o.DeliveryTimeout,
-		idle: make(chan sendJob), closed: make(chan struct{})}, nil
+	linger, _ := cl.OptValue(kgo.ProducerLinger).(time.Duration)
+	p := &Producer{cl: cl, auth: auth, abandon: make(chan struct{}), budget: budget, maxBlock: o.MaxBlock, timeout: o.DeliveryTimeout,
+		linger: linger, idle: make(chan []*call), closed: make(chan struct{})}
+	p.forced = time.AfterFunc(time.Hour, p.lingered)
+	p.forced.Stop()
+	return p, nil
 }
 
 // Budget returns the producer's budget, to share with other Producers.
@@ -116,52 +128,10 @@ func (p *Producer) Flush(ctx context.Context) error { return p.cl.Flush(ctx) }
 // Close closes the client; records still buffered fail.
 func (p *Producer) Close() {
 	p.cl.Close()
-	p.closeOnce.Do(func() { close(p.closed) })
-}
-
-// senderIdle is how long a sender goroutine waits for another call before
-// it exits.
-const senderIdle = 10 * time.Second
-
-// sendJob is one Produce call for a sender goroutine.
-type sendJob struct {
-	ctx     context.Context
-	cancel  context.CancelFunc
-	ptrs    []*kgo.Record
-	cost    int64
-	results chan<- kgo.ProduceResults
-}
-
-// send hands j to an idle sender, or starts one. Senders outlive the call:
-// kgo's produce path is deep, and a fresh goroutine per call paid for
-// growing its stack every time (8% of a one-record call's CPU).
-func (p *Producer) send(j sendJob) {
-	select {
-	case p.idle <- j:
-	default:
-		go p.sender(j)
-	}
-}
-
-// sender runs jobs until it has waited senderIdle for one, or Close.
-func (p *Producer) sender(j sendJob) {
-	t := time.NewTimer(senderIdle)
-	defer t.Stop()
-	for {
-		res := p.cl.ProduceSync(j.ctx, j.ptrs...)
-		j.cancel()
-		p.budget.Release(j.cost)
-		j.results <- res
-		j = sendJob{}
-		t.Reset(senderIdle)
-		select {
-		case j = <-p.idle:
-		case <-t.C:
-			return
-		case <-p.closed:
-			return
-		}
-	}
+	p.closeOnce.Do(func() {
+		p.forced.Stop()
+		close(p.closed)
+	})
 }
 
 // deliveryGrace is how long past the delivery deadline Produce waits for kgo
@@ -180,9 +150,9 @@ const deliveryGrace = 50 * time.Millisecond
 // idempotent producer must learn the outcome), so a broker that stops
 // answering would hold the call forever. At the deadline, Produce therefore
 // stops waiting: every record gets ErrNotAcknowledged, and the batch is
-// marked abandoned, so it is not recycled while kgo still holds its
-// records; the budget is released only when kgo lets go of them, so a dead
-// broker turns new calls into ErrOverloaded instead of growing memory.
+// recycled only once kgo has let go of its records (see PutBatch); the
+// budget is released only then too, so a dead broker turns new calls into
+// ErrOverloaded instead of growing memory.
 func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 	recs := b.Records
 	var cost int64
@@ -200,35 +170,35 @@ func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 	// before its own call's deadline by more than the few milliseconds
 	// between calls.
 	dctx, cancel := context.WithTimeout(ctx, p.timeout)
-	// ProduceSync, unlike Produce, ends the linger of the partitions it
-	// wrote to once every record is buffered: the call's records still
-	// form full batches, and the client, who waits for them, does not wait
-	// out producer.linger.ms on top (a 1-record request answered in 8 ms
-	// took under 1). Records of concurrent calls batch together as before.
+	if len(recs) == 0 {
+		cancel()
+		p.budget.Release(cost)
+		return nil
+	}
+	c := &b.call
+	c.cancel, c.b, c.budget, c.cost = cancel, b, p.budget, cost
+	rctx := &callCtx{dctx, c}
+	c.left.Store(int32(len(recs)))
+	if c.done == nil {
+		c.done = make(chan struct{}, 1)
+	}
+	b.kerrs = growLen(b.kerrs, len(recs))
 	for i := range recs {
-		b.ptrs = append(b.ptrs, &recs[i])
+		recs[i].Context = rctx
 	}
-	if b.results == nil {
-		b.results = make(chan kgo.ProduceResults, 1)
-	}
-	results := b.results
-	p.send(sendJob{ctx: dctx, cancel: cancel, ptrs: b.ptrs, cost: cost, results: results})
+	b.refs.Store(2) // this caller until PutBatch, and the group until kgo lets go
+	p.enqueue(c)
 	timer := time.NewTimer(p.timeout + deliveryGrace)
 	defer timer.Stop()
 	authFailed := p.auth.Failed()
 	var authErr error
 	for {
 		select {
-		case res := <-results:
-			for _, r := range res {
-				if r.Err == nil {
-					continue
+		case <-c.done:
+			for i, err := range b.kerrs {
+				if err != nil {
+					b.Errs[i] = recordError(err, authErr)
 				}
-				i := recordIndex(recs, r.Record)
-				if i < 0 {
-					return fmt.Errorf("produce: the client reported a record it was not given: %w", r.Err)
-				}
-				b.Errs[i] = recordError(r.Err, authErr)
 			}
 			return nil
 		case <-authFailed:
@@ -241,13 +211,11 @@ func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 				cancel()
 			}
 		case <-timer.C:
-			b.abandoned = true
 			for i := range b.Errs {
 				b.Errs[i] = ErrNotAcknowledged
 			}
 			return nil
 		case <-p.abandon:
-			b.abandoned = true
 			for i := range b.Errs {
 				b.Errs[i] = ErrNotAcknowledged
 			}
@@ -268,7 +236,7 @@ func recordError(err, authErr error) error {
 	return err
 }
 
-// recordIndex returns the index of r in recs. ProduceSync reports results in
+// recordIndex returns the index of r in recs. kgo reports records in
 // completion order; failures are rare, so a scan beats bookkeeping on the
 // hot path.
 func recordIndex(recs []kgo.Record, r *kgo.Record) int {

@@ -1,0 +1,200 @@
+package produce
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/krest-dev/krest/pool"
+)
+
+// Produce calls reach kgo in groups, like a database's group commit. A
+// call that arrives while no group is in flight is sent at once; calls
+// that arrive while one is wait for it to return and then go together, or
+// go after producer.linger.ms at the latest. kgo ends the linger of what a
+// group wrote once the whole group is buffered, so under load many calls
+// share each produce request: the broker handles one request per connection
+// at a time, and a request per call (kgo allows five in flight) cost the
+// broker, and krest, several times the work per record (bench rows 2 and 4).
+//
+// A call does not wait for its group: each record's Context is its call,
+// and kgo's per-record hook (callHook) tells the call when its last record
+// is reported. A record that cannot be delivered (a topic that does not
+// exist yet, a partition without a leader) holds back only its own call,
+// and the calls after it by at most the linger.
+
+// maxOpenGroups is how many groups may be in flight before calls queue.
+const maxOpenGroups = 1
+
+// call is one Produce call from the moment it is queued until kgo has let go
+// of its records.
+type call struct {
+	cancel context.CancelFunc
+	b      *Batch
+	budget *pool.Budget
+	cost   int64
+	left   atomic.Int32  // records kgo has not reported yet
+	done   chan struct{} // receives once left reaches 0; kept with the batch
+}
+
+// callCtx is the Context of each record of a call: the call's delivery
+// deadline (kgo fails records not yet sent when it ends), and the call. It
+// is never modified: kgo may read it after the call (a goroutine that waits
+// for an unknown topic outlives it).
+type callCtx struct {
+	context.Context
+	c *call
+}
+
+func (c *call) reset() {
+	c.cancel, c.b, c.budget, c.cost = nil, nil, nil, 0
+	select {
+	case <-c.done: // sent after Produce stopped waiting
+	default:
+	}
+}
+
+// callHook reports each record of a Produce call to the call.
+type callHook struct{}
+
+var _ kgo.HookProduceRecordUnbuffered = callHook{}
+
+// OnProduceRecordUnbuffered runs on a kgo goroutine when kgo has the outcome
+// of r; records of Send have no call and are left alone. kgo reads r once
+// more after this (its size), so the call's batch is recycled only once
+// its group has returned, never here.
+func (callHook) OnProduceRecordUnbuffered(r *kgo.Record, err error) {
+	cc, ok := r.Context.(*callCtx)
+	if !ok {
+		return
+	}
+	c := cc.c
+	if err != nil {
+		if i := recordIndex(c.b.Records, r); i >= 0 {
+			c.b.kerrs[i] = err
+		}
+	}
+	if c.left.Add(-1) == 0 {
+		c.cancel()
+		c.budget.Release(c.cost)
+		c.done <- struct{}{}
+	}
+}
+
+// enqueue queues c and sends the queue as a group when no group is in
+// flight; otherwise the queue goes when the group in flight returns, or
+// after the linger.
+func (p *Producer) enqueue(c *call) {
+	p.mu.Lock()
+	p.queue = append(p.queue, c)
+	g := p.takeLocked(false)
+	if g == nil && !p.armed {
+		p.armed = true
+		p.forced.Reset(p.linger)
+	}
+	p.mu.Unlock()
+	if g != nil {
+		p.dispatch(g)
+	}
+}
+
+// takeLocked returns the queue as the next group, or nil when it is empty or
+// (unless force) a group is already in flight. p.mu is held.
+func (p *Producer) takeLocked(force bool) []*call {
+	if len(p.queue) == 0 || !force && p.open >= maxOpenGroups && p.linger > 0 {
+		return nil
+	}
+	g := p.queue
+	p.queue, p.spare = p.spare, nil
+	p.open++
+	if p.armed {
+		p.forced.Stop()
+		p.armed = false
+	}
+	return g
+}
+
+// lingered sends the queue when it has waited the linger for the group in
+// flight (the timer p.forced).
+func (p *Producer) lingered() {
+	p.mu.Lock()
+	p.armed = false
+	g := p.takeLocked(true)
+	p.mu.Unlock()
+	if g != nil {
+		p.dispatch(g)
+	}
+}
+
+// dispatch hands g to an idle sender, or starts one.
+func (p *Producer) dispatch(g []*call) {
+	select {
+	case p.idle <- g:
+	default:
+		go p.sender(g)
+	}
+}
+
+// senderIdle is how long a sender goroutine waits for another group before
+// it exits.
+const senderIdle = 10 * time.Second
+
+// sender sends groups until it has waited senderIdle for one, or Close.
+// Senders outlive their group: kgo's produce path is deep, and a fresh
+// goroutine per call paid for growing its stack every time (8% of a
+// one-record call's CPU).
+func (p *Producer) sender(g []*call) {
+	t := time.NewTimer(senderIdle)
+	defer t.Stop()
+	var ptrs []*kgo.Record
+	for {
+		for g != nil {
+			for _, c := range g {
+				for i := range c.b.Records {
+					ptrs = append(ptrs, &c.b.Records[i])
+				}
+			}
+			// Every record carries its call as Context; kgo ends the linger of the partitions
+			// written to once all are buffered, and returns when kgo has
+			// let go of every record.
+			p.cl.ProduceSync(context.Background(), ptrs...)
+			clear(ptrs)
+			ptrs = ptrs[:0]
+			for _, c := range g {
+				p.finish(c)
+			}
+			g = p.next(g)
+		}
+		t.Reset(senderIdle)
+		select {
+		case g = <-p.idle:
+		case <-t.C:
+			return
+		case <-p.closed:
+			return
+		}
+	}
+}
+
+// finish recycles c's batch once kgo has let go of its records, unless its
+// caller still holds it.
+func (p *Producer) finish(c *call) {
+	if b := c.b; b.refs.Add(-1) == 0 {
+		b.recycle()
+	}
+}
+
+// next ends the group done, keeping its slice for a later queue, and
+// returns the queue as the next group if any.
+func (p *Producer) next(done []*call) []*call {
+	clear(done)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.open--
+	if p.spare == nil {
+		p.spare = done[:0]
+	}
+	return p.takeLocked(false)
+}
