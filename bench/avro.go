@@ -53,10 +53,10 @@ func rowAvro(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 		return r, err
 	}
 	size := len(payload) + 5
-	res, err := measure(k, &r, size, produceLoad{
+	res, err := measure(k, &r, size, whole(produceLoad{
 		url: k.url + "/topics/" + topic, contentType: "application/vnd.kafka.avro.v2+json",
 		body: []byte(reqBody), recsPerReq: perReq, conns: 8, total: cfg.scale.avroRecords, label: "krest avro produce",
-	}.run)
+	}.run))
 	if err != nil {
 		return r, err
 	}

@@ -35,7 +35,8 @@ func createInstance(base, group, name, topic, extra string) (string, error) {
 // krestConsumer reads records of topic (of partitions partitions) through n
 // instances of one group, each polled by its own goroutine with a large
 // max_bytes, and times the reads from the moment the group is balanced.
-func krestConsumer(base, topic string, partitions, instances int, records int64) (loadResult, error) {
+// mark runs when the clock starts.
+func krestConsumer(base, topic string, partitions, instances int, records int64, mark func()) (loadResult, error) {
 	group := fmt.Sprintf("krest-perf-%d", time.Now().UnixNano())
 	var urls []string
 	created := time.Now()
@@ -54,6 +55,7 @@ func krestConsumer(base, topic string, partitions, instances int, records int64)
 		return loadResult{}, err
 	}
 	fmt.Fprintf(os.Stderr, "  krest consumer: %d instances subscribed and balanced in %v\n", instances, time.Since(created).Round(time.Millisecond))
+	mark()
 	start := time.Now()
 	cl := &fasthttp.Client{MaxConnsPerHost: instances, ReadTimeout: time.Minute}
 	var n atomic.Int64

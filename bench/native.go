@@ -133,12 +133,15 @@ func franzProducer(brokers, topic string, records int64, duration time.Duration,
 }
 
 // franzConsumer reads records of topic from the start, timed from its
-// group assignment (as the other consumers are, without the join).
-func franzConsumer(brokers, topic string, records int64) (loadResult, error) {
+// group assignment (as the other consumers are, without the join); mark
+// runs then.
+func franzConsumer(brokers, topic string, records int64, mark func()) (loadResult, error) {
 	assigned := make(chan time.Time, 1)
+	var marked sync.Once
 	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.ConsumerGroup(fmt.Sprintf("franz-perf-%d", time.Now().UnixNano())),
 		kgo.DisableAutoCommit(), kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) {
+			marked.Do(mark)
 			select {
 			case assigned <- time.Now():
 			default:
@@ -166,8 +169,8 @@ func franzConsumer(brokers, topic string, records int64) (loadResult, error) {
 // fetch and partition, two fetches at most): krest's shape in row 3, where
 // the plain franzConsumer is one client for every partition. It is timed
 // from the moment the members together hold every partition, as the krest
-// consumer is, to the last record.
-func franzMembers(brokers, topic string, records int64, members, partitions int, fetchBytes int32) (loadResult, error) {
+// consumer is, to the last record; mark runs when the members start polling.
+func franzMembers(brokers, topic string, records int64, members, partitions int, fetchBytes int32, mark func()) (loadResult, error) {
 	group := fmt.Sprintf("franz-members-%d", time.Now().UnixNano())
 	var held atomic.Int64 // partitions assigned across the members
 	var balanced atomic.Int64
@@ -203,6 +206,7 @@ func franzMembers(brokers, topic string, records int64, members, partitions int,
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	mark()
 	var n atomic.Int64
 	var end atomic.Int64
 	var wg sync.WaitGroup

@@ -24,6 +24,9 @@ type nativeRun struct {
 	Records    int64   `json:"records"`
 	Seconds    float64 `json:"seconds"`
 	CPUSeconds float64 `json:"cpu_seconds"`
+	// Machine is the broker and the machine over the consumers' timed
+	// phase (their join left out), when the process measured it.
+	Machine *machineUse `json:"machine,omitempty"`
 }
 
 // processCPU is the CPU time this process has spent, user and system.
@@ -52,22 +55,33 @@ func nativeCommand(args []string, out io.Writer) error {
 		return err
 	}
 	before := processCPU()
+	var window *usage // from the consumers' mark on
+	mark := func() {
+		u := snapshot()
+		before, window = u.bench, &u
+	}
 	var res loadResult
 	var err error
 	switch *mode {
 	case "produce", "produce-sync":
 		res, err = franzProducer(*brokers, *topic, *records, *duration, *size, *conns, *mode == "produce-sync")
 	case "consume":
-		res, err = franzConsumer(*brokers, *topic, *records)
+		res, err = franzConsumer(*brokers, *topic, *records, mark)
 	case "consume-members":
-		res, err = franzMembers(*brokers, *topic, *records, *conns, *partitions, int32(*fetchBytes))
+		res, err = franzMembers(*brokers, *topic, *records, *conns, *partitions, int32(*fetchBytes), mark)
 	default:
 		return fmt.Errorf("-mode %q: want produce, produce-sync, consume or consume-members", *mode)
 	}
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(out).Encode(nativeRun{Records: res.records, Seconds: res.elapsed.Seconds(), CPUSeconds: (processCPU() - before).Seconds()})
+	run := nativeRun{Records: res.records, Seconds: res.elapsed.Seconds(), CPUSeconds: (processCPU() - before).Seconds()}
+	if window != nil {
+		run.Machine = new(machineUse)
+		window.spent(snapshot(), float64(res.records)*float64(*size), run.Machine)
+		run.Machine.LoadCPUSecPerGB = 0 // this process is the native client, not the bench's load generator
+	}
+	return json.NewEncoder(out).Encode(run)
 }
 
 // franzProcess runs `bench native` with args and returns its figures.
@@ -87,7 +101,11 @@ func franzProcess(args ...string) (loadResult, error) {
 	if err := json.Unmarshal(bytes.TrimSpace(out), &r); err != nil {
 		return loadResult{}, fmt.Errorf("franz-go baseline printed %q: %v", out, err)
 	}
-	return loadResult{records: r.Records, elapsed: time.Duration(r.Seconds * float64(time.Second)), cpu: time.Duration(r.CPUSeconds * float64(time.Second))}, nil
+	res := loadResult{records: r.Records, elapsed: time.Duration(r.Seconds * float64(time.Second)), cpu: time.Duration(r.CPUSeconds * float64(time.Second))}
+	if r.Machine != nil {
+		res.machine = *r.Machine
+	}
+	return res, nil
 }
 
 // franzProducerProcess is franzProducer in a process of its own.

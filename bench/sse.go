@@ -110,8 +110,9 @@ func krestStreamLatency(base, topic string, rate int, d time.Duration) (latencie
 }
 
 // krestStreamConsumer drains records of topic through one SSE stream of a
-// consumer instance, timed from the first record to the last.
-func krestStreamConsumer(base, topic string, records int64) (loadResult, error) {
+// consumer instance, timed from the first record to the last; mark runs
+// then.
+func krestStreamConsumer(base, topic string, records int64, mark func()) (loadResult, error) {
 	inst, err := createInstance(base, fmt.Sprintf("krest-sse-%d", time.Now().UnixNano()), "c", topic, "")
 	if err != nil {
 		return loadResult{}, err
@@ -124,6 +125,7 @@ func krestStreamConsumer(base, topic string, records int64) (loadResult, error) 
 	var start time.Time
 	err = sseStream(inst, func(data []byte) bool {
 		if start.IsZero() {
+			mark()
 			start = time.Now()
 		}
 		n.Add(int64(bytes.Count(data, []byte(`"offset":`))))
@@ -164,7 +166,9 @@ func rowStreamConsume(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	if _, err := franzProducer(cfg.brokers, topic, cfg.scale.consumeRecords, 0, size, 8, false); err != nil {
 		return r, err
 	}
-	res, err := measure(k, &r, size, func() (loadResult, error) { return krestStreamConsumer(k.url, topic, cfg.scale.consumeRecords) })
+	res, err := measure(k, &r, size, func(mark func()) (loadResult, error) {
+		return krestStreamConsumer(k.url, topic, cfg.scale.consumeRecords, mark)
+	})
 	if err != nil {
 		return r, err
 	}

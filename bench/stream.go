@@ -88,10 +88,10 @@ func rowProduceStream(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	if err != nil {
 		return r, err
 	}
-	res, err := measure(k, &r, size, streamLoad{
+	res, err := measure(k, &r, size, whole(streamLoad{
 		url: k.url + "/v3/clusters/any/topics/" + topic + "/records", size: size, conns: 8,
 		total: cfg.scale.produceRecords, label: "krest v3 stream",
-	}.run)
+	}.run))
 	if err != nil {
 		return r, err
 	}
