@@ -72,11 +72,11 @@ bench: build kafka-jars
 bench-quick: build kafka-jars
 	KREST_KAFKA_HEAP=2g $(WITH_BROKER) $(GO) run ./bench -scale quick -kafka-libs "$$(.ci/kafka/fetch-jars.sh)" -krest bin/krest
 
-## profiles: CPU and heap profiles of krest under bench rows 1 and 3 (full scale), merged for PGO
+## profiles: CPU and heap profiles of krest under bench rows 1 to 4 (full scale), merged for PGO
 profiles: kafka-jars
 	$(GO) build -pgo=off -o bin/krest-noprofile ./cmd/krest
 	mkdir -p profiles/latest
-	KREST_KAFKA_HEAP=2g $(WITH_BROKER) $(GO) run ./bench -scale full -runs 1 -rows 1,3 \
+	KREST_KAFKA_HEAP=2g $(WITH_BROKER) $(GO) run ./bench -scale full -runs 1 -rows 1,2,3,4 \
 	  -krest bin/krest-noprofile -out profiles/latest \
 	  -krest-args "-cpuprofile profiles/latest/cpu.pprof -memprofile profiles/latest/allocs.pprof"
 	$(GO) tool pprof -proto profiles/latest/cpu.pprof > profiles/merged.pprof
