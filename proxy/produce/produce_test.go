@@ -309,3 +309,26 @@ func TestProduceNoHeadOfLine(t *testing.T) {
 	}
 	PutBatch(late)
 }
+
+func TestRecordIndex(t *testing.T) {
+	t.Parallel()
+	recs := make([]kgo.Record, 3)
+	other := make([]kgo.Record, 1)
+	for _, tc := range []struct {
+		recs []kgo.Record
+		r    *kgo.Record
+		want int
+	}{
+		{recs, &recs[0], 0},
+		{recs, &recs[2], 2},
+		{recs[1:], &recs[2], 1},
+		{recs[1:], &recs[0], -1}, // before the slice
+		{recs[:2], &recs[2], -1}, // past its end
+		{recs, &other[0], -1},
+		{nil, &other[0], -1},
+	} {
+		if got := recordIndex(tc.recs, tc.r); got != tc.want {
+			t.Errorf("recordIndex(%d records, %p) = %d, want %d", len(tc.recs), tc.r, got, tc.want)
+		}
+	}
+}
