@@ -151,6 +151,94 @@ func recordsIn(t *testing.T, r kmsg.Request) []int {
 	return n
 }
 
+// warmUp produces one record through produce while p lingers long: kgo ends
+// the linger of a call only on partitions it knew before, so Flush ends
+// this one's.
+func warmUp(t *testing.T, p *Producer, produce func(string) error) {
+	t.Helper()
+	warm := make(chan error, 1)
+	go func() { warm <- produce("warm") }()
+	for {
+		select {
+		case err := <-warm:
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		case <-time.After(time.Millisecond):
+			if err := p.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// waitFor polls cond until it holds, for at most 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 10 s", what)
+		}
+	}
+}
+
+// TestProduceFlushSendsQueued: Flush (at shutdown) sends the calls queued
+// behind a group at once instead of leaving them to the linger, and
+// returns once they are acknowledged.
+func TestProduceFlushSendsQueued(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	release := make(chan struct{})
+	var requests atomic.Int32
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if requests.Add(1) == 2 {
+			c.SleepControl(func() { <-release })
+		}
+		return nil, nil, false
+	})
+	p, err := New([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.ProducerLinger(time.Minute)},
+		Options{BufferBytes: 1 << 20, MaxBlock: time.Second, DeliveryTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	produce := func(v string) error {
+		b := GetBatch()
+		defer PutBatch(b)
+		fill(b, 0, v)
+		if err := p.Produce(context.Background(), b); err != nil {
+			return err
+		}
+		return b.Errs[0]
+	}
+	warmUp(t, p, produce)
+	held, queued := make(chan error, 1), make(chan error, 1)
+	go func() { held <- produce("held") }()
+	waitFor(t, "the second produce request", func() bool { return requests.Load() == 2 })
+	go func() { queued <- produce("queued") }()
+	queuedLen := func() int {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.queue)
+	}
+	waitFor(t, "the call queued behind the group", func() bool { return queuedLen() == 1 })
+	flushed := make(chan error, 1)
+	go func() { flushed <- p.Flush(context.Background()) }()
+	waitFor(t, "Flush sending the queued call", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.open == 2 && len(p.queue) == 0
+	})
+	close(release)
+	for _, ch := range []chan error{held, queued, flushed} {
+		if err := <-ch; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestProduceGroups: calls that arrive while a produce request is in flight
 // wait in krest and then share one request, where kgo would have sent each
 // in a request of its own (it allows five in flight).
@@ -189,24 +277,8 @@ func TestProduceGroups(t *testing.T) {
 		}
 		return b.Errs[0]
 	}
-	// The first request lets kgo send more than one at a time. kgo ends
-	// the linger of a call only on partitions it knew before: Flush ends
-	// this one's.
-	warm := make(chan error, 1)
-	go func() { warm <- produce("warm") }()
-	for done := false; !done; {
-		select {
-		case err := <-warm:
-			if err != nil {
-				t.Fatal(err)
-			}
-			done = true
-		case <-time.After(time.Millisecond):
-			if err := p.Flush(ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	// The first request lets kgo send more than one at a time.
+	warmUp(t, p, produce)
 	held := make(chan error, 1)
 	go func() { held <- produce("held") }()
 	for {

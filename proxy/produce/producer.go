@@ -122,9 +122,28 @@ func (p *Producer) Buffered() int64 { return p.cl.BufferedProduceRecords() }
 // BudgetUsed returns the bytes of records admitted and not yet released.
 func (p *Producer) BudgetUsed() int64 { return p.budget.Used() }
 
-// Flush waits until every buffered record is acknowledged or failed, or
-// ctx ends.
-func (p *Producer) Flush(ctx context.Context) error { return p.cl.Flush(ctx) }
+// Flush sends the calls queued behind a group at once and waits until
+// every record is acknowledged or failed, or ctx ends.
+func (p *Producer) Flush(ctx context.Context) error {
+	for {
+		p.lingered()
+		if err := p.cl.Flush(ctx); err != nil {
+			return err
+		}
+		p.mu.Lock()
+		idle := p.open == 0 && len(p.queue) == 0
+		p.mu.Unlock()
+		if idle {
+			return nil
+		}
+		// A group is on its way into kgo, or a call came in meanwhile.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
 
 // Close closes the client; records still buffered fail.
 func (p *Producer) Close() {
