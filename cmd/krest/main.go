@@ -181,6 +181,10 @@ func run(args, environ []string) error {
 		}
 		lns = append(lns, ln)
 	}
+	// Signals are caught before anything is served: a SIGHUP sent once
+	// krest answers must reload, not end the process (its default action).
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	serveErr := make(chan error, len(lns))
 	addrs := make([]string, len(lns))
 	for i, ln := range lns {
@@ -206,8 +210,6 @@ func run(args, environ []string) error {
 	}
 	log.Info(fmt.Sprintf("krest listening on %s; %s%s", strings.Join(addrs, ","), kafkaDesc, registryDesc), "version", versionLine())
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	for {
 		s := <-sig
 		if s == syscall.SIGHUP {
