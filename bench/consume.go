@@ -35,7 +35,7 @@ func createInstance(base, group, name, topic, extra string) (string, error) {
 // krestConsumer reads records of topic (of partitions partitions) through n
 // instances of one group, each polled by its own goroutine with a large
 // max_bytes, and times the reads from the moment the group is balanced.
-// mark runs when the clock starts.
+// mark runs when the clock starts and when it stops.
 func krestConsumer(base, topic string, partitions, instances int, records int64, mark func()) (loadResult, error) {
 	group := fmt.Sprintf("krest-perf-%d", time.Now().UnixNano())
 	var urls []string
@@ -91,7 +91,10 @@ func krestConsumer(base, topic string, partitions, instances int, records int64,
 				if n.Add(got) >= records {
 					// The last record is in: the others' long polls
 					// may now wait out their timeout, uncounted.
-					last.Do(func() { end = time.Now() })
+					last.Do(func() {
+						end = time.Now()
+						mark()
+					})
 				}
 			}
 		})

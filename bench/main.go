@@ -301,17 +301,18 @@ func onNewTopic(adm *kadm.Client, name string, partitions int32, run func(topic 
 func ms(t time.Duration) float64 { return float64(t.Microseconds()) / 1000 }
 
 // measure runs f while tracking krest's CPU, and fills the CPU columns.
-// A load whose clock starts after a setup (a consumer group's join) calls
-// mark then, so that the CPU and machine columns cover what the clock
-// covers; other loads ignore it (see whole).
+// A load whose clock covers only part of it (a consumer group's join
+// before, idle long polls after) marks the clock's start and end (see
+// window); other loads ignore mark (see whole).
 func measure(k *krestProc, r *row, bytesPerRecord int, f func(mark func()) (loadResult, error)) (loadResult, error) {
-	before, machine := k.stats().cpu, snapshot()
-	res, err := f(func() { before, machine = k.stats().cpu, snapshot() })
+	w := newWindow(func() time.Duration { return k.stats().cpu })
+	res, err := f(w.mark)
 	if err != nil {
 		return res, err
 	}
-	machine.spent(snapshot(), float64(res.records)*float64(bytesPerRecord), &res.machine)
-	cpu := (k.stats().cpu - before).Seconds()
+	spent, from, to := w.close()
+	from.spent(to, float64(res.records)*float64(bytesPerRecord), &res.machine)
+	cpu := spent.Seconds()
 	if res.records > 0 {
 		r.CPUSecPerMRecords = cpu / float64(res.records) * 1e6
 		r.CPUSecPerGB = cpu / (float64(res.records) * float64(bytesPerRecord) / 1e9)

@@ -133,8 +133,8 @@ func franzProducer(brokers, topic string, records int64, duration time.Duration,
 }
 
 // franzConsumer reads records of topic from the start, timed from its
-// group assignment (as the other consumers are, without the join); mark
-// runs then.
+// group assignment (as the other consumers are, without the join) to its
+// last record; mark runs at both.
 func franzConsumer(brokers, topic string, records int64, mark func()) (loadResult, error) {
 	assigned := make(chan time.Time, 1)
 	var marked sync.Once
@@ -161,6 +161,7 @@ func franzConsumer(brokers, topic string, records int64, mark func()) (loadResul
 		}
 		n += int64(fs.NumRecords())
 	}
+	mark()
 	return loadResult{records: n, elapsed: time.Since(<-assigned)}, nil
 }
 
@@ -169,7 +170,8 @@ func franzConsumer(brokers, topic string, records int64, mark func()) (loadResul
 // fetch and partition, two fetches at most): krest's shape in row 3, where
 // the plain franzConsumer is one client for every partition. It is timed
 // from the moment the members together hold every partition, as the krest
-// consumer is, to the last record; mark runs when the members start polling.
+// consumer is, to the last record; mark runs when the members start polling
+// and at the last record.
 func franzMembers(brokers, topic string, records int64, members, partitions int, fetchBytes int32, mark func()) (loadResult, error) {
 	group := fmt.Sprintf("franz-members-%d", time.Now().UnixNano())
 	var held atomic.Int64 // partitions assigned across the members
@@ -216,8 +218,8 @@ func franzMembers(brokers, topic string, records int64, members, partitions int,
 				pctx, pcancel := context.WithTimeout(ctx, time.Second)
 				fs := cl.PollRecords(pctx, 10000)
 				pcancel()
-				if n.Add(int64(fs.NumRecords())) >= records {
-					end.CompareAndSwap(0, time.Now().UnixNano())
+				if n.Add(int64(fs.NumRecords())) >= records && end.CompareAndSwap(0, time.Now().UnixNano()) {
+					mark()
 				}
 			}
 		})

@@ -19,7 +19,8 @@ import (
 // did beside it.
 
 // nativeRun is what a native-client process prints: its figures and the
-// CPU it spent between starting the client and its last record.
+// CPU it spent in its window (the consumers' timed reads; a producer's whole
+// run from creating its client).
 type nativeRun struct {
 	Records    int64   `json:"records"`
 	Seconds    float64 `json:"seconds"`
@@ -54,31 +55,27 @@ func nativeCommand(args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	before := processCPU()
-	var window *usage // from the consumers' mark on
-	mark := func() {
-		u := snapshot()
-		before, window = u.bench, &u
-	}
+	w := newWindow(processCPU)
 	var res loadResult
 	var err error
 	switch *mode {
 	case "produce", "produce-sync":
 		res, err = franzProducer(*brokers, *topic, *records, *duration, *size, *conns, *mode == "produce-sync")
 	case "consume":
-		res, err = franzConsumer(*brokers, *topic, *records, mark)
+		res, err = franzConsumer(*brokers, *topic, *records, w.mark)
 	case "consume-members":
-		res, err = franzMembers(*brokers, *topic, *records, *conns, *partitions, int32(*fetchBytes), mark)
+		res, err = franzMembers(*brokers, *topic, *records, *conns, *partitions, int32(*fetchBytes), w.mark)
 	default:
 		return fmt.Errorf("-mode %q: want produce, produce-sync, consume or consume-members", *mode)
 	}
 	if err != nil {
 		return err
 	}
-	run := nativeRun{Records: res.records, Seconds: res.elapsed.Seconds(), CPUSeconds: (processCPU() - before).Seconds()}
-	if window != nil {
+	cpu, from, to := w.close()
+	run := nativeRun{Records: res.records, Seconds: res.elapsed.Seconds(), CPUSeconds: cpu.Seconds()}
+	if *mode == "consume" || *mode == "consume-members" { // the producers' window is their whole run, which the bench measures
 		run.Machine = new(machineUse)
-		window.spent(snapshot(), float64(res.records)*float64(*size), run.Machine)
+		from.spent(to, float64(res.records)*float64(*size), run.Machine)
 		run.Machine.LoadCPUSecPerGB = 0 // this process is the native client, not the bench's load generator
 	}
 	return json.NewEncoder(out).Encode(run)

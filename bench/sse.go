@@ -111,7 +111,7 @@ func krestStreamLatency(base, topic string, rate int, d time.Duration) (latencie
 
 // krestStreamConsumer drains records of topic through one SSE stream of a
 // consumer instance, timed from the first record to the last; mark runs
-// then.
+// at both.
 func krestStreamConsumer(base, topic string, records int64, mark func()) (loadResult, error) {
 	inst, err := createInstance(base, fmt.Sprintf("krest-sse-%d", time.Now().UnixNano()), "c", topic, "")
 	if err != nil {
@@ -129,7 +129,11 @@ func krestStreamConsumer(base, topic string, records int64, mark func()) (loadRe
 			start = time.Now()
 		}
 		n.Add(int64(bytes.Count(data, []byte(`"offset":`))))
-		return n.Load() < records
+		if n.Load() >= records {
+			mark()
+			return false
+		}
+		return true
 	})
 	if n.Load() < records {
 		return loadResult{}, fmt.Errorf("SSE consumer read %d of %d records: %v", n.Load(), records, err)

@@ -4,6 +4,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -71,4 +72,52 @@ type machineUse struct {
 	BrokerCPUSecPerGB float64 `json:"broker_cpu_sec_per_gb,omitempty"`
 	// MachineBusyPct is how busy all cores were, in percent.
 	MachineBusyPct float64 `json:"machine_busy_pct,omitempty"`
+}
+
+// window is the part of a load that its clock covers. A load whose clock
+// starts after a setup (a consumer group's join) or stops before a tail
+// (the other readers' long polls running out after the last record) marks
+// both ends, so that the CPU and machine columns cover what the rate
+// covers; without marks the window is the whole load.
+type window struct {
+	proc       func() time.Duration // the measured process's CPU so far
+	mu         sync.Mutex
+	start, end windowMark
+	marks      int
+}
+
+type windowMark struct {
+	cpu time.Duration
+	at  usage
+}
+
+func newWindow(proc func() time.Duration) *window {
+	return &window{proc: proc, start: windowMark{proc(), snapshot()}}
+}
+
+// mark marks the start of the clock on its first call and its end on the
+// second; later calls are ignored. Loads may call it from any goroutine.
+func (w *window) mark() {
+	m := windowMark{w.proc(), snapshot()}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch w.marks {
+	case 0:
+		w.start = m
+	case 1:
+		w.end = m
+	}
+	w.marks++
+}
+
+// close returns the CPU the process spent in the window, and the machine
+// snapshots at its ends (the end is now when the load did not mark one).
+func (w *window) close() (cpu time.Duration, from, to usage) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	end := w.end
+	if w.marks < 2 {
+		end = windowMark{w.proc(), snapshot()}
+	}
+	return end.cpu - w.start.cpu, w.start.at, end.at
 }
