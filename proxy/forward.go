@@ -237,8 +237,8 @@ func openDirectory(cfg *config.Config, consumers *consumer.Manager, log *slog.Lo
 	if self.ID == "" {
 		self.ID = "krest-" + self.Incarnation
 	}
-	var dir *directory.Directory
-	claimExisting := func() {
+	// Once the directory is read, it records the instances created meanwhile.
+	claimExisting := func(dir *directory.Directory) {
 		consumers.Each(func(group, name string) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -247,7 +247,7 @@ func openDirectory(cfg *config.Config, consumers *consumer.Manager, log *slog.Lo
 			}
 		})
 	}
-	dir, err := directory.New(cfg.AdminOpts(), cfg.Consumers.DirectoryTopic, self, log, func() { claimExisting() })
+	dir, err := directory.New(cfg.AdminOpts(), cfg.Consumers.DirectoryTopic, self, log, claimExisting)
 	if err != nil {
 		log.Warn("consumer forwarding is off: the consumer directory has no Kafka client; requests for an instance must reach the krest that created it", "topic", cfg.Consumers.DirectoryTopic, "error", err)
 		return nil

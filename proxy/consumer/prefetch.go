@@ -3,10 +3,6 @@ package consumer
 import (
 	"context"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/krest-dev/krest/proxy/kafkaerr"
 )
 
 // prefetchWait bounds how long a prefetch waits for records.
@@ -32,10 +28,7 @@ func (c *Instance) startPrefetch() {
 	if c.cl == nil || c.pf.done != nil || c.bufferFull() {
 		return
 	}
-	max := c.m.cfg.BufferRecords - c.Buffered()
-	if max <= 0 {
-		return
-	}
+	max := c.m.cfg.BufferRecords - c.Buffered() // > 0: the buffer is not full
 	ctx, cancel := context.WithTimeout(context.Background(), prefetchWait)
 	done := make(chan struct{})
 	c.pf = prefetch{cancel: cancel, done: done}
@@ -56,39 +49,4 @@ func (c *Instance) stopPrefetch() {
 	c.pf.cancel()
 	<-c.pf.done
 	c.pf = prefetch{}
-}
-
-// keep adds polled records of partitions the instance holds to its buffer
-// and notes fetch failures; it returns Kafka's refusal of the instance
-// (credentials or ACLs), if the poll met one.
-func (c *Instance) keep(ctx context.Context, fs kgo.Fetches) (refused error) {
-	fs.EachError(func(t string, p int32, err error) {
-		if kafkaerr.IsAuthentication(err) || kafkaerr.IsAuthorization(err) {
-			refused = err
-		}
-		if ctx.Err() == nil && !isContextErr(err) {
-			c.m.log.Warn("fetch error", "group", c.group, "instance", c.s.Name, "topic", t, "partition", p, "error", err)
-			c.failing(err, false)
-		}
-	})
-	if fs.NumRecords() > 0 {
-		c.failing(nil, false)
-	}
-	c.mu.Lock()
-	var (
-		topic string
-		part  int32 = -1
-		held  bool
-	)
-	fs.EachRecord(func(r *kgo.Record) {
-		if r.Partition != part || r.Topic != topic { // records come in runs of one partition
-			topic, part = r.Topic, r.Partition
-			held = c.mode == modeAssigned || c.assigned[topic][part]
-		}
-		if held {
-			c.buf = append(c.buf, r)
-		}
-	})
-	c.mu.Unlock()
-	return refused
 }

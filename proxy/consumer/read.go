@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/krest-dev/krest/proxy/kafkaerr"
 )
 
 // ReadLimits are the bounds of one records read.
@@ -81,6 +83,41 @@ func (c *Instance) ReadPending(lim ReadLimits, dst []*kgo.Record) ([]*kgo.Record
 		}
 	}
 	return dst, nil
+}
+
+// keep adds polled records of partitions the instance holds to its buffer
+// and notes fetch failures; it returns Kafka's refusal of the instance
+// (credentials or ACLs), if the poll met one.
+func (c *Instance) keep(ctx context.Context, fs kgo.Fetches) (refused error) {
+	fs.EachError(func(t string, p int32, err error) {
+		if kafkaerr.IsAuthentication(err) || kafkaerr.IsAuthorization(err) {
+			refused = err
+		}
+		if ctx.Err() == nil && !isContextErr(err) {
+			c.m.log.Warn("fetch error", "group", c.group, "instance", c.s.Name, "topic", t, "partition", p, "error", err)
+			c.failing(err, false)
+		}
+	})
+	if fs.NumRecords() > 0 {
+		c.failing(nil, false)
+	}
+	c.mu.Lock()
+	var (
+		topic string
+		part  int32 = -1
+		held  bool
+	)
+	fs.EachRecord(func(r *kgo.Record) {
+		if r.Partition != part || r.Topic != topic { // records come in runs of one partition
+			topic, part = r.Topic, r.Partition
+			held = c.mode == modeAssigned || c.assigned[topic][part]
+		}
+		if held {
+			c.buf = append(c.buf, r)
+		}
+	})
+	c.mu.Unlock()
+	return refused
 }
 
 // MarkDelivered records that recs, from ReadPending, reached the client:

@@ -69,7 +69,7 @@ var ErrNotReady = errors.New("the consumer directory could not be read from Kafk
 // forwarding is off. onReady, if set, runs once it is ready: the owner
 // claims there what it created meanwhile. opts are the client settings
 // (seeds, security).
-func New(opts []kgo.Opt, topic string, self Owner, log *slog.Logger, onReady func()) (*Directory, error) {
+func New(opts []kgo.Opt, topic string, self Owner, log *slog.Logger, onReady func(*Directory)) (*Directory, error) {
 	cl, err := kgo.NewClient(append(opts,
 		kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.AllowAutoTopicCreation(), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))...)
@@ -121,7 +121,7 @@ func (d *Directory) lastErr() error {
 }
 
 // run opens the directory, retrying with a growing pause, then tails it.
-func (d *Directory) run(onReady func()) {
+func (d *Directory) run(onReady func(*Directory)) {
 	defer close(d.done)
 	pause := time.Second
 	for attempt := 0; ; attempt++ {
@@ -153,7 +153,7 @@ func (d *Directory) run(onReady func()) {
 		d.log.Info("consumer forwarding is on: the consumer directory is read", "topic", d.topic)
 	}
 	if onReady != nil {
-		onReady()
+		onReady(d)
 	}
 	for {
 		fs := d.cl.PollFetches(d.ctx)

@@ -99,7 +99,7 @@ func TestDirectoryWithKafkaDown(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	d, err := New([]kgo.Opt{kgo.SeedBrokers(ln.Addr().String())}, "_krest_down", Owner{ID: "a"}, slog.New(slog.DiscardHandler), func() { t.Error("ready without Kafka") })
+	d, err := New([]kgo.Opt{kgo.SeedBrokers(ln.Addr().String())}, "_krest_down", Owner{ID: "a"}, slog.New(slog.DiscardHandler), func(*Directory) { t.Error("ready without Kafka") })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,15 +73,12 @@ func GetBatch() *Batch {
 // PutBatch hands b back. b must not be used after PutBatch, and PutBatch
 // must not be called while Produce runs. b and its arena are recycled once
 // kgo has let go of its records too: at once in the common case, later when
-// Produce stopped waiting at the delivery deadline.
+// Produce stopped waiting at the delivery deadline. (The group that sent b
+// hands it back the same way when kgo is done with it.)
 func PutBatch(b *Batch) {
 	if b.refs.Load() != 0 && b.refs.Add(-1) != 0 {
-		return // kgo still holds records: the group that sent them recycles b
+		return // the other holder recycles b
 	}
-	b.recycle()
-}
-
-func (b *Batch) recycle() {
 	pool.PutBuffer(b.Arena)
 	b.Arena = nil
 	if cap(b.Records) > maxPooledRecords {

@@ -33,8 +33,7 @@ const maxOpenGroups = 1
 type call struct {
 	cancel context.CancelFunc
 	b      *Batch
-	budget *pool.Budget
-	cost   int64
+	cost   int64         // what the call holds of the produce budget
 	left   atomic.Int32  // records kgo has not reported yet
 	done   chan struct{} // receives once left reaches 0; kept with the batch
 }
@@ -49,15 +48,16 @@ type callCtx struct {
 }
 
 func (c *call) reset() {
-	c.cancel, c.b, c.budget, c.cost = nil, nil, nil, 0
+	c.cancel, c.b, c.cost = nil, nil, 0
 	select {
 	case <-c.done: // sent after Produce stopped waiting
 	default:
 	}
 }
 
-// callHook reports each record of a Produce call to the call.
-type callHook struct{}
+// callHook reports each record of a Produce call to the call, and gives the
+// call's share of the producer's budget back with its last record.
+type callHook struct{ budget *pool.Budget }
 
 var _ kgo.HookProduceRecordUnbuffered = callHook{}
 
@@ -65,7 +65,7 @@ var _ kgo.HookProduceRecordUnbuffered = callHook{}
 // of r; records of Send have no call and are left alone. kgo reads r once
 // more after this (its size), so the call's batch is recycled only once
 // its group has returned, never here.
-func (callHook) OnProduceRecordUnbuffered(r *kgo.Record, err error) {
+func (h callHook) OnProduceRecordUnbuffered(r *kgo.Record, err error) {
 	cc, ok := r.Context.(*callCtx)
 	if !ok {
 		return
@@ -78,7 +78,7 @@ func (callHook) OnProduceRecordUnbuffered(r *kgo.Record, err error) {
 	}
 	if c.left.Add(-1) == 0 {
 		c.cancel()
-		c.budget.Release(c.cost)
+		h.budget.Release(c.cost)
 		c.done <- struct{}{}
 	}
 }
@@ -163,7 +163,7 @@ func (p *Producer) sender(g []*call) {
 			clear(ptrs)
 			ptrs = ptrs[:0]
 			for _, c := range g {
-				p.finish(c)
+				PutBatch(c.b) // the group's hold: kgo has let go of the records
 			}
 			g = p.next(g)
 		}
@@ -175,14 +175,6 @@ func (p *Producer) sender(g []*call) {
 		case <-p.closed:
 			return
 		}
-	}
-}
-
-// finish recycles c's batch once kgo has let go of its records, unless its
-// caller still holds it.
-func (p *Producer) finish(c *call) {
-	if b := c.b; b.refs.Add(-1) == 0 {
-		b.recycle()
 	}
 }
 

@@ -151,13 +151,13 @@ func recordsIn(t *testing.T, r kmsg.Request) []int {
 	return n
 }
 
-// warmUp produces one record through produce while p lingers long: kgo ends
+// warmUp produces one record through p while it lingers long: kgo ends
 // the linger of a call only on partitions it knew before, so Flush ends
 // this one's.
-func warmUp(t *testing.T, p *Producer, produce func(string) error) {
+func warmUp(t *testing.T, p *Producer) {
 	t.Helper()
 	warm := make(chan error, 1)
-	go func() { warm <- produce("warm") }()
+	go func() { warm <- produceValue(p, "warm") }()
 	for {
 		select {
 		case err := <-warm:
@@ -183,6 +183,38 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// lingeringProducer is a Producer on c with kgo's linger set to linger (the
+// longest a call waits behind a group), closed with the test.
+func lingeringProducer(tb testing.TB, c *kfake.Cluster, linger time.Duration) *Producer {
+	tb.Helper()
+	p, err := New([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.ProducerLinger(linger)},
+		Options{BufferBytes: 64 << 20, MaxBlock: time.Second, DeliveryTimeout: 10 * time.Second})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(p.Close)
+	return p
+}
+
+// produceValue produces v to partition 0 of t through p and returns the
+// call's or the record's failure.
+func produceValue(p *Producer, v string) error {
+	b := GetBatch()
+	defer PutBatch(b)
+	fill(b, 0, v)
+	if err := p.Produce(context.Background(), b); err != nil {
+		return err
+	}
+	return b.Errs[0]
+}
+
+// groups returns how many groups p has in flight and how many calls wait.
+func groups(p *Producer) (open, queued int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.open, len(p.queue)
+}
+
 // TestProduceFlushSendsQueued: Flush (at shutdown) sends the calls queued
 // behind a group at once instead of leaving them to the linger, and
 // returns once they are acknowledged.
@@ -198,39 +230,16 @@ func TestProduceFlushSendsQueued(t *testing.T) {
 		}
 		return nil, nil, false
 	})
-	p, err := New([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.ProducerLinger(time.Minute)},
-		Options{BufferBytes: 1 << 20, MaxBlock: time.Second, DeliveryTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	produce := func(v string) error {
-		b := GetBatch()
-		defer PutBatch(b)
-		fill(b, 0, v)
-		if err := p.Produce(context.Background(), b); err != nil {
-			return err
-		}
-		return b.Errs[0]
-	}
-	warmUp(t, p, produce)
+	p := lingeringProducer(t, c, time.Minute)
+	warmUp(t, p)
 	held, queued := make(chan error, 1), make(chan error, 1)
-	go func() { held <- produce("held") }()
+	go func() { held <- produceValue(p, "held") }()
 	waitFor(t, "the second produce request", func() bool { return requests.Load() == 2 })
-	go func() { queued <- produce("queued") }()
-	queuedLen := func() int {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		return len(p.queue)
-	}
-	waitFor(t, "the call queued behind the group", func() bool { return queuedLen() == 1 })
+	go func() { queued <- produceValue(p, "queued") }()
+	waitFor(t, "the call queued behind the group", func() bool { _, q := groups(p); return q == 1 })
 	flushed := make(chan error, 1)
 	go func() { flushed <- p.Flush(context.Background()) }()
-	waitFor(t, "Flush sending the queued call", func() bool {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		return p.open == 2 && len(p.queue) == 0
-	})
+	waitFor(t, "Flush sending the queued call", func() bool { open, q := groups(p); return open == 2 && q == 0 })
 	close(release)
 	for _, ch := range []chan error{held, queued, flushed} {
 		if err := <-ch; err != nil {
@@ -261,49 +270,22 @@ func TestProduceGroups(t *testing.T) {
 		}
 		return nil, nil, false
 	})
-	p, err := New([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.ProducerLinger(time.Minute)},
-		Options{BufferBytes: 1 << 20, MaxBlock: time.Second, DeliveryTimeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	ctx := context.Background()
-	produce := func(v string) error {
-		b := GetBatch()
-		defer PutBatch(b)
-		fill(b, 0, v)
-		if err := p.Produce(ctx, b); err != nil {
-			return err
-		}
-		return b.Errs[0]
-	}
+	p := lingeringProducer(t, c, time.Minute)
 	// The first request lets kgo send more than one at a time.
-	warmUp(t, p, produce)
+	warmUp(t, p)
 	held := make(chan error, 1)
-	go func() { held <- produce("held") }()
-	for {
+	go func() { held <- produceValue(p, "held") }()
+	waitFor(t, "the second produce request", func() bool {
 		mu.Lock()
-		n := len(requests)
-		mu.Unlock()
-		if n == 2 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+		defer mu.Unlock()
+		return len(requests) == 2
+	})
 	const calls = 10
 	errs := make(chan error, calls)
 	for i := range calls {
-		go func() { errs <- produce(fmt.Sprint(i)) }()
+		go func() { errs <- produceValue(p, fmt.Sprint(i)) }()
 	}
-	for {
-		p.mu.Lock()
-		n := len(p.queue)
-		p.mu.Unlock()
-		if n == calls {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the calls queued behind the group", func() bool { _, q := groups(p); return q == calls })
 	close(release)
 	if err := <-held; err != nil {
 		t.Fatal(err)
@@ -339,28 +321,18 @@ func TestProduceNoHeadOfLine(t *testing.T) {
 		}
 		return nil, nil, false
 	})
-	p, err := New([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.ProducerLinger(20 * time.Millisecond)},
-		Options{BufferBytes: 1 << 20, MaxBlock: time.Second, DeliveryTimeout: 10 * time.Second})
-	if err != nil {
+	p := lingeringProducer(t, c, 20*time.Millisecond)
+	ctx := context.Background()
+	if err := produceValue(p, "warm"); err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
-	ctx := context.Background()
-	warm := GetBatch()
-	fill(warm, 0, "warm")
-	if err := p.Produce(ctx, warm); err != nil || warm.Errs[0] != nil {
-		t.Fatal(err, warm.Errs[0])
-	}
-	PutBatch(warm)
 
 	late := GetBatch()
 	fill(late, 0, "late")
 	late.Records[0].Topic = "late"
 	lateDone := make(chan error, 1)
 	go func() { lateDone <- p.Produce(ctx, late) }()
-	for !held.Load() {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the metadata request for the missing topic", held.Load)
 	b := GetBatch()
 	fill(b, 1, "next")
 	if err := p.Produce(ctx, b); err != nil || b.Errs[0] != nil || b.Records[0].Offset != 0 {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // BenchmarkProduceOneRecord: concurrent one-record calls (bench row 2's
@@ -16,13 +15,8 @@ func BenchmarkProduceOneRecord(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.Close()
-	p, err := New([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.ProducerLinger(5 * time.Millisecond)},
-		Options{BufferBytes: 64 << 20, MaxBlock: time.Second, DeliveryTimeout: 10 * time.Second})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer p.Close()
+	b.Cleanup(c.Close) // after the producer's
+	p := lingeringProducer(b, c, 5*time.Millisecond)
 	ctx := context.Background()
 	b.SetParallelism(32) // 64 callers on 2 cores, as in row 2
 	b.ReportAllocs()

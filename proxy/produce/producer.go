@@ -81,9 +81,13 @@ type Producer struct {
 // (seeds, security, producer settings) and krest's partitioner, which
 // honours a record's requested partition. It does not contact Kafka yet.
 func New(kopts []kgo.Opt, o Options) (*Producer, error) {
+	budget := o.Budget
+	if budget == nil {
+		budget = pool.NewBudget(o.BufferBytes)
+	}
 	auth := kafkaerr.NewWatch()
 	kopts = append(kopts,
-		kgo.WithHooks(auth, callHook{}),
+		kgo.WithHooks(auth, callHook{budget}),
 		kgo.RecordPartitioner(newPartitioner()),
 		// The produce budget bounds buffered records; kgo's limits sit
 		// above it so that Produce never blocks inside kgo.
@@ -93,10 +97,6 @@ func New(kopts []kgo.Opt, o Options) (*Producer, error) {
 	cl, err := kgo.NewClient(kopts...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka producer client: %w", err)
-	}
-	budget := o.Budget
-	if budget == nil {
-		budget = pool.NewBudget(o.BufferBytes)
 	}
 	linger, _ := cl.OptValue(kgo.ProducerLinger).(time.Duration)
 	p := &Producer{cl: cl, auth: auth, abandon: make(chan struct{}), budget: budget, maxBlock: o.MaxBlock, timeout: o.DeliveryTimeout,
@@ -175,6 +175,9 @@ const deliveryGrace = 50 * time.Millisecond
 // ErrOverloaded instead of growing memory.
 func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 	recs := b.Records
+	if len(recs) == 0 {
+		return nil
+	}
 	var cost int64
 	for i := range recs {
 		cost += recordCost(&recs[i])
@@ -190,13 +193,8 @@ func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 	// before its own call's deadline by more than the few milliseconds
 	// between calls.
 	dctx, cancel := context.WithTimeout(ctx, p.timeout)
-	if len(recs) == 0 {
-		cancel()
-		p.budget.Release(cost)
-		return nil
-	}
 	c := &b.call
-	c.cancel, c.b, c.budget, c.cost = cancel, b, p.budget, cost
+	c.cancel, c.b, c.cost = cancel, b, cost
 	rctx := &callCtx{dctx, c}
 	c.left.Store(int32(len(recs)))
 	if c.done == nil {
