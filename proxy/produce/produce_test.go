@@ -151,28 +151,6 @@ func recordsIn(t *testing.T, r kmsg.Request) []int {
 	return n
 }
 
-// warmUp produces one record through p while it lingers long: kgo ends
-// the linger of a call only on partitions it knew before, so Flush ends
-// this one's.
-func warmUp(t *testing.T, p *Producer) {
-	t.Helper()
-	warm := make(chan error, 1)
-	go func() { warm <- produceValue(p, "warm") }()
-	for {
-		select {
-		case err := <-warm:
-			if err != nil {
-				t.Fatal(err)
-			}
-			return
-		case <-time.After(time.Millisecond):
-			if err := p.Flush(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-}
-
 // waitFor polls cond until it holds, for at most 10 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -193,6 +171,19 @@ func lingeringProducer(tb testing.TB, c *kfake.Cluster, linger time.Duration) *P
 		tb.Fatal(err)
 	}
 	tb.Cleanup(p.Close)
+	return p
+}
+
+// gatedProducer is a producer whose calls wait up to a minute behind the
+// group in flight, so that a test sees them queued, while kgo lingers
+// 200 ms: long enough for a group's records to fill one batch, short
+// enough when kgo loses an end of its linger (it does when a produce
+// request of the partition is still counted in flight: its last step
+// starts the linger again).
+func gatedProducer(tb testing.TB, c *kfake.Cluster) *Producer {
+	tb.Helper()
+	p := lingeringProducer(tb, c, 200*time.Millisecond)
+	p.linger = time.Minute // before any call: read under p.mu from then on
 	return p
 }
 
@@ -230,8 +221,10 @@ func TestProduceFlushSendsQueued(t *testing.T) {
 		}
 		return nil, nil, false
 	})
-	p := lingeringProducer(t, c, time.Minute)
-	warmUp(t, p)
+	p := gatedProducer(t, c)
+	if err := produceValue(p, "warm"); err != nil {
+		t.Fatal(err)
+	}
 	held, queued := make(chan error, 1), make(chan error, 1)
 	go func() { held <- produceValue(p, "held") }()
 	waitFor(t, "the second produce request", func() bool { return requests.Load() == 2 })
@@ -270,9 +263,11 @@ func TestProduceGroups(t *testing.T) {
 		}
 		return nil, nil, false
 	})
-	p := lingeringProducer(t, c, time.Minute)
+	p := gatedProducer(t, c)
 	// The first request lets kgo send more than one at a time.
-	warmUp(t, p)
+	if err := produceValue(p, "warm"); err != nil {
+		t.Fatal(err)
+	}
 	held := make(chan error, 1)
 	go func() { held <- produceValue(p, "held") }()
 	waitFor(t, "the second produce request", func() bool {
