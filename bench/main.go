@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -145,6 +146,7 @@ func main() {
 	logFile := flag.String("krest-log", "", "append krest's log to this file (add -krest-args \"-log.level debug\" for more)")
 	rows := flag.String("rows", "", "comma-separated rows to run (1..8, idle); empty = all")
 	runs := flag.Int("runs", 0, "repetitions of every row, reported as median and spread (0: 3 at full scale, else 1)")
+	cpuProfile := flag.String("cpuprofile", "", "write the bench process's own CPU profile (the load generator's) to this file")
 	flag.Parse()
 	s, ok := scales[*scaleName]
 	if !ok || cfg.brokers == "" {
@@ -175,8 +177,20 @@ func main() {
 			cfg.rows[strings.TrimSpace(r)] = true
 		}
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	rep, err := run(cfg)
 	if err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
