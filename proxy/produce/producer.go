@@ -206,8 +206,17 @@ func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 	}
 	b.refs.Store(2) // this caller until PutBatch, and the group until kgo lets go
 	p.enqueue(c)
-	timer := time.NewTimer(p.timeout + deliveryGrace)
-	defer timer.Stop()
+	// No timer until the deadline has passed: one-record calls are most
+	// of a busy proxy's, and a timer each cost them an allocation.
+	deadline, _ := dctx.Deadline()
+	ended := dctx.Done()
+	var grace *time.Timer
+	defer func() {
+		if grace != nil {
+			grace.Stop()
+		}
+	}()
+	var expired <-chan time.Time
 	authFailed := p.auth.Failed()
 	var authErr error
 	for {
@@ -228,7 +237,18 @@ func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 			if authErr != nil {
 				cancel()
 			}
-		case <-timer.C:
+		case <-ended:
+			// The deadline passed, or the authentication failure or the
+			// parent ended it early: kgo fails what it has not sent, and
+			// records in flight may still be answered until the deadline.
+			// Wait for its reports until deliveryGrace past the deadline.
+			ended = nil
+			if c.left.Load() == 0 {
+				continue // the hook ended it: every record is in, done follows
+			}
+			grace = time.NewTimer(time.Until(deadline) + deliveryGrace)
+			expired = grace.C
+		case <-expired:
 			for i := range b.Errs {
 				b.Errs[i] = ErrNotAcknowledged
 			}
