@@ -234,8 +234,7 @@ func (c *Instance) markDelivered(recs []*kgo.Record) {
 	// Records come in runs of one partition, offsets rising: the last of
 	// each run is all that commits need (per record, the maps cost 5% of a
 	// read's CPU).
-	var buf [8]*kgo.Record
-	lasts := buf[:0]
+	lasts := make([]*kgo.Record, 0, 8) // one per partition run
 	c.mu.Lock()
 	if c.delivered == nil {
 		c.delivered = map[string]map[int32]int64{}

@@ -210,13 +210,7 @@ func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 	// of a busy proxy's, and a timer each cost them an allocation.
 	deadline, _ := dctx.Deadline()
 	ended := dctx.Done()
-	var grace *time.Timer
-	defer func() {
-		if grace != nil {
-			grace.Stop()
-		}
-	}()
-	var expired <-chan time.Time
+	var expired <-chan time.Time // the grace after the deadline, once it passed
 	authFailed := p.auth.Failed()
 	var authErr error
 	for {
@@ -246,8 +240,7 @@ func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 			if c.left.Load() == 0 {
 				continue // the hook ended it: every record is in, done follows
 			}
-			grace = time.NewTimer(time.Until(deadline) + deliveryGrace)
-			expired = grace.C
+			expired = time.After(time.Until(deadline) + deliveryGrace) // collected unfired if done comes first
 		case <-expired:
 			for i := range b.Errs {
 				b.Errs[i] = ErrNotAcknowledged
