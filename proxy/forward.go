@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,7 +37,7 @@ const (
 const (
 	forwardDial    = time.Second      // an owner that does not accept within this is gone
 	forwardTimeout = 2 * time.Minute  // a forwarded request's whole answer
-	forwardSkew    = 60 * time.Second // clock difference a signature tolerates
+	forwardSkew    = 30 * time.Second // clock difference a signature tolerates
 	lookupWait     = 2 * time.Second  // catching the directory up on a miss
 )
 
@@ -46,6 +47,8 @@ var errInstanceGone = rest.Errorf(404, rest.CodeConsumerInstanceNotFound, "Consu
 // them (rest.Forwarder), finding the owner in the directory.
 type forwarder struct {
 	dir      *directory.Directory
+	trust    *peerTrust
+	peers    []string // consumer.forwarding.peers: the only owners forwarded to (empty: any signed one)
 	local    *consumer.Manager
 	redirect bool
 	log      *slog.Logger
@@ -71,6 +74,11 @@ func (f *forwarder) Forward(ctx *fasthttp.RequestCtx, body []byte) bool {
 	if !ok || owner.ID == f.dir.Self().ID {
 		return false
 	}
+	if len(f.peers) > 0 && !slices.Contains(f.peers, owner.URL) {
+		f.log.Warn("consumer instance owner is not in consumer.forwarding.peers; not forwarding", "group", group, "instance", name, "owner", owner.ID, "url", owner.URL)
+		rest.WriteError(ctx, errInstanceGone)
+		return true
+	}
 	if f.redirect {
 		ctx.Redirect(owner.URL+string(ctx.RequestURI()), fasthttp.StatusTemporaryRedirect)
 		return true
@@ -87,7 +95,7 @@ func (f *forwarder) Forward(ctx *fasthttp.RequestCtx, body []byte) bool {
 	req.Header.Del(fasthttp.HeaderContentEncoding) // the chain gunzipped it
 	req.Header.Del(fasthttp.HeaderTransferEncoding)
 	req.SetBody(body)
-	f.sign(ctx, &req.Header)
+	f.sign(ctx, &req.Header, owner)
 	hc := f.client(owner.URL)
 	if err := hc.DoTimeout(req, resp, forwardTimeout); err != nil {
 		f.gone(group, name, owner, err)
@@ -118,7 +126,7 @@ func (f *forwarder) relay(ctx *fasthttp.RequestCtx, owner directory.Owner, group
 	ctx.Request.Header.CopyTo(&h)
 	h.SetRequestURIBytes(ctx.RequestURI())
 	h.SetConnectionClose()
-	f.sign(ctx, &h)
+	f.sign(ctx, &h, owner)
 	head := h.Header()
 	ctx.HijackSetNoResponse(true)
 	ctx.Hijack(func(c net.Conn) {
@@ -169,60 +177,110 @@ func hostOf(url string) (addr string, tls bool) {
 	return addr, tls
 }
 
-// sign adds the forwarded-request headers: who forwards, when, for which
-// caller, under the peers' shared secret.
-func (f *forwarder) sign(ctx *fasthttp.RequestCtx, h *fasthttp.RequestHeader) {
+// sign adds the forwarded-request headers: who forwards, to which
+// owner, when, a nonce, for which caller, under the deployment's secret.
+func (f *forwarder) sign(ctx *fasthttp.RequestCtx, h *fasthttp.RequestHeader, owner directory.Owner) {
 	principal, _ := ctx.UserValue(rest.PrincipalKey).(string)
-	secrets := f.dir.Secrets()
-	if len(secrets) == 0 {
-		return
-	}
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	id := f.dir.Self().ID
-	mac := signature(secrets[len(secrets)-1], id, string(ctx.Method()), string(ctx.RequestURI()), ts, principal)
-	h.Set(headerForwarded, id+" "+ts+" "+mac)
+	h.Set(headerForwarded, f.trust.sign(f.dir.Self().ID, owner.ID, string(ctx.Method()), string(ctx.RequestURI()), principal, time.Now()))
 	h.Del(headerPrincipal)
 	if principal != "" {
 		h.Set(headerPrincipal, principal)
 	}
 }
 
+// peerTrust signs and verifies forwarded requests under the secret the
+// krests of a deployment share (consumer.forwarding.secret). A signature
+// names the sender and the receiving owner, the method, the request URI,
+// the caller's principal, the time and a nonce: it is good for one
+// request, to one krest, within forwardSkew.
+type peerTrust struct {
+	secret []byte
+	self   string // this krest's id: the owner a request must be signed for
+	seen   replayCache
+}
+
+func newPeerTrust(secret []byte, self string) *peerTrust {
+	return &peerTrust{secret: secret, self: self, seen: replayCache{max: maxReplayEntries}}
+}
+
+func (p *peerTrust) sign(from, to, method, uri, principal string, now time.Time) string {
+	var nonce [12]byte
+	_, _ = rand.Read(nonce[:])
+	ts := strconv.FormatInt(now.Unix(), 10)
+	n := base64.RawURLEncoding.EncodeToString(nonce[:])
+	return from + " " + ts + " " + n + " " + signature(p.secret, from, to, method, uri, principal, ts, n)
+}
+
 func signature(secret []byte, parts ...string) string {
 	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("krest-forward-v2"))
 	for _, p := range parts {
-		m.Write([]byte(p))
 		m.Write([]byte{0})
+		m.Write([]byte(p))
 	}
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// verifyForwarded checks a forwarded request's signature; ok false means
-// the headers are there but wrong (refused), forwarded false that they
-// are not there at all.
-func verifyForwarded(ctx *fasthttp.RequestCtx, dir *directory.Directory) (forwarded, ok bool, principal string) {
-	raw := string(ctx.Request.Header.Peek(headerForwarded))
-	if raw == "" {
+// verify checks a forwarded request's headers: forwarded false means they
+// are not there at all; ok false that they are there and do not check
+// (forged, for another krest, stale, replayed), or that forwarding trust
+// is not configured here (p nil).
+func (p *peerTrust) verify(ctx *fasthttp.RequestCtx, now time.Time) (forwarded, ok bool, principal string) {
+	raw := ctx.Request.Header.Peek(headerForwarded)
+	hasPrincipal := ctx.Request.Header.Peek(headerPrincipal) != nil
+	if raw == nil && !hasPrincipal {
 		return false, true, ""
 	}
-	if dir == nil {
-		return true, false, ""
+	if p == nil || raw == nil {
+		return true, false, "" // a principal without a signature, or no trust here
 	}
-	parts := strings.Split(raw, " ")
-	if len(parts) != 3 {
+	parts := strings.Split(string(raw), " ")
+	if len(parts) != 4 {
 		return true, false, ""
 	}
 	ts, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil || time.Since(time.Unix(ts, 0)).Abs() > forwardSkew {
+	if err != nil || now.Sub(time.Unix(ts, 0)).Abs() > forwardSkew {
 		return true, false, ""
 	}
 	principal = string(ctx.Request.Header.Peek(headerPrincipal))
-	for _, s := range dir.Secrets() {
-		want := signature(s, parts[0], string(ctx.Method()), string(ctx.RequestURI()), parts[1], principal)
-		if hmac.Equal([]byte(want), []byte(parts[2])) {
-			return true, true, principal
-		}
+	want := signature(p.secret, parts[0], p.self, string(ctx.Method()), string(ctx.RequestURI()), principal, parts[1], parts[2])
+	if !hmac.Equal([]byte(want), []byte(parts[3])) || !p.seen.add(parts[2], now) {
+		return true, false, ""
 	}
-	return true, false, ""
+	return true, true, principal
+}
+
+// maxReplayEntries bounds the nonces remembered: forwarded requests past
+// it, within forwardSkew, are refused rather than remembered.
+const maxReplayEntries = 1 << 20
+
+// replayCache remembers the nonces of the forwarded requests accepted in
+// the last two forwardSkew windows, so that each is accepted once.
+type replayCache struct {
+	max       int
+	mu        sync.Mutex
+	cur, prev map[string]struct{}
+	since     time.Time // when cur started
+}
+
+// add records nonce, reporting false if it was already seen (or the
+// cache is full).
+func (c *replayCache) add(nonce string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cur == nil || now.Sub(c.since) > forwardSkew {
+		// Signatures older than forwardSkew are refused by their time,
+		// so two windows of nonces cover every one still acceptable.
+		c.prev, c.cur, c.since = c.cur, make(map[string]struct{}), now
+	}
+	if _, dup := c.cur[nonce]; dup {
+		return false
+	}
+	if _, dup := c.prev[nonce]; dup || len(c.cur) >= c.max {
+		return false
+	}
+	c.cur[nonce] = struct{}{}
+	return true
 }
 
 // openDirectory starts the consumer directory, which opens in the
@@ -247,7 +305,7 @@ func openDirectory(cfg *config.Config, consumers *consumer.Manager, log *slog.Lo
 			}
 		})
 	}
-	dir, err := directory.New(cfg.AdminOpts(), cfg.Consumers.DirectoryTopic, self, log, claimExisting)
+	dir, err := directory.New(cfg.AdminOpts(), cfg.Consumers.DirectoryTopic, self, cfg.Consumers.ForwardingSecret, log, claimExisting)
 	if err != nil {
 		log.Warn("consumer forwarding is off: the consumer directory has no Kafka client; requests for an instance must reach the krest that created it", "topic", cfg.Consumers.DirectoryTopic, "error", err)
 		return nil

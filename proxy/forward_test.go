@@ -10,6 +10,9 @@ import (
 	"github.com/krest-dev/krest/proxy/config"
 )
 
+// peerSecret is the consumer.forwarding.secret the peers of a test share.
+const peerSecret = "test-forwarding-secret-0123456789abcdef"
+
 // startPeer starts krest with id on its own loopback port, reachable by
 // its peers at that port.
 func startPeer(t *testing.T, b backend, id string, props map[string]string) *testServer {
@@ -19,7 +22,7 @@ func startPeer(t *testing.T, b backend, id string, props map[string]string) *tes
 		t.Fatal(err)
 	}
 	all := map[string]string{"bootstrap.servers": strings.Join(b.seeds, ","), "listeners": "http://" + ln.Addr().String(),
-		"id": id, "consumer.forwarding.url": "http://" + ln.Addr().String()}
+		"id": id, "consumer.forwarding.url": "http://" + ln.Addr().String(), "consumer.forwarding.secret": peerSecret}
 	for k, v := range props {
 		all[k] = v
 	}

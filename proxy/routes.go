@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"crypto/x509"
 	"errors"
+	"math"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fasthttp/router"
 	"github.com/valyala/fasthttp"
 
 	"github.com/krest-dev/krest/proxy/auth"
-	"github.com/krest-dev/krest/proxy/directory"
 	"github.com/krest-dev/krest/proxy/identity"
 	"github.com/krest-dev/krest/proxy/metrics"
 	"github.com/krest-dev/krest/proxy/policy"
@@ -22,7 +24,7 @@ import (
 // it accepts and answers, mounted through chain. Unknown paths, wrong
 // methods and panics get JSON errors. A path with a trailing slash is
 // served as the path without it (no redirect), as Jersey matches them.
-func routes(chain *rest.Chain, api *v2.API, v3routes []rest.Route, dir *directory.Directory, door *auth.Door, propagate bool, pol *policy.Policy, obs *observer, ops []rest.Route) (fasthttp.RequestHandler, []rest.Route) {
+func routes(chain *rest.Chain, api *v2.API, v3routes []rest.Route, trust *peerTrust, door *auth.Door, propagate bool, pol *policy.Policy, obs *observer, ops []rest.Route) (fasthttp.RequestHandler, []rest.Route) {
 	const (
 		none     = rest.BodyNone
 		produce  = rest.BodyProduce
@@ -96,7 +98,7 @@ func routes(chain *rest.Chain, api *v2.API, v3routes []rest.Route, dir *director
 		rt.Metrics = obs.metrics.Route(rt.Name)
 		r.Handle(rt.Method, rt.Path, chain.Handler(rt))
 	}
-	return obs.wrap(front(r.Handler, door, propagate, dir)), table
+	return obs.wrap(front(r.Handler, door, propagate, trust)), table
 }
 
 // errAmbiguousLength refuses the request-smuggling shape.
@@ -109,37 +111,43 @@ var errBadForward = rest.Errorf(403, 403, "Forbidden: the request claims to be f
 var errNoKafkaCredentials = rest.Errorf(401, 401, "Unauthorized: no Kafka credentials for this principal (authentication.propagate.credentials.location)")
 
 // checkCaller lets the caller through door, or answers 401 (with
-// WWW-Authenticate) or 403 and returns false.
-func checkCaller(ctx *fasthttp.RequestCtx, door *auth.Door, propagate bool, dir *directory.Directory) bool {
-	if isOpsPath(ctx.Path()) {
-		return true // probes and scrapes never need credentials
-	}
-	if fwd, ok, principal := verifyForwarded(ctx, dir); fwd {
+// WWW-Authenticate), 403 or 429 and returns false. A request that claims
+// to come from a peer must prove it on every path (trust, nil when
+// forwarding is off, proves nothing); the principal a peer passes on is
+// then the caller's, unless credentials that came with it say otherwise,
+// and goes through the same door as any other.
+func checkCaller(ctx *fasthttp.RequestCtx, door *auth.Door, propagate bool, trust *peerTrust) bool {
+	fwd, ok, principal := trust.verify(ctx, time.Now())
+	if fwd {
 		if !ok {
 			rest.WriteError(ctx, errBadForward)
 			return false
 		}
 		ctx.SetUserValue(rest.ForwardedKey, true)
-		// The peer authenticated the caller; credentials it passed on are
-		// checked again (propagation needs them), a certificate's
-		// principal is taken as the peer says.
-		if principal != "" && len(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)) == 0 {
+		if principal != "" {
 			ctx.SetUserValue(rest.PrincipalKey, principal)
+		}
+	}
+	if isOpsPath(ctx.Path()) && (ctx.IsGet() || ctx.IsHead()) {
+		return true // probes and scrapes never need credentials
+	}
+	var cert *x509.Certificate
+	if cs := ctx.TLSConnectionState(); cs != nil && len(cs.PeerCertificates) > 0 {
+		cert = cs.PeerCertificates[0]
+	} else if door.Open() && !(fwd && propagate && principal != "") {
+		return true // the common case, decided without a call
+	}
+	p, err := door.Check(string(ctx.Path()), ctx.Request.Header.Peek(fasthttp.HeaderAuthorization), cert, ctx.RemoteIP())
+	if err == nil {
+		if p.Name == "" && fwd && principal != "" {
+			// A client certificate's principal, as the peer that saw the
+			// certificate says; it carries no Kafka credentials.
 			if propagate {
 				rest.WriteError(ctx, errNoKafkaCredentials)
 				return false
 			}
 			return true
 		}
-	}
-	var cert *x509.Certificate
-	if cs := ctx.TLSConnectionState(); cs != nil && len(cs.PeerCertificates) > 0 {
-		cert = cs.PeerCertificates[0]
-	} else if door.Open() {
-		return true // the common case, decided without a call
-	}
-	p, err := door.Check(string(ctx.Path()), ctx.Request.Header.Peek(fasthttp.HeaderAuthorization), cert, ctx.RemoteAddr().String())
-	if err == nil {
 		if p.Name != "" {
 			ctx.SetUserValue(rest.PrincipalKey, p.Name)
 			if propagate && p.Secret == "" {
@@ -160,9 +168,16 @@ func checkCaller(ctx *fasthttp.RequestCtx, door *auth.Door, propagate bool, dir 
 	}
 	var ae *auth.Error
 	if errors.As(err, &ae) {
-		rest.WriteError(ctx, rest.Errorf(ae.Status, ae.Status, "%s", ae.Msg))
+		code := ae.Status
+		if code == 429 {
+			code = rest.CodeTooManyRequests
+		}
+		rest.WriteError(ctx, rest.Errorf(ae.Status, code, "%s", ae.Msg))
 		if ae.Challenge != "" {
 			ctx.Response.Header.Set(fasthttp.HeaderWWWAuthenticate, ae.Challenge)
+		}
+		if ae.RetryAfter > 0 {
+			ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))))
 		}
 		return false
 	}
@@ -178,24 +193,47 @@ func hasContentLength(raw []byte) bool {
 
 // front runs before routing. It refuses a request that carries both
 // Content-Length and Transfer-Encoding, and closes its connection, since a
-// proxy in front may have framed the body differently. It serves
-// "/topics/t/" as "/topics/t"; only one slash is dropped, so "/topics/t//"
-// stays unknown, as in Jersey.
-func front(next fasthttp.RequestHandler, door *auth.Door, propagate bool, dir *directory.Directory) fasthttp.RequestHandler {
+// proxy in front may have framed the body differently. It gives the
+// request its canonical path (rest.CanonicalPath) before anything reads
+// it, so that the door, the ops-path exemption, the policy and the router
+// all decide on one path, and refuses with 400 a path that has no
+// unambiguous reading. It serves "/topics/t/" as "/topics/t", as Jersey
+// matches them.
+func front(next fasthttp.RequestHandler, door *auth.Door, propagate bool, trust *peerTrust) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		if len(ctx.Request.Header.Peek(fasthttp.HeaderTransferEncoding)) > 0 && hasContentLength(ctx.Request.Header.RawHeaders()) {
 			rest.WriteError(ctx, errAmbiguousLength)
 			ctx.SetConnectionClose()
 			return
 		}
-		if !checkCaller(ctx, door, propagate, dir) {
+		if !canonicalize(ctx) {
+			rest.WriteError(ctx, rest.ErrAmbiguousPath)
 			return
 		}
-		if p := ctx.Path(); len(p) > 1 && p[len(p)-1] == '/' && p[len(p)-2] != '/' {
-			ctx.URI().SetPathBytes(p[:len(p)-1])
+		if !checkCaller(ctx, door, propagate, trust) {
+			return
 		}
 		next(ctx)
 	}
+}
+
+// canonicalize sets the request's path to its canonical form, without a
+// trailing slash; false: the path has none.
+func canonicalize(ctx *fasthttp.RequestCtx) bool {
+	var scratch [256]byte
+	uri := ctx.Request.URI()
+	raw := uri.PathOriginal()
+	canon, ok := rest.CanonicalPath(scratch[:0], raw)
+	if !ok {
+		return false
+	}
+	if len(canon) > 1 && canon[len(canon)-1] == '/' {
+		canon = canon[:len(canon)-1]
+	}
+	if !bytes.Equal(canon, raw) {
+		uri.SetPathBytes(canon)
+	}
+	return true
 }
 
 func route(method, path, name string, body rest.BodyKind, answer rest.Answer, version int, h rest.Handler) rest.Route {

@@ -52,6 +52,7 @@ type Server struct {
 	callers   *identity.Pool[*clients.Set] // authentication.propagate
 	v2        *v2.API
 	dir       *directory.Directory // consumer instance owners (nil: forwarding off)
+	trust     *peerTrust           // verifies forwarded requests (nil: forwarding off)
 	v3        *v3.API
 	table     []rest.Route // every route served, for the OpenAPI test
 	memory    *pool.Budget // request.memory.max.bytes
@@ -83,6 +84,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	if s.door, err = auth.NewDoor(auth.Config{
 		Method: fd.Method, Realm: fd.Realm, Roles: fd.Roles, SkipPaths: fd.SkipPaths, JAASFile: fd.JAASFile,
 		PrincipalRules: fd.PrincipalRules, KafkaCredentialsFile: fd.PropagateCredentials, OnFailure: m.AuthFailures.Inc,
+		Failures: auth.Throttle{PerSecond: fd.FailuresPerSecond, Burst: fd.FailuresBurst},
 		Bearer: auth.BearerConfig{
 			JWKSURL: fd.Bearer.JWKSURL, PublicKeyFile: fd.Bearer.PublicKeyFile, Issuer: fd.Bearer.Issuer,
 			Audience: fd.Bearer.Audience, PrincipalClaim: fd.Bearer.PrincipalClaim, RolesClaim: fd.Bearer.RolesClaim,
@@ -113,7 +115,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	adm := admin.New(s.adminCl)
 	s.consumers = consumer.NewManager(cfg, adm.Kadm(), log)
 	s.consumers.AddClientOpts(consumerHooks)
-	if cfg.Consumers.Forwarding != "off" {
+	switch {
+	case cfg.Consumers.Forwarding == "off":
+	case len(cfg.Consumers.ForwardingSecret) == 0:
+		log.Warn("consumer forwarding is off: set consumer.forwarding.secret (the same on every krest of the deployment) so that krests can trust each other; until then a consumer instance must be called on the krest that created it")
+	default:
 		s.dir = openDirectory(cfg, s.consumers, log)
 	}
 	schemas, err := schema.NewResolver(cfg.SchemaRegistryURL, cfg.SchemaRegistry)
@@ -153,8 +159,12 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		Config: cfg, Clients: api.Clients, Consumers: s.consumers, Schemas: schemas, Metrics: m, Memory: memory,
 	}
 	chain := &rest.Chain{Log: log, MaxBodyBytes: cfg.MaxRequestBytes, Memory: memory}
+	if cfg.Consumers.Forwarding != "off" {
+		chain.ReservedTopic = cfg.Consumers.DirectoryTopic
+	}
 	if s.dir != nil {
-		chain.Forward = &forwarder{dir: s.dir, local: s.consumers, redirect: cfg.Consumers.Forwarding == "redirect", log: log}
+		s.trust = newPeerTrust(cfg.Consumers.ForwardingSecret, s.dir.Self().ID)
+		chain.Forward = &forwarder{dir: s.dir, trust: s.trust, peers: cfg.Consumers.ForwardingPeers, local: s.consumers, redirect: cfg.Consumers.Forwarding == "redirect", log: log}
 	}
 	rl := cfg.RateLimit
 	pol := policy.New(policy.Config{
@@ -166,7 +176,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	}
 	s.conns = newConnTracker()
 	s.limit = &connLimit{max: cfg.MaxConnections, perIP: cfg.MaxConnectionsPerIP, byIP: map[string]int{}}
-	handler, table := routes(chain, api, s.v3.Routes(), s.dir, s.door, fd.Propagate, pol,
+	handler, table := routes(chain, api, s.v3.Routes(), s.trust, s.door, fd.Propagate, pol,
 		&observer{metrics: m, log: log, access: cfg.AccessLog, compress: cfg.Compression, unmatched: m.Route("unmatched"), cors: cfg.CORS},
 		s.opsRoutes())
 	s.table = table

@@ -22,6 +22,9 @@ import (
 
 // haproxyBinary finds Debian's haproxy; under CI=true a missing one fails
 // the test (make test installs it).
+// peerSecret is the consumer.forwarding.secret the krests of a test share.
+const peerSecret = "test-forwarding-secret-0123456789abcdef"
+
 func haproxyBinary(t *testing.T) string {
 	t.Helper()
 	for _, p := range []string{"haproxy", "/usr/sbin/haproxy"} {
@@ -132,7 +135,7 @@ func TestScaleOutBehindHAProxy(t *testing.T) {
 	var urls []string
 	for i := range 3 {
 		p := startKrest(t, "-bootstrap.servers", seeds, "-o", fmt.Sprintf("id=k%d-%s", i, suffix),
-			"-o", "consumer.forwarding.url={self}", "-o", "advertised.listeners=http://"+lbAddr,
+			"-o", "consumer.forwarding.url={self}", "-o", "advertised.listeners=http://"+lbAddr, "-o", "consumer.forwarding.secret="+peerSecret,
 			"-o", "consumer.session.timeout.ms=6000", "-o", "consumer.heartbeat.interval.ms=1000")
 		p.waitDirectory(t) // the directory is read in the background
 		ps = append(ps, p)
@@ -340,7 +343,7 @@ func TestScaleOutProduceCPU(t *testing.T) {
 	var ps []*process
 	var urls []string
 	for i := range 3 {
-		p := startKrest(t, "-bootstrap.servers", seeds, "-o", fmt.Sprintf("id=cpu%d", i), "-o", "consumer.forwarding.url={self}", "-o", "log.access=false")
+		p := startKrest(t, "-bootstrap.servers", seeds, "-o", fmt.Sprintf("id=cpu%d", i), "-o", "consumer.forwarding.url={self}", "-o", "consumer.forwarding.secret="+peerSecret, "-o", "log.access=false")
 		p.waitDirectory(t)
 		ps = append(ps, p)
 		urls = append(urls, p.url)

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/krest-dev/krest/proxy/jaas"
 )
 
@@ -32,6 +34,8 @@ type passwordFile struct {
 
 	mu      sync.Mutex
 	users   map[string]user
+	decoy   credential // the costliest credential of users, for unknown names
+	gen     uint64     // counts the reads of the file
 	stamp   string
 	checked time.Time
 	onError func(error)
@@ -72,13 +76,15 @@ func loadPasswordFile(path string) (*passwordFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.users, f.stamp, f.checked = users, stamp, time.Now()
+	f.users, f.decoy, f.stamp, f.checked = users, costliest(users), stamp, time.Now()
 	return f, nil
 }
 
-// lookup returns a user, re-reading the file when it changed; a file that
-// no longer parses leaves the old users in place.
-func (f *passwordFile) lookup(name string) (user, bool) {
+// lookup returns a user (or, for a name not in the file, ok false and the
+// decoy credential to check instead, which costs what a known user's
+// check costs) and the file's generation, re-reading the file when it
+// changed; a file that no longer parses leaves the old users in place.
+func (f *passwordFile) lookup(name string) (u user, ok bool, gen uint64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if time.Since(f.checked) >= ReloadCheck {
@@ -86,14 +92,49 @@ func (f *passwordFile) lookup(name string) (user, bool) {
 		if stamp, err := fileStamp(f.path); err == nil && stamp != f.stamp {
 			users, stamp, err := readPasswordFile(f.path)
 			if err == nil {
-				f.users, f.stamp = users, stamp
+				f.users, f.decoy, f.stamp = users, costliest(users), stamp
+				f.gen++
 			} else if f.onError != nil {
 				f.onError(err)
 			}
 		}
 	}
-	u, ok := f.users[name]
-	return u, ok
+	u, ok = f.users[name]
+	if !ok {
+		u.cred = f.decoy
+	}
+	return u, ok, f.gen
+}
+
+// costliest returns the credential of users whose check takes longest
+// (argon2id, then bcrypt by cost, then CRYPT:, MD5:, plain): checking a
+// name that is not in the file against it takes as long as checking the
+// slowest user, so the time of an answer does not tell which names exist.
+func costliest(users map[string]user) credential {
+	var best credential = decoy
+	bestCost := -1
+	for _, u := range users {
+		if c := checkCost(u.cred); c > bestCost {
+			best, bestCost = u.cred, c
+		}
+	}
+	return best
+}
+
+// checkCost ranks credentials by the work of one check.
+func checkCost(c credential) int {
+	switch c := c.(type) {
+	case argon2Credential:
+		return 1<<40 + int(c.time)*int(c.memory)
+	case bcryptCredential:
+		cost, _ := bcrypt.Cost([]byte(c))
+		return 1<<30 + cost
+	case cryptCredential:
+		return 3
+	case md5Credential:
+		return 2
+	}
+	return 1
 }
 
 func readPasswordFile(path string) (map[string]user, string, error) {
@@ -145,8 +186,8 @@ func fileStamp(path string) (string, error) {
 	return fmt.Sprintf("%d/%d", fi.ModTime().UnixNano(), fi.Size()), nil
 }
 
-// decoy is checked when a user is unknown, so that the unknown user does
-// not answer faster than a wrong plain password.
+// decoy is checked when a user is unknown and the file has no users at
+// all.
 var decoy = plainCredential("\x00krest-no-such-user\x00")
 
 var errBadBasic = errors.New("malformed Basic credentials")

@@ -182,6 +182,8 @@ var Defaults = map[string]string{
 	"authentication.roles":                     "*",
 	"authentication.bearer.principal.claim":    "sub",
 	"authentication.bearer.leeway.ms":          "30000",
+	"authentication.failure.limit.per.sec":     "1",
+	"authentication.failure.limit.burst":       "10",
 	"authentication.propagate.clients.max":     "100",
 	"authentication.propagate.clients.idle.ms": "300000",
 	"port":                                  "8082",
@@ -225,6 +227,7 @@ var Defaults = map[string]string{
 var known = map[string]bool{
 	"bootstrap.servers": true, "schema.registry.url": true, "id": true,
 	"host.name": true, "advertised.listeners": true, "confluent.resource.name.authority": true, "consumer.forwarding.url": true,
+	"consumer.forwarding.secret": true, "consumer.forwarding.secret.location": true, "consumer.forwarding.peers": true,
 	"metrics.listener": true, "debug.listener": true, "log.level": true, "log.format": true,
 	"access.control.allow.origin": true, "access.control.allow.methods": true,
 	"access.control.allow.headers": true, "access.control.expose.headers": true,
@@ -442,6 +445,9 @@ func (c *Config) parseConsumers(get func(string) string) error {
 		if u, err := url.Parse(cc.ForwardingURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 			return fmt.Errorf("consumer.forwarding.url: %q is not an http(s)://host:port URL", cc.ForwardingURL)
 		}
+	}
+	if err := cc.parseForwardingTrust(get); err != nil {
+		return err
 	}
 	if cc.StreamHeartbeat, err = positiveMillis(get, "consumer.stream.heartbeat.ms"); err != nil {
 		return err

@@ -3,7 +3,9 @@ package config
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +41,14 @@ type FrontDoor struct {
 	JAASFile string
 	// Bearer configures authentication.method=BEARER.
 	Bearer Bearer
+	// FailuresPerSecond and FailuresBurst bound failed authentications
+	// per client address and per user name
+	// (authentication.failure.limit.per.sec, default 1;
+	// authentication.failure.limit.burst, default 10; 0 turns it off):
+	// past them, 429 with Retry-After, before any password hash is
+	// computed.
+	FailuresPerSecond float64
+	FailuresBurst     int
 
 	// Propagate is authentication.propagate: krest acts in Kafka as each
 	// caller, with the caller's own credentials (the Basic password over
@@ -79,8 +89,9 @@ var frontDoorKeys = map[string]bool{
 	"authentication.bearer.jwks.url": true, "authentication.bearer.public.key.location": true,
 	"authentication.bearer.issuer": true, "authentication.bearer.audience": true,
 	"authentication.bearer.principal.claim": true, "authentication.bearer.roles.claim": true,
-	"authentication.bearer.leeway.ms": true,
-	"authentication.propagate":        true, "authentication.propagate.clients.max": true,
+	"authentication.bearer.leeway.ms":      true,
+	"authentication.failure.limit.per.sec": true, "authentication.failure.limit.burst": true,
+	"authentication.propagate": true, "authentication.propagate.clients.max": true,
 	"authentication.propagate.clients.idle.ms": true, "authentication.propagate.credentials.location": true,
 }
 
@@ -147,6 +158,14 @@ func (c *Config) parseFrontDoor(props map[string]string, get func(string) string
 	var err error
 	if b.Leeway, err = millis(get, "authentication.bearer.leeway.ms"); err != nil {
 		return err
+	}
+	if f.FailuresPerSecond, err = strconv.ParseFloat(get("authentication.failure.limit.per.sec"), 64); err != nil || f.FailuresPerSecond < 0 || math.IsInf(f.FailuresPerSecond, 0) || math.IsNaN(f.FailuresPerSecond) {
+		return fmt.Errorf("authentication.failure.limit.per.sec: %q is not a non-negative number", get("authentication.failure.limit.per.sec"))
+	}
+	if n, err := strconv.Atoi(get("authentication.failure.limit.burst")); err != nil || n < 0 {
+		return fmt.Errorf("authentication.failure.limit.burst: %q is not a non-negative integer", get("authentication.failure.limit.burst"))
+	} else {
+		f.FailuresBurst = n
 	}
 	if f.Method == "BEARER" && (b.JWKSURL == "") == (b.PublicKeyFile == "") {
 		return fmt.Errorf("authentication.method=BEARER needs one of authentication.bearer.jwks.url and authentication.bearer.public.key.location")

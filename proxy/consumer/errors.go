@@ -31,6 +31,11 @@ var (
 	ErrNotConsuming error = &IllegalStateError{Msg: "Consumer is not subscribed to any topics or assigned any partitions"}
 )
 
+// ErrReservedTopic means a subscription or assignment named krest's own
+// consumer directory topic (consumer.directory.topic), which no caller
+// reads through krest.
+var ErrReservedTopic = errors.New("krest's consumer directory topic (consumer.directory.topic) is not served through krest")
+
 // ErrPartitionNotFound means a seek named a partition that does not exist.
 var ErrPartitionNotFound = errors.New("partition not found")
 

@@ -101,6 +101,9 @@ func (c *Instance) Subscribe(topics []string, pattern string) error {
 	if c.mode == modeAssigned {
 		return ErrMixedConsuming
 	}
+	if r := c.m.reserved(); r != "" && slices.Contains(topics, r) {
+		return ErrReservedTopic
+	}
 	if len(topics) == 0 {
 		if _, err := regexp.Compile(pattern); err != nil {
 			return &PatternError{Pattern: pattern, Err: err}
@@ -122,6 +125,9 @@ func (c *Instance) Subscribe(topics []string, pattern string) error {
 	}
 	if pattern != "" {
 		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(pattern))
+		if r := c.m.reserved(); r != "" {
+			opts = append(opts, kgo.ConsumeExcludeTopics("^"+regexp.QuoteMeta(r)+"$"))
+		}
 	} else {
 		opts = append(opts, kgo.ConsumeTopics(topics...))
 	}
@@ -167,6 +173,9 @@ func (c *Instance) Unsubscribe() {
 func (c *Instance) Assign(ctx context.Context, parts map[string][]int32) error {
 	if c.mode == modeSubscribed {
 		return ErrMixedConsuming
+	}
+	if _, ok := parts[c.m.reserved()]; ok && c.m.reserved() != "" {
+		return ErrReservedTopic
 	}
 	c.closeClient()
 	if len(parts) == 0 {

@@ -46,6 +46,15 @@ type instanceKey struct{ group, name string }
 // consume with cfg's consumer client options and look up and commit group
 // offsets through admin; log must not be nil. It starts the expiry of idle
 // instances, which runs until Close.
+// reserved is the topic no instance may consume: the consumer directory,
+// when forwarding is on ("" otherwise).
+func (m *Manager) reserved() string {
+	if m == nil || m.cfg.Forwarding == "off" {
+		return ""
+	}
+	return m.cfg.DirectoryTopic
+}
+
 func NewManager(cfg *config.Config, admin *kadm.Client, log *slog.Logger) *Manager {
 	m := &Manager{
 		cfg:       cfg.Consumers,

@@ -4,13 +4,17 @@
 // owner's id and URL) and tombstones on delete or expiry, and tails from
 // its start into memory. It needs no service beside Kafka; a krest reads
 // it whole in the background after it starts (a Kafka that is down does
-// not hold the start). It also holds the peers'
-// shared secret, which signs forwarded requests. It knows nothing of HTTP.
+// not hold the start). Every entry is signed with the secret the krests of
+// a deployment share (configured, never stored in Kafka): an entry that
+// does not verify, written by anyone else with access to the topic, is
+// ignored, so nobody can point an instance at a URL of their choosing. It
+// knows nothing of HTTP.
 package directory
 
 import (
 	"context"
-	"crypto/rand"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -32,22 +36,37 @@ type Owner struct {
 	Incarnation string `json:"incarnation"` // changes at every start
 }
 
-// secretKey is the key of the peers' shared secret.
-const secretKey = "\x00secret"
+// entry is an Owner as the topic holds it, signed under its key.
+type entry struct {
+	Owner
+	Sig string `json:"sig"`
+}
+
+// sign is the signature of owner o under key k: HMAC-SHA-256 of the key
+// and the owner's fields, NUL-separated.
+func sign(secret []byte, k string, o Owner) string {
+	m := hmac.New(sha256.New, secret)
+	for _, p := range []string{"krest-directory-v1", k, o.ID, o.URL, o.Incarnation} {
+		m.Write([]byte(p))
+		m.Write([]byte{0})
+	}
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
 
 // Directory is the in-memory view of the directory topic, kept current by
 // a tail. It is safe for concurrent use.
 type Directory struct {
-	cl    *kgo.Client
-	topic string
-	self  Owner
-	log   *slog.Logger
+	cl     *kgo.Client
+	topic  string
+	self   Owner
+	secret []byte // signs and verifies entries
+	log    *slog.Logger
 
 	mu      sync.RWMutex
 	owners  map[string]Owner // group\x00instance → owner
-	secrets [][]byte         // every secret seen; the last one signs
 	applied map[int32]int64  // the next offset to apply, per partition
 	err     error            // why the last attempt to open failed
+	forged  atomic.Int64     // entries that did not verify, ignored
 
 	ready   atomic.Bool
 	readyCh chan struct{} // closed when ready
@@ -68,15 +87,19 @@ var ErrNotReady = errors.New("the consumer directory could not be read from Kafk
 // miss, claims are skipped and no forwarded request verifies, as when
 // forwarding is off. onReady, if set, runs once it is ready: the owner
 // claims there what it created meanwhile. opts are the client settings
-// (seeds, security).
-func New(opts []kgo.Opt, topic string, self Owner, log *slog.Logger, onReady func(*Directory)) (*Directory, error) {
+// (seeds, security); secret, shared by every krest of the deployment, signs
+// and verifies the entries.
+func New(opts []kgo.Opt, topic string, self Owner, secret []byte, log *slog.Logger, onReady func(*Directory)) (*Directory, error) {
+	if len(secret) == 0 {
+		return nil, errors.New("the consumer directory needs the peers' shared secret")
+	}
 	cl, err := kgo.NewClient(append(opts,
 		kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.AllowAutoTopicCreation(), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))...)
 	if err != nil {
 		return nil, err
 	}
-	d := &Directory{cl: cl, topic: topic, self: self, log: log, owners: map[string]Owner{}, applied: map[int32]int64{},
+	d := &Directory{cl: cl, topic: topic, self: self, secret: secret, log: log, owners: map[string]Owner{}, applied: map[int32]int64{},
 		done: make(chan struct{}), readyCh: make(chan struct{})}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	go d.run(onReady)
@@ -84,8 +107,8 @@ func New(opts []kgo.Opt, topic string, self Owner, log *slog.Logger, onReady fun
 }
 
 // Open is New that waits, within ctx, until the directory is ready.
-func Open(ctx context.Context, opts []kgo.Opt, topic string, self Owner, log *slog.Logger) (*Directory, error) {
-	d, err := New(opts, topic, self, log, nil)
+func Open(ctx context.Context, opts []kgo.Opt, topic string, self Owner, secret []byte, log *slog.Logger) (*Directory, error) {
+	d, err := New(opts, topic, self, secret, log, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -183,14 +206,6 @@ func (d *Directory) open(ctx context.Context) error {
 			d.mu.Unlock()
 		}
 	}
-	if len(d.secretList()) == 0 {
-		var b [32]byte
-		_, _ = rand.Read(b[:])
-		if err := d.write(ctx, secretKey, []byte(base64.StdEncoding.EncodeToString(b[:]))); err != nil {
-			return err
-		}
-		return d.catchUp(ctx)
-	}
 	return nil
 }
 
@@ -239,21 +254,25 @@ func (d *Directory) apply(r *kgo.Record) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.applied[r.Partition] = r.Offset + 1
-	if key == secretKey {
-		if len(r.Value) > 0 {
-			d.secrets = append(d.secrets, append([]byte(nil), r.Value...))
-		}
-		return
-	}
 	if len(r.Value) == 0 { // a tombstone
 		delete(d.owners, key)
 		return
 	}
-	var o Owner
-	if json.Unmarshal(r.Value, &o) == nil {
-		d.owners[key] = o
+	var e entry
+	if json.Unmarshal(r.Value, &e) != nil || !hmac.Equal([]byte(e.Sig), []byte(sign(d.secret, key, e.Owner))) {
+		// Not written by a krest of this deployment (or by one of an
+		// earlier krest version, whose secret lived in the topic).
+		if d.forged.Add(1) == 1 {
+			d.log.Warn("consumer directory: ignoring entries not signed with consumer.forwarding.secret (written by something other than a krest sharing this secret)", "topic", d.topic, "partition", r.Partition, "offset", r.Offset)
+		}
+		return
 	}
+	d.owners[key] = e.Owner
 }
+
+// Forged is how many entries the directory ignored because they did not
+// verify.
+func (d *Directory) Forged() int64 { return d.forged.Load() }
 
 func (d *Directory) snapshot() map[string]Owner {
 	d.mu.RLock()
@@ -263,21 +282,6 @@ func (d *Directory) snapshot() map[string]Owner {
 		out[k] = v
 	}
 	return out
-}
-
-func (d *Directory) secretList() [][]byte {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return d.secrets
-}
-
-// Secrets returns the peers' shared secrets: the last signs, any verifies.
-// It is empty until the directory is ready.
-func (d *Directory) Secrets() [][]byte {
-	if !d.Ready() {
-		return nil
-	}
-	return d.secretList()
 }
 
 func key(group, instance string) string { return group + "\x00" + instance }
@@ -333,8 +337,9 @@ func (d *Directory) Claim(ctx context.Context, group, instance string) error {
 	if !d.Ready() {
 		return nil
 	}
-	v, _ := json.Marshal(d.self)
-	if err := d.write(ctx, key(group, instance), v); err != nil {
+	k := key(group, instance)
+	v, _ := json.Marshal(entry{Owner: d.self, Sig: sign(d.secret, k, d.self)})
+	if err := d.write(ctx, k, v); err != nil {
 		return err
 	}
 	d.mu.Lock()

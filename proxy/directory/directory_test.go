@@ -13,6 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
+var testSecret = []byte("0123456789abcdef0123456789abcdef")
+
 func seeds(t *testing.T) []kgo.Opt {
 	t.Helper()
 	s := os.Getenv("KREST_TEST_BOOTSTRAP")
@@ -34,18 +36,15 @@ func TestDirectory(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	log := slog.New(slog.DiscardHandler)
-	a, err := Open(ctx, opts, topic, Owner{ID: "a", URL: "http://a:1", Incarnation: "1"}, log)
+	a, err := Open(ctx, opts, topic, Owner{ID: "a", URL: "http://a:1", Incarnation: "1"}, testSecret, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Open(ctx, opts, topic, Owner{ID: "b", URL: "http://b:1", Incarnation: "1"}, log)
+	b, err := Open(ctx, opts, topic, Owner{ID: "b", URL: "http://b:1", Incarnation: "1"}, testSecret, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if len(a.Secrets()) == 0 || len(b.Secrets()) == 0 || string(a.Secrets()[len(a.Secrets())-1]) != string(b.Secrets()[len(b.Secrets())-1]) {
-		t.Fatal("the two krests do not share a secret")
-	}
 	if err := a.Claim(ctx, "g", "i"); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +56,7 @@ func TestDirectory(t *testing.T) {
 	}
 	b.Release(ctx, "g", "j", Owner{ID: "a", URL: "http://a:1", Incarnation: "1"}) // a is gone, says b
 	a.Close()                                                                     // dies holding g/i
-	a2, err := Open(ctx, opts, topic, Owner{ID: "a", URL: "http://a:1", Incarnation: "2"}, log)
+	a2, err := Open(ctx, opts, topic, Owner{ID: "a", URL: "http://a:1", Incarnation: "2"}, testSecret, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +98,7 @@ func TestDirectoryWithKafkaDown(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	d, err := New([]kgo.Opt{kgo.SeedBrokers(ln.Addr().String())}, "_krest_down", Owner{ID: "a"}, slog.New(slog.DiscardHandler), func(*Directory) { t.Error("ready without Kafka") })
+	d, err := New([]kgo.Opt{kgo.SeedBrokers(ln.Addr().String())}, "_krest_down", Owner{ID: "a"}, testSecret, slog.New(slog.DiscardHandler), func(*Directory) { t.Error("ready without Kafka") })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,9 +110,6 @@ func TestDirectoryWithKafkaDown(t *testing.T) {
 	}
 	if err := d.Claim(context.Background(), "g", "i"); err != nil {
 		t.Errorf("claim before ready: %v, want it skipped", err)
-	}
-	if d.Secrets() != nil {
-		t.Error("secrets before ready")
 	}
 	if time.Since(start) > 2*time.Second {
 		t.Errorf("took %v, want no wait for Kafka", time.Since(start))
@@ -129,5 +125,73 @@ func TestDirectoryWithKafkaDown(t *testing.T) {
 	case <-closed:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close waits for Kafka")
+	}
+}
+
+// TestDirectoryForgedEntries: entries written to the topic by anything
+// but a krest holding the deployment's secret (unsigned, signed with
+// another secret, or an earlier version's secret record) are ignored,
+// live or when read at start, so nobody can point an instance at a URL
+// of their choosing; an entry a krest signed still replaces them.
+func TestDirectoryForgedEntries(t *testing.T) {
+	opts := seeds(t)
+	topic := "_krest_directory_forged_" + time.Now().Format("150405.000000")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	log := slog.New(slog.DiscardHandler)
+	a, err := Open(ctx, opts, topic, Owner{ID: "a", URL: "http://a:1", Incarnation: "1"}, testSecret, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	attacker := Owner{ID: "a", URL: "http://attacker:80", Incarnation: "1"}
+	other := []byte("another-secret-another-secret-xx")
+	forge := func(k string, value string) {
+		t.Helper()
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Key: []byte(k), Value: []byte(value)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	forge("\x00secret", "c2VjcmV0LW9mLXRoZS1hdHRhY2tlci1zZWNyZXQtb2YtdGhl")
+	forge(key("g", "unsigned"), `{"owner":"a","url":"http://attacker:80","incarnation":"1"}`)
+	forge(key("g", "other"), `{"owner":"a","url":"http://attacker:80","incarnation":"1","sig":"`+sign(other, key("g", "other"), attacker)+`"}`)
+	forge(key("g", "moved"), `{"owner":"a","url":"http://attacker:80","incarnation":"1","sig":"`+sign(testSecret, key("g", "elsewhere"), attacker)+`"}`)
+	forge(key("g", "bad"), `not json`)
+	if err := a.Claim(ctx, "g", "real"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(ctx, opts, topic, Owner{ID: "b", URL: "http://b:1", Incarnation: "1"}, testSecret, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for _, d := range []*Directory{a, b} {
+		for _, name := range []string{"unsigned", "other", "moved", "bad"} {
+			if o, ok := d.LookupFresh(ctx, "g", name); ok {
+				t.Errorf("%s took the forged entry g/%s: %+v", d.Self().ID, name, o)
+			}
+		}
+		if o, ok := d.LookupFresh(ctx, "g", "real"); !ok || o.URL != "http://a:1" {
+			t.Errorf("%s: the signed entry: %+v %v", d.Self().ID, o, ok)
+		}
+		if d.Forged() != 5 { // the four entries and the old-style secret record
+			t.Errorf("%s counted %d forged entries, want 5", d.Self().ID, d.Forged())
+		}
+	}
+	// A forged entry over a signed one leaves the signed one in place.
+	forge(key("g", "real"), `{"owner":"a","url":"http://attacker:80","incarnation":"1"}`)
+	if err := a.Claim(ctx, "g", "after"); err != nil { // b has read past the forgery once it sees this
+		t.Fatal(err)
+	}
+	if _, ok := b.LookupFresh(ctx, "g", "after"); !ok {
+		t.Fatal("b does not see the later claim")
+	}
+	if o, ok := b.Lookup("g", "real"); !ok || o.URL != "http://a:1" {
+		t.Errorf("a forged entry replaced a signed one: %+v %v", o, ok)
 	}
 }

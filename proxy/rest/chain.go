@@ -114,7 +114,16 @@ type Chain struct {
 	// Forward, when set, answers requests of Instance routes for
 	// instances other krests own.
 	Forward Forwarder
+	// ReservedTopic, when set, is a topic no route serves whatever the
+	// caller's identity (krest's consumer directory): a {topic} naming it
+	// is ErrReservedTopic.
+	ReservedTopic string
 }
+
+// ErrReservedTopic refuses krest's own consumer directory topic on every
+// route: reading it would show where instances live, writing it would
+// delete their entries.
+var ErrReservedTopic = Errorf(403, CodeKafkaAuthorization, "Forbidden: this topic is krest's consumer directory (consumer.directory.topic); krest does not serve it")
 
 // errRateLimited is Confluent's answer to a request over its rate limit,
 // in JSON (Confluent's DoS filter answers HTML); WriteError adds
@@ -154,6 +163,17 @@ func (c *Chain) Handler(rt Route) fasthttp.RequestHandler {
 	route := &rt
 	return func(ctx *fasthttp.RequestCtx) {
 		ctx.SetUserValue(RouteKey, route)
+		if c.ReservedTopic != "" {
+			// The canonical path spells a topic name's characters as they
+			// are, so the raw parameter is the name.
+			if t, _ := ctx.UserValue("topic").(string); t == c.ReservedTopic {
+				WriteError(ctx, ErrReservedTopic)
+				if rt.Body != BodyNone {
+					ctx.SetConnectionClose()
+				}
+				return
+			}
+		}
 		req := Request{Route: rt.Name}
 		switch rt.Body {
 		case BodyProduce:

@@ -52,6 +52,8 @@ func kafkaSideError(err error) *Error {
 		se  *schema.SerializeError
 	)
 	switch {
+	case errors.Is(err, consumer.ErrReservedTopic):
+		return ErrReservedTopic
 	case errors.Is(err, consumer.ErrInstanceNotFound):
 		return errInstanceNotFound
 	case errors.Is(err, consumer.ErrInstanceExists):
