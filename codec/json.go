@@ -17,14 +17,18 @@ import (
 func ValidJSON(raw []byte) bool { return json.Valid(raw) }
 
 // AppendJSONValue is the "json" embedded format: it checks that raw is one
-// valid JSON value and appends it to dst compacted. Request decoders may
-// hand over raw values they only skipped, not validated.
+// valid JSON value without absurd numbers (CheckNumbers) and appends it to
+// dst compacted. Request decoders may hand over raw values they only
+// skipped, not validated.
 func AppendJSONValue(dst, raw []byte) ([]byte, error) {
 	if !ValidJSON(raw) {
 		return dst, fmt.Errorf("data=%s is not valid JSON", abbreviate(raw))
 	}
 	if why := textProblem(raw); why != "" {
 		return dst, fmt.Errorf("data=%s is not valid JSON text: %s", abbreviate(raw), why)
+	}
+	if err := CheckNumbers(raw); err != nil {
+		return dst, fmt.Errorf("data=%s: %w", abbreviate(raw), err)
 	}
 	return AppendCompactJSON(dst, raw), nil
 }

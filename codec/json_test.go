@@ -16,6 +16,7 @@ func TestAppendJSONValueText(t *testing.T) {
 		`"\udc00"`:                   "is not valid JSON text: a lone UTF-16 surrogate",
 		`["\ud83d\u0041"]`:           "is not valid JSON text: a lone UTF-16 surrogate",
 		`{"k":["a","\\u","\u00e9"]}`: "",
+		`{"n":1e999999}`:             "the number at offset 5 (1e999999) is beyond the range of a 64-bit floating-point number",
 	} {
 		_, err := AppendJSONValue(nil, []byte(raw))
 		if got := errText(err); (want == "" && got != "") || (want != "" && !strings.Contains(got, want)) {
