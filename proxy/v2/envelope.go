@@ -1,12 +1,12 @@
 package v2
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/bytedance/sonic"
-	"github.com/bytedance/sonic/ast"
 
 	"github.com/krest-dev/krest/codec"
 	"github.com/krest-dev/krest/proxy/produce"
@@ -72,14 +72,75 @@ func (j *produceJob) parse(body []byte) error {
 	for i := range j.req.Records {
 		if r := &j.req.Records[i]; r.Key == nil && r.Value == nil && r.Partition == nil && r.Headers == nil && r.Timestamp == nil {
 			// Either {} (a record with a null value, which is fine) or
-			// null, which sonic decodes alike: look at the body, which
-			// the in-place decode left untouched. Rare, so not costly.
-			if n, err := sonic.Get(body, "records", i); err == nil && n.TypeSafe() == ast.V_NULL {
-				return rest.Unprocessable("records[%d] may not be null", i)
+			// null (refused: Confluent's proxy fails on it), which
+			// sonic decodes alike: look at the body, which the in-place
+			// decode left untouched, once for all the records.
+			if n := firstNullRecord(body); n >= 0 {
+				return rest.Unprocessable("records[%d] may not be null", n)
 			}
+			break
 		}
 	}
 	return nil
+}
+
+// firstNullRecord returns the index of the first null element of the
+// top-level "records" array of body, a JSON object the decoder accepted,
+// or -1 if it has none. It reads structure only, in one pass (strings are
+// skipped whole): a record of a million {} costs one scan of the body, not
+// one per record. Like the decoder, it goes by the last "records" key.
+func firstNullRecord(body []byte) int {
+	depth, index, found := 0, 0, -1
+	inRecords, pendingKey, isRecords := false, false, false
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; c {
+		case '"':
+			start := i
+			i = codec.StringEnd(body, i) - 1
+			if depth == 1 && !pendingKey {
+				pendingKey = true
+				isRecords = isRecordsKey(body[start : i+1])
+			}
+		case ':':
+			pendingKey = false
+		case ',':
+			if depth == 1 {
+				pendingKey = false
+			}
+			if inRecords && depth == 2 {
+				index++
+			}
+		case '{', '[':
+			if depth == 1 && c == '[' && isRecords {
+				inRecords, index, found = true, 0, -1
+			}
+			depth++
+		case '}', ']':
+			depth--
+			if inRecords && depth == 1 {
+				inRecords = false
+			}
+		case 'n': // only null starts with n outside strings
+			if inRecords && depth == 2 && found < 0 {
+				found = index
+			}
+		}
+	}
+	return found
+}
+
+// isRecordsKey reports whether the JSON string token key is "records",
+// escapes resolved as the decoder resolves them.
+func isRecordsKey(key []byte) bool {
+	if string(key) == `"records"` {
+		return true
+	}
+	if len(key) > 64 || bytes.IndexByte(key, '\\') < 0 {
+		return false
+	}
+	var buf [64]byte
+	s, err := codec.AppendUnquote(buf[:0], key)
+	return err == nil && string(s) == "records"
 }
 
 // missingSchemas returns Confluent's 42201 / 42202 when records carry keys

@@ -13,9 +13,14 @@ type objectScanner struct {
 	depth   int
 	inStr   bool
 	escaped bool
+	// Inside a string: quote is the next '"' at or after pos, when a
+	// search found one (else -1), and the bytes from pos to noQuote
+	// hold none. A string of many escapes is then searched once for
+	// its quotes, not once per escape.
+	quote, noQuote int
 }
 
-func newObjectScanner() objectScanner { return objectScanner{start: -1} }
+func newObjectScanner() objectScanner { return objectScanner{start: -1, quote: -1} }
 
 // scanStatus is what next found.
 type scanStatus int
@@ -48,22 +53,29 @@ func (s *objectScanner) next(buf []byte) (start, end int, st scanStatus) {
 			// Jump to the string's next quote or backslash: values are
 			// mostly long strings (base64), which two vectorised scans
 			// cross at once.
-			rest := buf[s.pos:]
-			q := bytes.IndexByte(rest, '"')
-			if q < 0 {
-				q = len(rest)
+			if s.quote < s.pos {
+				from := max(s.pos, s.noQuote)
+				if q := bytes.IndexByte(buf[from:], '"'); q >= 0 {
+					s.quote = from + q
+				} else {
+					s.quote, s.noQuote = -1, len(buf)
+				}
 			}
-			if b := bytes.IndexByte(rest[:q], '\\'); b >= 0 {
+			end := len(buf)
+			if s.quote >= 0 {
+				end = s.quote
+			}
+			if b := bytes.IndexByte(buf[s.pos:end], '\\'); b >= 0 {
 				s.pos += b
 				s.escaped = true
 				continue
 			}
-			if q == len(rest) {
+			if s.quote < 0 {
 				s.pos = len(buf) - 1 // the loop's increment ends the scan
 				continue
 			}
-			s.pos += q
-			s.inStr = false
+			s.pos = s.quote
+			s.inStr, s.quote, s.noQuote = false, -1, 0
 		case c == '"':
 			s.inStr = true
 		case c == '{' || c == '[':
@@ -88,6 +100,10 @@ func (s *objectScanner) shift(n int) {
 	if s.start >= 0 {
 		s.start -= n
 	}
+	if s.quote >= 0 {
+		s.quote -= n
+	}
+	s.noQuote = max(s.noQuote-n, 0)
 }
 
 // pending is the start of an incomplete object, or -1.
