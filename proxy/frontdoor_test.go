@@ -355,7 +355,10 @@ func TestBadAuthorizationHeaders(t *testing.T) {
 	dir := t.TempDir()
 	passwords := writeFile(t, dir, "password.properties", []byte("alice: alice-secret,admin\n"))
 	jaasFile := writeFile(t, dir, "jaas.conf", []byte("KafkaRest { org.eclipse.jetty.jaas.spi.PropertyFileLoginModule required file=\""+passwords+"\"; };"))
-	ts := startServer(t, b, map[string]string{"authentication.method": "BASIC", "java.security.auth.login.config": jaasFile})
+	// Without the failure limit (TestAttackPasswordGuessing has it on):
+	// every one of these is checked.
+	ts := startServer(t, b, map[string]string{"authentication.method": "BASIC", "java.security.auth.login.config": jaasFile,
+		"authentication.failure.limit.per.sec": "0"})
 	shapes := []func(i int) string{
 		func(i int) string { return "Basic " + strings.Repeat("A", 1+i%8000) },
 		func(i int) string { return "Basic !!!" + strconv.Itoa(i) },
