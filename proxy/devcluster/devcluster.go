@@ -12,11 +12,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/sr/srfake"
-
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 )
 
 // Retention of the in-memory dev broker: Kafka's default time (7 days) and
@@ -26,6 +28,15 @@ const (
 	RetentionBytes    = 128 << 20
 	RetentionInterval = time.Minute
 )
+
+// MaxPartitions is the most partitions a topic may have on the dev broker.
+// kfake creates as many as it is asked for, each with its own state in
+// memory, so a create or a partition increase to 2,147,483,647 would grow
+// the process without limit (a real broker's controller refuses such
+// requests itself). Creates and increases past it are refused with Kafka's
+// INVALID_PARTITIONS, whoever sends them: krest, or a client of the
+// broker's port.
+const MaxPartitions = 1000
 
 // Cluster is a running embedded broker.
 type Cluster struct {
@@ -54,9 +65,63 @@ func Start(port int) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting embedded Kafka: %w", err)
 	}
+	capPartitions(c)
 	dc := &Cluster{c: c, stop: make(chan struct{}), done: make(chan struct{})}
 	go dc.retain()
 	return dc, nil
+}
+
+// errTooManyPartitions is the message of a refused create or increase.
+var errTooManyPartitions = fmt.Sprintf("The dev broker holds at most %d partitions per topic (krest's embedded Kafka keeps them in memory).", MaxPartitions)
+
+// capPartitions makes c refuse topic creates and partition increases past
+// MaxPartitions. A request with such a topic is answered whole, each of
+// its topics refused (the others as INVALID_REQUEST): the controls of
+// kfake answer a request or leave it, they cannot answer half of it.
+func capPartitions(c *kfake.Cluster) {
+	c.ControlKey(int16(kmsg.CreateTopics), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		req := kreq.(*kmsg.CreateTopicsRequest)
+		over := func(t kmsg.CreateTopicsRequestTopic) bool {
+			return t.NumPartitions > MaxPartitions || len(t.ReplicaAssignment) > MaxPartitions
+		}
+		if !slices.ContainsFunc(req.Topics, over) {
+			return nil, nil, false
+		}
+		c.KeepControl()
+		resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
+		for _, t := range req.Topics {
+			rt := kmsg.NewCreateTopicsResponseTopic()
+			rt.Topic, rt.NumPartitions, rt.ReplicationFactor = t.Topic, -1, -1
+			rt.ErrorCode, rt.ErrorMessage = refusal(over(t))
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil, true
+	})
+	c.ControlKey(int16(kmsg.CreatePartitions), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		req := kreq.(*kmsg.CreatePartitionsRequest)
+		over := func(t kmsg.CreatePartitionsRequestTopic) bool { return t.Count > MaxPartitions }
+		if !slices.ContainsFunc(req.Topics, over) {
+			return nil, nil, false
+		}
+		c.KeepControl()
+		resp := req.ResponseKind().(*kmsg.CreatePartitionsResponse)
+		for _, t := range req.Topics {
+			rt := kmsg.NewCreatePartitionsResponseTopic()
+			rt.Topic = t.Topic
+			rt.ErrorCode, rt.ErrorMessage = refusal(over(t))
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil, true
+	})
+}
+
+// refusal is the error of one topic of a refused request.
+func refusal(over bool) (int16, *string) {
+	if over {
+		return kerr.InvalidPartitions.Code, &errTooManyPartitions
+	}
+	msg := "Not done: another topic of the request asks for more partitions than the dev broker holds."
+	return kerr.InvalidRequest.Code, &msg
 }
 
 // retain applies retention to every topic periodically: kfake only does so
