@@ -12,6 +12,8 @@ import (
 // TestTopicNames: Kafka's rules for topic names are applied before Kafka
 // is asked, so the embedded dev broker (which accepts anything) and a real
 // one answer alike, and never with a 5xx.
+const ambiguous = `{"error_code":400,"message":"Bad Request: ambiguous URI path (encoded '/', '\\' or control characters, empty, '.' or '..' segments are not accepted)"}`
+
 func TestTopicNames(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("x", 250)
@@ -37,8 +39,11 @@ func TestTopicNames(t *testing.T) {
 			{"250 characters", "POST", "/topics/" + long, 400, `{"error_code":40002,"message":"Topic name is illegal, it can't be longer than 249 characters, topic name: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…"}`},
 			{"250 characters, partitions", "GET", "/topics/" + long + "/partitions", 400, ``},
 			{"a colon", "GET", "/topics/a:b/partitions/0/offsets", 400, illegal("a:b")},
-			{"undecodable bytes", "POST", "/topics/a%FFb", 404, `{"error_code":404,"message":"HTTP 404 Not Found"}`},
-			{"an escaped slash", "GET", "/topics/a%2Fb", 400, illegal("a/b")},
+			// Paths two readers could split differently are refused
+			// before anything reads them (rest.CanonicalPath), as Jetty's
+			// default URI compliance refuses them.
+			{"undecodable bytes", "POST", "/topics/a%FFb", 400, ambiguous},
+			{"an escaped slash", "GET", "/topics/a%2Fb", 400, ambiguous},
 			{"internal topic", "POST", "/topics/__consumer_offsets", 400, `{"error_code":40002,"message":"Cannot append to internal topic __consumer_offsets"}`},
 		} {
 			var body []byte
