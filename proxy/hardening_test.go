@@ -1,10 +1,15 @@
 package proxy
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -244,4 +249,100 @@ func TestConnectionLimits(t *testing.T) {
 			return resp.StatusCode == 200
 		})
 	}
+}
+
+// TestRefusedBodiesAnswered: many large bodies at once against a small
+// request.memory.max.bytes, from clients that write their whole request
+// before they read (as simple clients do): every one gets its 200 or its
+// 429, never a reset. krest drains a refused body before it closes (a
+// close with unread bytes is a reset, which destroys the answer at the
+// client), and refuses a body that cannot fit before 100 Continue, so a
+// client that asks never sends it.
+func TestRefusedBodiesAnswered(t *testing.T) {
+	b := fakeBroker(t)
+	topic := createTopic(t, b, 1)
+	ts := startServer(t, b, map[string]string{"request.memory.max.bytes": strconv.Itoa(16 << 20)})
+	addr := strings.TrimPrefix(ts.url, "http://")
+	value := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("x"), 768))
+	var sb strings.Builder
+	sb.WriteString(`{"records":[`)
+	for i := 0; sb.Len() < 7<<20; i++ { // more than loopback's buffers hold
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(`{"value":"` + value + `"}`)
+	}
+	sb.WriteString(`]}`)
+	body := sb.String()
+	// send writes the request, then reads the answer; with expect it
+	// waits for 100 Continue before the body.
+	send := func(expect bool) string {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			return "dial failed"
+		}
+		defer c.Close()
+		_ = c.(*net.TCPConn).SetWriteBuffer(64 << 10)
+		_ = c.SetDeadline(time.Now().Add(time.Minute))
+		head := "POST /topics/" + topic + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.kafka.binary.v2+json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n"
+		if expect {
+			head += "Expect: 100-continue\r\n"
+		}
+		if _, err := io.WriteString(c, head+"\r\n"); err != nil {
+			return "write failed (reset?)"
+		}
+		br := bufio.NewReader(c)
+		if expect {
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				return "read failed (reset?)"
+			}
+			if resp.StatusCode != 100 {
+				return answer(resp)
+			}
+		}
+		if _, err := io.WriteString(c, body); err != nil {
+			return "write failed (reset?)"
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return "read failed (reset?)"
+		}
+		return answer(resp)
+	}
+	for _, expect := range []bool{false, true} {
+		const clients = 40
+		var mu sync.Mutex
+		statuses := map[string]int{}
+		var wg sync.WaitGroup
+		for range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got := send(expect)
+				mu.Lock()
+				statuses[got]++
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		t.Logf("Expect: 100-continue %v: %v", expect, statuses)
+		if statuses["200"]+statuses["429"] != clients || statuses["429"] == 0 {
+			t.Errorf("Expect: 100-continue %v: %v, want only 200 and 429 (some of each)", expect, statuses)
+		}
+	}
+}
+
+// answer is "200", "429" (with its JSON error and Retry-After), or what
+// else came.
+func answer(resp *http.Response) string {
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode == 200:
+		return "200"
+	case resp.StatusCode == 429 && strings.Contains(string(out), `"error_code":429`) && resp.Header.Get("Retry-After") != "":
+		return "429"
+	}
+	return strconv.Itoa(resp.StatusCode) + " " + string(out)
 }

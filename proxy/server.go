@@ -197,6 +197,20 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
 			return fasthttp.RequestConfig{ReadTimeout: cfg.BodyTimeout}
 		},
+		// A client that asks before sending its body is refused before
+		// 100 Continue when the body cannot fit now: it never sends it.
+		ExpectHandler: func(ctx *fasthttp.RequestCtx) int {
+			n := ctx.Request.Header.ContentLength()
+			switch {
+			case n > cfg.MaxRequestBytes:
+				rest.WriteError(ctx, rest.ErrBodyTooLarge(cfg.MaxRequestBytes))
+				return fasthttp.StatusRequestEntityTooLarge
+			case n > 0 && memory.Used() > 0 && memory.Used()+int64(n) > cfg.RequestMemoryBytes:
+				rest.WriteError(ctx, rest.ErrBusy)
+				return fasthttp.StatusTooManyRequests
+			}
+			return fasthttp.StatusContinue
+		},
 		WriteTimeout:                 2 * time.Minute,
 		CloseOnShutdown:              true,
 		NoDefaultContentType:         true,

@@ -169,7 +169,7 @@ func (c *Chain) Handler(rt Route) fasthttp.RequestHandler {
 			if t, _ := ctx.UserValue("topic").(string); t == c.ReservedTopic {
 				WriteError(ctx, ErrReservedTopic)
 				if rt.Body != BodyNone {
-					ctx.SetConnectionClose()
+					DrainAndClose(ctx, c.MaxBodyBytes)
 				}
 				return
 			}
@@ -187,7 +187,7 @@ func (c *Chain) Handler(rt Route) fasthttp.RequestHandler {
 		if err := c.admit(ctx, route, req.Format); err != nil {
 			WriteError(ctx, err)
 			if rt.Body != BodyNone {
-				ctx.SetConnectionClose() // the body is left unread
+				DrainAndClose(ctx, c.MaxBodyBytes) // the body is left unread
 			}
 			return
 		}
@@ -196,7 +196,7 @@ func (c *Chain) Handler(rt Route) fasthttp.RequestHandler {
 			defer b.release(c.Memory)
 			if err := readBody(ctx, c.MaxBodyBytes, c.Memory, &b); err != nil {
 				WriteError(ctx, err)
-				ctx.SetConnectionClose() // the body may be left unread
+				DrainAndClose(ctx, c.MaxBodyBytes) // the body may be left unread
 				return
 			}
 			req.Body = b.bytes()

@@ -1,7 +1,9 @@
 package rest
 
 import (
+	"io"
 	"net"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -35,5 +37,35 @@ func Hijack(ctx *fasthttp.RequestCtx, framing int, f func(c net.Conn, head []byt
 		// meanwhile: its head is read here, once, and ctx never after.
 		head := ctx.Response.Header.AppendBytes(nil)
 		f(c, head)
+	})
+}
+
+// lingerTime bounds how long a refused request's unread body is drained.
+const lingerTime = 5 * time.Second
+
+// DrainAndClose sends the reply the handler set, with Connection: close,
+// and then reads and discards what is left of the request body (at most
+// max bytes, for at most lingerTime) before the connection closes. A
+// connection closed with unread bytes in its receive queue ends in a TCP
+// reset, and a reset that reaches the client before it has read the reply
+// destroys the reply: a client refused before its body was read (429 over
+// request.memory.max.bytes, a rate limit) would see a broken connection
+// instead of the answer. Nothing read is kept or charged.
+func DrainAndClose(ctx *fasthttp.RequestCtx, max int) {
+	stream := ctx.RequestBodyStream()
+	ctx.Response.Header.SetConnectionClose()
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(c net.Conn) {
+		// As in Hijack: ctx is read here, once, with what the middleware
+		// added after the handler.
+		body := ctx.Response.Body()
+		ctx.Response.Header.SetContentLength(len(body))
+		head := ctx.Response.Header.AppendBytes(nil)
+		_ = c.SetWriteDeadline(time.Now().Add(lingerTime))
+		if _, err := c.Write(append(head, body...)); err != nil || stream == nil {
+			return
+		}
+		_ = c.SetReadDeadline(time.Now().Add(lingerTime))
+		_, _ = io.Copy(io.Discard, io.LimitReader(stream, int64(max)))
 	})
 }

@@ -122,6 +122,7 @@ func (a *API) ProduceRecords(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 	var whole *pool.Buffer
 	if n >= 0 && n <= smallStream {
 		if a.Memory != nil && !a.Memory.TryAcquire(int64(n)) {
+			rest.DrainAndClose(ctx, a.Config.MaxRequestBytes)
 			return rest.Errorf(429, rest.CodeTooManyRequests, "Request memory budget exhausted (request.memory.max.bytes): retry later")
 		}
 		if a.Memory != nil {
