@@ -3,7 +3,9 @@ package proxy
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -12,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // TestTopicNames: Kafka's rules for topic names are applied before Kafka
@@ -345,4 +349,103 @@ func answer(resp *http.Response) string {
 		return "429"
 	}
 	return strconv.Itoa(resp.StatusCode) + " " + string(out)
+}
+
+// TestStreamsInTheBudgets: a v3 streaming produce charges its records to
+// request.memory.max.bytes from their read until their result is written,
+// so a stream whose records Kafka holds (or whose client reads no
+// results) cannot grow past it; topic tails are capped
+// (api.v3.tails.max) and charged for their life, with a clear 429 past
+// either bound.
+func TestStreamsInTheBudgets(t *testing.T) {
+	b := fakeBroker(t)
+	topic := createTopic(t, b, 1)
+	const limit = 8 << 20
+	ts := startServer(t, b, map[string]string{
+		"request.memory.max.bytes": strconv.Itoa(limit), "producer.max.block.ms": "50",
+		"api.v3.produce.stream.max.in.flight": "100000", "api.v3.tails.max": "2",
+	})
+	code, body, _ := ts.do(t, "GET", "/v3/clusters", nil, nil)
+	if code != 200 {
+		t.Fatalf("GET /v3/clusters: %d %s", code, body)
+	}
+	cluster := body[strings.Index(body, `"cluster_id":"`)+len(`"cluster_id":"`):]
+	cluster = cluster[:strings.IndexByte(cluster, '"')]
+
+	// Kafka holds every produce until release.
+	release := make(chan struct{})
+	b.fake.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		b.fake.KeepControl()
+		b.fake.SleepControl(func() { <-release })
+		return nil, nil, false
+	})
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+	c, err := net.Dial("tcp", strings.TrimPrefix(ts.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	record := `{"value":{"type":"BINARY","data":"` + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("v"), 1500)) + `"}}`
+	const records = 8000 // 16 MB: twice the budget
+	go func() {
+		bw := bufio.NewWriterSize(c, 64<<10)
+		bw.WriteString("POST /v3/clusters/" + cluster + "/topics/" + topic + "/records HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+		for i := 0; i < records; i++ {
+			fmt.Fprintf(bw, "%x\r\n%s\r\n", len(record), record)
+		}
+		bw.WriteString("0\r\n\r\n")
+		bw.Flush()
+	}()
+	eventually(t, 20*time.Second, "the stream's records held by Kafka to fill the budget", func() bool {
+		return ts.memory.Used() >= limit/2
+	})
+	if used := ts.memory.Used(); used > limit {
+		t.Errorf("the budget holds %d bytes, over its %d", used, limit)
+	}
+	// Meanwhile a produce that needs memory is refused, not queued without bound.
+	status, body, _ := ts.do(t, "POST", "/topics/"+topic, map[string]string{"Content-Type": "application/vnd.kafka.binary.v2+json"},
+		[]byte(`{"records":[{"value":"`+base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("v"), limit/2))+`"}]}`))
+	if status != 429 {
+		t.Errorf("a produce while streams fill the budget: %d %s, want 429", status, body)
+	}
+	close(release)
+	released = true
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if n := strings.Count(string(results), `"error_code":200`); n == 0 || strings.Count(string(results), "\n")+1 < records {
+		t.Errorf("stream results: %d lines, %d of them 200", strings.Count(string(results), "\n")+1, n)
+	}
+	eventually(t, 10*time.Second, "the stream's charge to come back", func() bool { return ts.memory.Used() == 0 })
+
+	// Tails: two at most.
+	path := "/v3/clusters/" + cluster + "/topics/" + topic + "/records"
+	_, stop1 := openTail(t, ts, path, "")
+	_, stop2 := openTail(t, ts, path, "")
+	status, body, _ = ts.do(t, "GET", path, map[string]string{"Accept": "text/event-stream"}, nil)
+	if status != 429 || !strings.Contains(body, "api.v3.tails.max") {
+		t.Errorf("a third tail: %d %s, want 429 naming api.v3.tails.max", status, body)
+	}
+	stop1()
+	eventually(t, 10*time.Second, "a closed tail to make room", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", ts.url+path, nil)
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	stop2()
 }

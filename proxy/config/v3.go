@@ -28,6 +28,10 @@ type V3Produce struct {
 	// RateLimit is api.v3.produce.rate.limit.*: records and bytes a
 	// second, per cluster id and in all (off by default).
 	RateLimit V3RateLimit
+	// MaxTails caps the topic tails open at once ("api.v3.tails.max",
+	// krest, default 64): each holds a Kafka client of its own; past it,
+	// 429.
+	MaxTails int
 }
 
 // V3RateLimit is api.v3.produce.rate.limit.*.
@@ -44,6 +48,7 @@ var v3Defaults = map[string]string{
 	"streaming.connection.max.duration.ms":                  "86400000",
 	"streaming.connection.max.duration.grace.period.ms":     "500",
 	"api.v3.produce.stream.max.in.flight":                   "2048",
+	"api.v3.tails.max":                                      "64",
 	"api.v3.produce.rate.limit.enabled":                     "false",
 	"api.v3.produce.rate.limit.max.requests.per.sec":        "10000",
 	"api.v3.produce.rate.limit.max.requests.global.per.sec": "10000",
@@ -76,6 +81,10 @@ func (c *Config) parseV3(get func(string) string) error {
 		return err
 	}
 	p.InFlight = int(min(n, 1<<20))
+	if n, err = positiveInt(get, "api.v3.tails.max"); err != nil {
+		return err
+	}
+	p.MaxTails = int(min(n, 1<<20))
 	rl := &p.RateLimit
 	if rl.Enabled, err = strconv.ParseBool(get("api.v3.produce.rate.limit.enabled")); err != nil {
 		return fmt.Errorf("api.v3.produce.rate.limit.enabled: %q is not true or false", get("api.v3.produce.rate.limit.enabled"))

@@ -36,6 +36,8 @@ type slot struct {
 	done       chan struct{} // receives once the outcome is in
 	sent       time.Time
 	abandoned  bool
+	charged    int64        // bytes of request.memory.max.bytes held until the result is written
+	mem        *pool.Budget // where charged goes back
 }
 
 // Delivered is the record's outcome (produce.Promise).
@@ -167,6 +169,10 @@ func (a *API) ProduceRecords(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 		s.run(bufio.NewWriterSize(ctx, 4<<10), nil) // ctx.Write appends to the reply
 		return nil
 	}
+	// A stream's records are charged to the memory budget from their
+	// read until their result is written, so that streams whose clients
+	// do not read their results cannot hold memory past it.
+	s.slotMem, s.maxBlock = a.Memory, cfg.ProduceMaxBlock
 	a.streams.Add(1)
 	a.live.Store(s, struct{}{})
 	ctx.SetStatusCode(fasthttp.StatusOK)
@@ -272,6 +278,8 @@ type stream struct {
 	maxBytes    int64 // 0: no cap
 	maxRecord   int
 	mem         *pool.Budget
+	slotMem     *pool.Budget  // charged per record in flight (streams; nil for a body read whole, charged whole)
+	maxBlock    time.Duration // how long a record waits for slotMem
 	start       time.Time
 	maxDuration time.Duration
 	grace       time.Duration
@@ -363,6 +371,10 @@ func (s *stream) drop(sl *slot) {
 }
 
 func (s *stream) finish(sl *slot) {
+	if sl.charged > 0 {
+		sl.mem.Release(sl.charged)
+		sl.charged, sl.mem = 0, nil
+	}
 	putSlot(sl)
 }
 

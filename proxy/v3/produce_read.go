@@ -135,6 +135,14 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
+// slotOverhead is what a record in flight holds beside its bytes (its
+// slot, kgo.Record and result), as charged to request.memory.max.bytes.
+const slotOverhead = 512
+
+// errStreamMemory is a stream's record that found no room in
+// request.memory.max.bytes within producer.max.block.ms.
+var errStreamMemory = rest.Errorf(429, rest.CodeTooManyRequests, "Request memory budget exhausted (request.memory.max.bytes): retry later")
+
 // record builds and sends one record, and queues its slot; false ends the
 // stream.
 func (s *stream) record(raw []byte) bool {
@@ -148,6 +156,15 @@ func (s *stream) record(raw []byte) bool {
 		sl.fail = errProduceRateLimited
 		s.slots <- sl
 		return true
+	}
+	if s.slotMem != nil {
+		cost := int64(len(raw)) + slotOverhead
+		if !s.slotMem.Acquire(cost, s.maxBlock) {
+			sl.fail = errStreamMemory
+			s.slots <- sl
+			return true
+		}
+		sl.charged, sl.mem = cost, s.slotMem
 	}
 	var err error
 	sl.buf, err = s.b.build(raw, false, &sl.rec, sl.buf, &sl.key, &sl.value)

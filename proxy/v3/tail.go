@@ -28,9 +28,15 @@ const (
 	tailWriteTimeout = 2 * time.Minute        // a client that reads nothing is dropped after this
 )
 
+// tailMemory is what one tail is charged in request.memory.max.bytes for
+// its life: its fetch buffer and the event being written.
+const tailMemory = 2 * tailBatch
+
 var (
-	errBadFrom = rest.Errorf(400, rest.CodeBadRequest, "Bad Request: from must be earliest, latest or a timestamp in milliseconds since the epoch")
-	errBadLast = rest.Errorf(400, rest.CodeBadRequest, `Bad Request: Last-Event-ID must be an event id of this stream: "partition:offset" pairs, comma separated`)
+	errTooManyTails = rest.Errorf(429, rest.CodeTooManyRequests, "Too many topic tails open on this krest (api.v3.tails.max); retry later or close one")
+	errTailMemory   = rest.Errorf(429, rest.CodeTooManyRequests, "Request memory budget exhausted (request.memory.max.bytes): no room for another topic tail; retry later")
+	errBadFrom      = rest.Errorf(400, rest.CodeBadRequest, "Bad Request: from must be earliest, latest or a timestamp in milliseconds since the epoch")
+	errBadLast      = rest.Errorf(400, rest.CodeBadRequest, `Bad Request: Last-Event-ID must be an event id of this stream: "partition:offset" pairs, comma separated`)
 )
 
 // TailRecords is GET …/topics/{topic}/records with Accept text/event-stream
@@ -76,6 +82,25 @@ func (a *API) TailRecords(ctx *fasthttp.RequestCtx, r rest.Request) error {
 			return errBadLast
 		}
 	}
+	// Each tail holds a Kafka client and its fetch buffers for as long as
+	// its client stays: both are bounded before it starts.
+	if a.tails.Add(1) > int64(a.Config.V3Produce.MaxTails) {
+		a.tails.Add(-1)
+		return errTooManyTails
+	}
+	if a.Memory != nil && !a.Memory.TryAcquire(tailMemory) {
+		a.tails.Add(-1)
+		return errTailMemory
+	}
+	hijacked := false
+	defer func() {
+		if !hijacked {
+			a.tails.Add(-1)
+			if a.Memory != nil {
+				a.Memory.Release(tailMemory)
+			}
+		}
+	}()
 	cl, err := a.begin(ctx, true)
 	if err != nil {
 		return err
@@ -102,11 +127,14 @@ func (a *API) TailRecords(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	ctx.SetContentType(r.Offer.ContentType)
 	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-cache")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+	hijacked = true
 	rest.Hijack(ctx, rest.UntilClose, func(c net.Conn, head []byte) {
 		defer cl.end()
 		defer tail.Close()
-		a.tails.Add(1)
 		defer a.tails.Add(-1)
+		if a.Memory != nil {
+			defer a.Memory.Release(tailMemory)
+		}
 		t.run(c, head)
 	})
 	return nil
