@@ -17,6 +17,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/valyala/fasthttp"
 
+	"github.com/krest-dev/krest/codec"
 	"github.com/krest-dev/krest/pool"
 )
 
@@ -186,6 +187,18 @@ func DecodeJSON(body []byte, v any) error {
 func DecodeJSONInPlace(body []byte, v any) error {
 	if err := entityJSON.UnmarshalFromString(unsafe.String(unsafe.SliceData(body), len(body)), v); err != nil {
 		return JSONError(err)
+	}
+	return nil
+}
+
+// CheckNumbers refuses a JSON body carrying a number longer than
+// codec.MaxNumberLength or beyond float64's range (codec.CheckNumbers),
+// with a 400 like malformed JSON, as Jackson's limits refuse it in
+// Confluent's proxy: such a number is never data a client means, and
+// krest does not pass it on to a decoder, a schema or Kafka.
+func CheckNumbers(body []byte) *Error {
+	if err := codec.CheckNumbers(body); err != nil {
+		return &Error{Status: 400, Code: CodeBadRequest, Message: "Malformed request body: " + err.Error(), Err: err}
 	}
 	return nil
 }

@@ -160,9 +160,21 @@ func splitParams(contentType []byte) (base []byte, ok bool) {
 }
 
 // checkJSONBody checks the Content-Type of a BodyJSON request that has a
-// body.
+// body, and the numbers of the body (CheckNumbers), for every entity
+// whatever decodes it.
 func checkJSONBody(contentType, body []byte) *Error {
-	if len(bytes.TrimSpace(contentType)) == 0 || len(body) == 0 {
+	if len(body) == 0 {
+		return nil
+	}
+	if err := checkEntityType(contentType); err != nil {
+		return err
+	}
+	return CheckNumbers(body)
+}
+
+// checkEntityType checks the Content-Type of a JSON entity; none is fine.
+func checkEntityType(contentType []byte) *Error {
+	if len(bytes.TrimSpace(contentType)) == 0 {
 		return nil
 	}
 	base, ok := splitParams(contentType)

@@ -232,7 +232,9 @@ func (j *produceJob) embed(format codec.Format, raw []byte, sch *schema.Resolved
 	case format == codec.JSON:
 		a.B, err = codec.AppendJSONValue(a.B, raw)
 	case sch != nil:
-		a.B, err = sch.AppendEncoded(a.B, raw)
+		if err = codec.CheckNumbers(raw); err == nil {
+			a.B, err = sch.AppendEncoded(a.B, raw)
+		}
 	default:
 		err = fmt.Errorf("embedded format %s needs a schema", format)
 	}

@@ -250,6 +250,9 @@ func (b *builder) data(d *produceData, isKey bool, buf []byte, s *side) ([]byte,
 		if len(data) == 0 || string(data) == "null" {
 			return buf, nil
 		}
+		if err := codec.CheckNumbers(data); err != nil {
+			return buf, rest.BadRequest(err)
+		}
 		off := len(buf)
 		if buf, err = reg.AppendEncoded(buf, data); err != nil {
 			return buf[:off], rest.BadRequest(err)
