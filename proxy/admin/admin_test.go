@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -73,5 +74,22 @@ func TestCheckTopicName(t *testing.T) {
 	}
 	if err := CheckWritable("__my_topic"); err != nil {
 		t.Errorf("__my_topic: %v", err)
+	}
+}
+
+func TestAddClamped(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ a, b, want int64 }{
+		{1, 2, 3},
+		{5, -7, -2},
+		{1, math.MaxInt64, math.MaxInt64},
+		{math.MaxInt64, 1, math.MaxInt64},
+		{-1, math.MinInt64, math.MinInt64},
+		{math.MinInt64, -1, math.MinInt64},
+		{math.MaxInt64, math.MinInt64, -1},
+	} {
+		if got := addClamped(tc.a, tc.b); got != tc.want {
+			t.Errorf("addClamped(%d, %d) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -235,7 +236,7 @@ func (c *Client) ResetOffsets(ctx context.Context, group string, r OffsetReset) 
 			if !has {
 				return nil, &NoOffsetToShiftError{tp}
 			}
-			ro.New = cur + r.ShiftBy
+			ro.New = addClamped(cur, r.ShiftBy)
 		default:
 			return nil, fmt.Errorf("unknown offset reset mode %q", r.To)
 		}
@@ -260,6 +261,19 @@ func (c *Client) ResetOffsets(ctx context.Context, group string, r OffsetReset) 
 		return nil, err
 	}
 	return out, nil
+}
+
+// addClamped is a + b, held at the int64 limits instead of wrapping
+// around: a shift by an absurd amount moves to the partition's end (or
+// start), not past the other side.
+func addClamped(a, b int64) int64 {
+	switch {
+	case b > 0 && a > math.MaxInt64-b:
+		return math.MaxInt64
+	case b < 0 && a < math.MinInt64-b:
+		return math.MinInt64
+	}
+	return a + b
 }
 
 // resetScope is the partitions a reset moves, by topic then partition.

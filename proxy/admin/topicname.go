@@ -1,9 +1,28 @@
 package admin
 
-import "fmt"
+import (
+	"fmt"
+	"unicode/utf8"
+)
 
 // MaxTopicNameLength is Kafka's limit on topic names.
 const MaxTopicNameLength = 249
+
+// MaxGroupNameLength bounds the consumer group ids krest takes (v3 paths,
+// v2 consumer creation) and the names of v2 consumer instances, in
+// characters: Kafka's limit on topic names, for want of one of its own.
+// Kafka sets none on group ids (its protocol carries up to 32,767 bytes),
+// yet each id is a key of __consumer_offsets, held by the coordinator, and
+// a v2 instance's group and name are held by krest and its directory and
+// repeated in every URL of the instance: no real group needs more, and
+// 10,000-character names only make all of them carry that.
+const MaxGroupNameLength = MaxTopicNameLength
+
+// NameTooLong reports whether name, a group id or instance name, is over
+// MaxGroupNameLength characters.
+func NameTooLong(name string) bool {
+	return len(name) > MaxGroupNameLength && utf8.RuneCountInString(name) > MaxGroupNameLength
+}
 
 // TopicNameError is a topic name Kafka would refuse, with Kafka's reason.
 type TopicNameError struct {

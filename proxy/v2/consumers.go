@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/proxy/admin"
 	"github.com/krest-dev/krest/proxy/consumer"
 	"github.com/krest-dev/krest/proxy/rest"
 )
@@ -56,6 +57,9 @@ func (a *API) CreateConsumer(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	group, err := rest.PathParam(ctx, "group")
 	if err != nil {
 		return err
+	}
+	if admin.NameTooLong(group) {
+		return rest.Unprocessable("Invalid consumer group name: it can't be longer than %d characters, group: %s", admin.MaxGroupNameLength, codec.Clip(group, 40))
 	}
 	var req createConsumerRequest
 	if err := decodeBody(r, &req); err != nil {
@@ -158,11 +162,11 @@ func (a *API) Assign(ctx *fasthttp.RequestCtx, r rest.Request) error {
 		if err := decodeBody(r, &req); err != nil {
 			return err
 		}
+		if err := checkPartitions(req.Partitions); err != nil {
+			return err
+		}
 		parts := map[string][]int32{}
 		for _, tp := range req.Partitions {
-			if tp.Partition < 0 {
-				return rest.ErrPartitionNotFound
-			}
 			parts[tp.Topic] = append(parts[tp.Topic], int32(tp.Partition))
 		}
 		c, cancel := rest.KafkaContext()
@@ -193,6 +197,9 @@ func (a *API) Seek(ctx *fasthttp.RequestCtx, r rest.Request) error {
 		}
 		offsets := map[string]map[int32]int64{}
 		for _, o := range req.Offsets {
+			if o.Partition < 0 || o.Offset < 0 {
+				return errNegativeOffsets
+			}
 			if offsets[o.Topic] == nil {
 				offsets[o.Topic] = map[int32]int64{}
 			}
@@ -206,6 +213,9 @@ func (a *API) Seek(ctx *fasthttp.RequestCtx, r rest.Request) error {
 		if len(req.Timestamps) > 0 {
 			times := map[consumer.TopicPartition]time.Time{}
 			for _, ts := range req.Timestamps {
+				if ts.Partition < 0 {
+					return rest.ErrPartitionNotFound
+				}
 				t, err := time.Parse(time.RFC3339Nano, ts.Timestamp)
 				if err != nil {
 					return rest.BadRequest(errTimestamp(ts.Timestamp))
@@ -220,6 +230,21 @@ func (a *API) Seek(ctx *fasthttp.RequestCtx, r rest.Request) error {
 		}
 		return noContent(ctx)
 	})
+}
+
+// errNegativeOffsets refuses a seek or commit to a negative partition or
+// offset, which Kafka's consumer refuses too (IllegalArgumentException).
+var errNegativeOffsets = rest.Unprocessable("offsets: partition and offset must not be negative")
+
+// checkPartitions refuses a negative partition, which no topic has, before
+// Kafka is asked about it.
+func checkPartitions(tps []topicPartition) error {
+	for _, tp := range tps {
+		if tp.Partition < 0 {
+			return rest.ErrPartitionNotFound
+		}
+	}
+	return nil
 }
 
 type timestampError string
@@ -252,6 +277,9 @@ func (a *API) seekToEdge(ctx *fasthttp.RequestCtx, r rest.Request, beginning boo
 		if len(req.Partitions) == 0 {
 			return noContent(ctx)
 		}
+		if err := checkPartitions(req.Partitions); err != nil {
+			return err
+		}
 		c, cancel := rest.KafkaContext()
 		defer cancel()
 		var err error
@@ -280,7 +308,7 @@ func (a *API) CommitOffsets(ctx *fasthttp.RequestCtx, r rest.Request) error {
 		var explicit []consumer.Commit
 		for _, o := range req.Offsets {
 			if o.Partition < 0 || o.Offset < 0 {
-				return rest.Unprocessable("offsets: partition and offset must not be negative")
+				return errNegativeOffsets
 			}
 			explicit = append(explicit, consumer.Commit{Topic: o.Topic, Partition: int32(o.Partition), Consumed: int64(o.Offset), Metadata: o.Metadata})
 		}
@@ -300,6 +328,9 @@ func (a *API) GetCommittedOffsets(ctx *fasthttp.RequestCtx, r rest.Request) erro
 	return a.withInstance(ctx, func(inst *consumer.Instance) error {
 		var req partitionsRequest
 		if err := decodeBody(r, &req); err != nil {
+			return err
+		}
+		if err := checkPartitions(req.Partitions); err != nil {
 			return err
 		}
 		c, cancel := rest.KafkaContext()

@@ -16,8 +16,9 @@ type (
 		AutoCommitEnable json.RawMessage `json:"auto.commit.enable"`
 		FetchMinBytes    *int64Field     `json:"fetch.min.bytes"`
 		ResponseMinBytes *int64Field     `json:"responseMinBytes"` // alias of fetch.min.bytes
-		RequestTimeoutMs *int64Field     `json:"consumer.request.timeout.ms"`
-		RequestWaitMs    *int64Field     `json:"requestWaitMs"` // alias
+		// An int, as Confluent's: a wider one would overflow the wait.
+		RequestTimeoutMs *int32Field `json:"consumer.request.timeout.ms"`
+		RequestWaitMs    *int32Field `json:"requestWaitMs"` // alias
 	}
 	subscriptionRequest struct {
 		Topics       []string `json:"topics"`

@@ -92,8 +92,11 @@ func (a *API) readLimits(ctx *fasthttp.RequestCtx, st consumer.Settings) (consum
 		if err != nil {
 			return lim, rest.BadRequest(errQuery("timeout", v))
 		}
-		if ms > 0 {
-			lim.Wait = min(lim.Wait, time.Duration(ms)*time.Millisecond)
+		// Compared in milliseconds: a timeout past the instance's
+		// wait (up to an int64's, Confluent's long) only leaves it,
+		// where a Duration would overflow into a negative wait.
+		if ms > 0 && ms < lim.Wait.Milliseconds() {
+			lim.Wait = time.Duration(ms) * time.Millisecond
 		}
 	}
 	if v := args.Peek("max_bytes"); len(v) > 0 {

@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/proxy/admin"
 	"github.com/krest-dev/krest/proxy/consumer"
 	"github.com/krest-dev/krest/proxy/rest"
 )
@@ -32,6 +33,9 @@ func (a *API) instanceSettings(req *createConsumerRequest) (consumer.Settings, e
 	}
 	if strings.ContainsAny(st.Name, "/?#") {
 		return st, rest.Unprocessable("Invalid consumer instance name %q", st.Name)
+	}
+	if admin.NameTooLong(st.Name) {
+		return st, rest.Unprocessable("Invalid consumer instance name: it can't be longer than %d characters, name: %s", admin.MaxGroupNameLength, codec.Clip(st.Name, 40))
 	}
 	if req.Format != nil {
 		f, ok := codec.ParseFormat(*req.Format)

@@ -237,6 +237,11 @@ func (req *offsetResetRequest) reset() (admin.OffsetReset, error) {
 			if _, dup := r.Topics[*t.TopicName]; dup {
 				return r, errPayload("Topic " + *t.TopicName + " is listed twice.")
 			}
+			for _, p := range t.Partitions {
+				if p < 0 {
+					return r, errPayload("topics[].partitions must not be negative.")
+				}
+			}
 			r.Topics[*t.TopicName] = t.Partitions
 		}
 	}

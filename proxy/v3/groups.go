@@ -6,6 +6,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/krest-dev/krest/codec"
 	"github.com/krest-dev/krest/proxy/admin"
 	"github.com/krest-dev/krest/proxy/rest"
 )
@@ -90,7 +91,11 @@ func (u urls) assignment(cluster, group, member string, tp admin.TopicPartition)
 // Path parameters and the 404s of Confluent's group resources, which word
 // a missing group differently per resource.
 func groupParam(ctx *fasthttp.RequestCtx) (string, error) {
-	return rest.PathParam(ctx, "consumer_group")
+	g, err := rest.PathParam(ctx, "consumer_group")
+	if err == nil && admin.NameTooLong(g) {
+		return "", rest.Errorf(400, rest.CodeKafkaBadRequest, "Consumer group id is illegal, it can't be longer than %d characters, consumer group id: %s", admin.MaxGroupNameLength, codec.Clip(g, 40))
+	}
+	return g, err
 }
 
 func groupNotFound(err error, format, group string) error {

@@ -19,7 +19,8 @@ func parseID(s string) (int32, error) {
 }
 
 // idParam is a numeric path parameter ({partition}, {broker}); one that
-// is not a number names nothing (404).
+// is not an int32 names nothing (404), as a JAX-RS int parameter that
+// does not convert.
 func idParam(ctx *fasthttp.RequestCtx, name string) (int32, error) {
 	raw, err := rest.PathParam(ctx, name)
 	if err != nil {
@@ -34,6 +35,17 @@ func idParam(ctx *fasthttp.RequestCtx, name string) (int32, error) {
 
 // partitionParam is the {partition} path parameter.
 func partitionParam(ctx *fasthttp.RequestCtx) (int32, error) { return idParam(ctx, "partition") }
+
+// partitionParamToWrite is {topic} and {partition} of a request that
+// moves the partition: a negative one is a partition no cluster hosts,
+// answered as Kafka answers an unknown partition (40403) without asking.
+func partitionParamToWrite(ctx *fasthttp.RequestCtx) (string, int32, error) {
+	topic, p, err := partitionParams(ctx)
+	if err == nil && p < 0 {
+		return "", 0, rest.ErrTopicNotFound
+	}
+	return topic, p, err
+}
 
 // boolQuery reads a boolean query parameter as JAX-RS does: "true" in any
 // case is true, anything else false.

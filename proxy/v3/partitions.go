@@ -372,7 +372,7 @@ func (a *API) GetReassignment(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 // lists it once accepted; empty adding_replicas and removing_replicas mean
 // it has completed already.
 func (a *API) AlterReassignment(ctx *fasthttp.RequestCtx, r rest.Request) error {
-	topic, p, err := partitionParams(ctx)
+	topic, p, err := partitionParamToWrite(ctx)
 	if err != nil {
 		return err
 	}
@@ -384,6 +384,9 @@ func (a *API) AlterReassignment(ctx *fasthttp.RequestCtx, r rest.Request) error 
 	}
 	if req.Replicas == nil {
 		return errPayload("Replicas is required. To cancel a reassignment, DELETE it.")
+	}
+	if err := checkBrokerIDs(req.Replicas); err != nil {
+		return err
 	}
 	cl, err := a.begin(ctx, true)
 	if err != nil {
@@ -400,7 +403,7 @@ func (a *API) AlterReassignment(ctx *fasthttp.RequestCtx, r rest.Request) error 
 // CancelReassignment is krest's DELETE …/partitions/{partition}/reassignment:
 // the partition's reassignment in progress is cancelled; 204.
 func (a *API) CancelReassignment(ctx *fasthttp.RequestCtx, _ rest.Request) error {
-	topic, p, err := partitionParams(ctx)
+	topic, p, err := partitionParamToWrite(ctx)
 	if err != nil {
 		return err
 	}
@@ -431,6 +434,10 @@ func (a *API) DeleteRecords(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	}
 	if req.BeforeOffset == nil {
 		return errPayload("Before_offset is required.")
+	}
+	if *req.BeforeOffset < -1 {
+		// Kafka's answer to it (OFFSET_OUT_OF_RANGE), without asking.
+		return rest.Errorf(400, rest.CodeKafkaBadRequest, "%s", kerr.OffsetOutOfRange.Description)
 	}
 	cl, err := a.begin(ctx, true)
 	if err != nil {

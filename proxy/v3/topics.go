@@ -117,11 +117,20 @@ func (a *API) CreateTopic(ctx *fasthttp.RequestCtx, r rest.Request) error {
 		return errPayload("Invalid topic name.")
 	}
 	nt := admin.NewTopic{Name: *req.TopicName, Partitions: -1, ReplicationFactor: -1, ValidateOnly: req.ValidateOnly}
-	if req.PartitionsCount != nil {
-		nt.Partitions = *req.PartitionsCount
+	// The decoder refused counts beyond int32 and int16; what Kafka
+	// refuses within them is refused here, in Kafka's words, so that
+	// nothing absurd reaches the controller (or the dev broker).
+	if n := req.PartitionsCount; n != nil {
+		if *n == 0 || *n < -1 {
+			return errPartitionsCount
+		}
+		nt.Partitions = *n
 	}
-	if req.ReplicationFactor != nil {
-		nt.ReplicationFactor = *req.ReplicationFactor
+	if rf := req.ReplicationFactor; rf != nil {
+		if *rf == 0 || *rf < -1 {
+			return errReplicationFactor
+		}
+		nt.ReplicationFactor = *rf
 	}
 	if len(req.ReplicasAssignments) > 0 {
 		nt.Assignments = make(map[int32][]int32, len(req.ReplicasAssignments))
@@ -129,6 +138,12 @@ func (a *API) CreateTopic(ctx *fasthttp.RequestCtx, r rest.Request) error {
 			p, err := strconv.ParseInt(k, 10, 32)
 			if err != nil {
 				return rest.Errorf(400, rest.CodeBadRequest, "Cannot deserialize Map key of type `java.lang.Integer` from String %q", k)
+			}
+			if p < 0 || p >= int64(len(req.ReplicasAssignments)) {
+				return rest.Errorf(400, rest.CodeKafkaBadRequest, "The manual partition assignment includes partition %d: partitions must be numbered 0 to %d.", p, len(req.ReplicasAssignments)-1)
+			}
+			if err := checkBrokerIDs(v); err != nil {
+				return err
 			}
 			nt.Assignments[int32(p)] = v
 		}
@@ -175,15 +190,36 @@ func (a *API) CreateTopic(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	return writeJSON(ctx, status, data)
 }
 
+// Kafka's refusals of counts it cannot use (InvalidPartitionsException
+// and InvalidReplicationFactorException, 40002), answered before asking.
+var (
+	errPartitionsCount   = rest.Errorf(400, rest.CodeKafkaBadRequest, "Number of partitions was set to an invalid non-positive value.")
+	errReplicationFactor = rest.Errorf(400, rest.CodeKafkaBadRequest, "Replication factor must be larger than 0, or -1 to use the default value.")
+)
+
+// checkBrokerIDs refuses a replica list naming a negative broker id, as
+// Kafka refuses an unknown broker.
+func checkBrokerIDs(ids []int32) error {
+	for _, id := range ids {
+		if id < 0 {
+			return rest.Errorf(400, rest.CodeKafkaBadRequest, "The manual partition assignment includes broker %d, but no such broker is registered.", id)
+		}
+	}
+	return nil
+}
+
 // UpdatePartitionCount is PATCH …/topics/{topic} with
-// {"partitions_count":N}: the topic grows to N partitions.
+// {"partitions_count":N}: the topic grows to N partitions. N is an int32,
+// as Kafka's partition counts are (Jackson refuses a number outside an
+// int in Confluent's proxy with a 400, as the decoder does here): a wider
+// number must not wrap around into a count Kafka would take.
 func (a *API) UpdatePartitionCount(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	topic, err := rest.TopicParam(ctx)
 	if err != nil {
 		return err
 	}
 	var req struct {
-		PartitionsCount *int `json:"partitions_count"`
+		PartitionsCount *int32 `json:"partitions_count"`
 	}
 	empty := errPayload("Request body is empty. Partitions_count is required.")
 	if err := decode(r.Body, &req, empty); err != nil {
@@ -192,12 +228,15 @@ func (a *API) UpdatePartitionCount(ctx *fasthttp.RequestCtx, r rest.Request) err
 	if req.PartitionsCount == nil {
 		return empty
 	}
+	if *req.PartitionsCount <= 0 {
+		return errPartitionsCount
+	}
 	cl, err := a.begin(ctx, true)
 	if err != nil {
 		return err
 	}
 	defer cl.end()
-	if err := cl.kc.Admin.SetPartitionCount(cl.c, topic, *req.PartitionsCount); err != nil {
+	if err := cl.kc.Admin.SetPartitionCount(cl.c, topic, int(*req.PartitionsCount)); err != nil {
 		return err
 	}
 	return a.writeTopic(ctx, cl, topic, false)
