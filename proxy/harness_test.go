@@ -45,7 +45,7 @@ func realBroker(t *testing.T) backend {
 }
 
 // fakeBroker starts an in-process kfake cluster for the fast test layer.
-func fakeBroker(t *testing.T, opts ...kfake.Opt) backend {
+func fakeBroker(t testing.TB, opts ...kfake.Opt) backend {
 	t.Helper()
 	opts = append([]kfake.Opt{kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(1)}, opts...)
 	c, err := kfake.NewCluster(opts...)
@@ -78,7 +78,7 @@ func startServer(t *testing.T, b backend, props map[string]string) *testServer {
 }
 
 // startServerWithLog starts krest with exactly props, logging to log.
-func startServerWithLog(t *testing.T, props map[string]string, log *slog.Logger) *testServer {
+func startServerWithLog(t testing.TB, props map[string]string, log *slog.Logger) *testServer {
 	t.Helper()
 	cfg, err := config.Parse(props)
 	if err != nil {
