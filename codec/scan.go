@@ -89,7 +89,7 @@ func numberProblem(n []byte) string {
 	}
 	// Without an exponent, 300 characters stay well within float64's
 	// range (1e300, 1e-298): no need to parse.
-	if len(n) <= 300 && bytes.IndexAny(n, "eE") < 0 {
+	if len(n) <= 300 && !bytes.ContainsAny(n, "eE") {
 		return ""
 	}
 	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(n), len(n)), 64)
