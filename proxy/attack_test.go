@@ -7,7 +7,11 @@ package proxy
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"log/slog"
 	"net"
@@ -20,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -402,5 +407,49 @@ func TestAttackPasswordGuessing(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "guess-") {
 		t.Error("a password reached the log")
+	}
+}
+
+// TestAttackTokenGuessing: bad bearer tokens are charged to the client's
+// address as bad passwords are: 10, then 429 with Retry-After, before any
+// signature is checked; a valid token still gets in from elsewhere.
+func TestAttackTokenGuessing(t *testing.T) {
+	b := realBroker(t)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	pub := filepath.Join(t.TempDir(), "jwt.pem")
+	if err := os.WriteFile(pub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, b, map[string]string{
+		"authentication.method": "BEARER", "authentication.bearer.public.key.location": pub, "consumer.forwarding": "off",
+	})
+	statuses := map[int]int{}
+	for i := 0; i < 30; i++ {
+		status, _, _ := ts.do(t, "GET", "/topics", map[string]string{"Authorization": "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0." + strconv.Itoa(i)}, nil)
+		statuses[status]++
+	}
+	if statuses[401] < 10 || statuses[401] > 11 || statuses[429] < 19 {
+		t.Errorf("30 bad tokens: %v, want 10 × 401 and the rest 429", statuses)
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"sub": "alice", "exp": time.Now().Add(time.Hour).Unix()})
+	signed, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
+	client := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+	req, _ := http.NewRequest("GET", ts.url+"/topics", nil)
+	req.Header.Set("Authorization", "Bearer "+signed)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("a valid token from another address: %d, want 200", resp.StatusCode)
 	}
 }
