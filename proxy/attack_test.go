@@ -234,6 +234,16 @@ func TestAttackForwarding(t *testing.T) {
 			t.Errorf("a call for a real instance under a forged entry: %d %s, want 200 (forwarded to its owner)", status, body)
 		}
 	}
+	// 4. A krest whose allow-list does not name the owner forwards nothing.
+	k3 := startPeer(t, b, "k3-"+suffix, map[string]string{
+		"authentication.method": "BASIC", "authentication.roles": "admin,developer",
+		"java.security.auth.login.config": jaas, "consumer.directory.topic": dirTopic,
+		"consumer.forwarding.peers": k2.url + "," + attacker,
+	})
+	status, body, _ = k3.do(t, "GET", "/consumers/"+group+"/instances/i/subscription", alice, nil)
+	if status != 404 {
+		t.Errorf("a call for an instance whose owner is not in consumer.forwarding.peers: %d %s, want 404", status, body)
+	}
 	time.Sleep(200 * time.Millisecond)
 	if hits.Load() != 0 {
 		t.Errorf("krest connected to the attacker's listener %d times (leaked %q)", hits.Load(), leaked.Load())
@@ -331,6 +341,14 @@ var pathTricks = []string{
 	"/topics/t/..",
 	"http://x/consumers/..%2F-%2Fhealthy",
 	"http://x/consumers/%2e%2e",
+	"/-/..%2Fconsumers%2Fg",
+	"/-/%2e%2e/consumers/g",
+	"/-/../consumers/g",
+	"/-/x/..%2F..%2Ftopics%2Ft",
+	"/v3/clusters/c/topics/public..%2F..%2Fsecret",
+	"/v3/clusters/c/topics/public%2F..%2F..%2Ftopics%2Fsecret%2Frecords",
+	"/v3/clusters/c/topics/public/../secret/records",
+	"/v3/clusters/c/topics/public/%2e%2e/secret/records",
 }
 
 // TestAttackPaths: every path trick, with every method, at a Basic door
@@ -339,8 +357,14 @@ var pathTricks = []string{
 func TestAttackPaths(t *testing.T) {
 	b := realBroker(t)
 	jaas := basicUsers(t)
+	for _, skip := range []string{"/", "/,/-/*,/v3/clusters/c/topics/public*"} {
+		t.Run("skip.paths="+skip, func(t *testing.T) { attackPaths(t, b, jaas, skip) })
+	}
+}
+
+func attackPaths(t *testing.T, b backend, jaas, skip string) {
 	ts := startServer(t, b, map[string]string{
-		"authentication.method": "BASIC", "authentication.skip.paths": "/",
+		"authentication.method": "BASIC", "authentication.skip.paths": skip,
 		"java.security.auth.login.config": jaas, "consumer.forwarding": "off",
 	})
 	addr := strings.TrimPrefix(ts.url, "http://")
