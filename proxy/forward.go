@@ -141,7 +141,9 @@ func (f *forwarder) relay(ctx *fasthttp.RequestCtx, owner directory.Owner, group
 			close(done)
 		}()
 		io.Copy(c, bufio.NewReaderSize(up, 64<<10))
-		c.Close()
+		// A hijacked connection's Close does nothing until this returns,
+		// and fasthttp reuses its reader then: end the read above first.
+		_ = c.SetReadDeadline(time.Now())
 		<-done
 	})
 	return true

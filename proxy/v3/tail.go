@@ -203,6 +203,13 @@ func (t *topicTail) run(c net.Conn, head []byte) {
 		io.Copy(io.Discard, c) // the client sends nothing more; this ends when it leaves
 		close(gone)
 	}()
+	// fasthttp reuses the connection's reader once run returns (and a
+	// hijacked connection's Close does nothing): the read above must have
+	// ended by then.
+	defer func() {
+		_ = c.SetReadDeadline(time.Now())
+		<-gone
+	}()
 	buf := pool.GetBuffer()
 	defer pool.PutBuffer(buf)
 	last := time.Now()
