@@ -108,6 +108,9 @@ var errAmbiguousLength = rest.Errorf(400, rest.CodeBadRequest, "Bad Request: Con
 // does not carry a valid signature.
 var errBadForward = rest.Errorf(403, 403, "Forbidden: the request claims to be forwarded by a krest peer, and its signature does not check")
 
+// failureTarpit is the longest a 429 for failed authentications is held.
+const failureTarpit = time.Second
+
 var errNoKafkaCredentials = rest.Errorf(401, 401, "Unauthorized: no Kafka credentials for this principal (authentication.propagate.credentials.location)")
 
 // checkCaller lets the caller through door, or answers 401 (with
@@ -178,6 +181,11 @@ func checkCaller(ctx *fasthttp.RequestCtx, door *auth.Door, propagate bool, trus
 		}
 		if ae.RetryAfter > 0 {
 			ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))))
+			// A client past its failure limit waits for its 429: a
+			// guessing loop on a connection gets one answer a second,
+			// at the cost of a sleeping goroutine, instead of as many
+			// as the cores can serve.
+			time.Sleep(min(ae.RetryAfter, failureTarpit))
 		}
 		return false
 	}
