@@ -149,6 +149,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		Schemas:   schemas,
 		Directory: s.dir,
 	}
+	adm.OnDelete = api.Clients.PurgeTopic
 	v3rl := cfg.V3Produce.RateLimit
 	s.v2 = api
 	s.v3 = &v3.API{
@@ -248,8 +249,10 @@ func (s *Server) callerKafka(c identity.Credentials) (*clients.Set, error) {
 		adminCl.Close()
 		return nil, err
 	}
+	adm := admin.New(adminCl)
+	adm.OnDelete = s.v2.Clients.PurgeTopic
 	return &clients.Set{
-		Producer: p, Admin: admin.New(adminCl), Fetcher: consumer.NewFetcher(readCl), ConsumerOpts: consumerOpts,
+		Producer: p, Admin: adm, Fetcher: consumer.NewFetcher(readCl), ConsumerOpts: consumerOpts,
 		Close: func() { p.Close(); adminCl.Close(); readCl.Close() },
 	}, nil
 }

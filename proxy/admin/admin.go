@@ -32,7 +32,14 @@ var (
 type Client struct {
 	cl  *kgo.Client
 	adm *kadm.Client
+	// OnDelete, when set, runs after a topic is deleted through the
+	// client: krest purges the topic from its other clients there.
+	OnDelete func(topic string)
 }
+
+// PurgeTopic makes the client forget topic (its id and partitions), so
+// that a topic created again under the name is seen as new.
+func (c *Client) PurgeTopic(topic string) { c.cl.PurgeTopicsFromClient(topic) }
 
 // New returns a Client over cl, a client that must not auto-create topics
 // (so that a question about a missing topic never creates it).

@@ -187,7 +187,16 @@ func (c *Client) DeleteTopic(ctx context.Context, topic string) error {
 		return err
 	}
 	r, ok := resp[topic]
-	return topicResult(ok, r.Err, r.ErrMessage)
+	if err := topicResult(ok, r.Err, r.ErrMessage); err != nil {
+		return err
+	}
+	// Clients keep a topic's id until it is purged: one created again
+	// under the name would be refused (UNKNOWN_TOPIC_ID).
+	c.cl.PurgeTopicsFromClient(topic)
+	if c.OnDelete != nil {
+		c.OnDelete(topic)
+	}
+	return nil
 }
 
 // topicResult is the outcome of a request about one topic: ok says whether

@@ -47,3 +47,20 @@ func (p *Picker) For(ctx *fasthttp.RequestCtx) (*Set, func(), error) {
 }
 
 func noRelease() {}
+
+// PurgeTopic makes every client of s forget topic: its id, partitions and
+// buffered records.
+func (s *Set) PurgeTopic(topic string) {
+	s.Producer.PurgeTopic(topic)
+	s.Admin.PurgeTopic(topic)
+	s.Fetcher.PurgeTopic(topic)
+}
+
+// PurgeTopic makes krest's own clients and every caller's forget topic,
+// once it is deleted through any of them.
+func (p *Picker) PurgeTopic(topic string) {
+	p.Own.PurgeTopic(topic)
+	if p.Callers != nil {
+		p.Callers.Each(func(s *Set) { s.PurgeTopic(topic) })
+	}
+}

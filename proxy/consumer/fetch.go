@@ -26,6 +26,11 @@ type Fetcher struct {
 	decompressor kgo.Decompressor
 }
 
+// PurgeTopic makes the fetcher's client forget topic (its id and
+// partitions), so that a topic created again under the name is read as
+// the new one.
+func (f *Fetcher) PurgeTopic(topic string) { f.cl.PurgeTopicsFromClient(topic) }
+
 // fetchWait is how long the broker may hold a fetch that finds no data.
 const fetchWait = 100 * time.Millisecond
 

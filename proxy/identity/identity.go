@@ -152,6 +152,16 @@ func (p *Pool[T]) reap() {
 	}
 }
 
+// Each calls f with every caller's clients, under the pool's lock: f must
+// be quick and must not use the pool.
+func (p *Pool[T]) Each(f func(T)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for el := p.lru.Front(); el != nil; el = el.Next() {
+		f(el.Value.(*entry[T]).clients)
+	}
+}
+
 // Len returns the number of callers with clients.
 func (p *Pool[T]) Len() int {
 	p.mu.Lock()

@@ -45,9 +45,12 @@ type Batch struct {
 	// kerrs[i] is kgo's report of record i, written by kgo's goroutines
 	// until call.done; Produce turns it into Errs.
 	kerrs []error
+	// want[i] is record i's partition as its request asked (kgo writes
+	// the one it chose into the record), for a record sent again.
+	want []int32
 	// refs counts who still holds the batch after Produce sent it: the
-	// caller (until PutBatch) and the group that sent it (until kgo has
-	// let go of every record). The last one recycles it.
+	// caller (until PutBatch), the group that sent it and any resend
+	// (until kgo has let go of every record). The last one recycles it.
 	refs atomic.Int32
 }
 
@@ -99,7 +102,7 @@ func (b *Batch) reset() {
 	clear(b.Records) // drop references to arena bytes, headers and contexts
 	clear(b.Errs)
 	clear(b.kerrs)
-	b.Records, b.Errs, b.spans, b.kerrs = b.Records[:0], b.Errs[:0], b.spans[:0], b.kerrs[:0]
+	b.Records, b.Errs, b.spans, b.kerrs, b.want = b.Records[:0], b.Errs[:0], b.spans[:0], b.kerrs[:0], b.want[:0]
 	b.call.reset()
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/krest-dev/krest/pool"
@@ -201,8 +202,10 @@ func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 		c.done = make(chan struct{}, 1)
 	}
 	b.kerrs = growLen(b.kerrs, len(recs))
+	b.want = growLen(b.want, len(recs))
 	for i := range recs {
 		recs[i].Context = rctx
+		b.want[i] = recs[i].Partition
 	}
 	b.refs.Store(2) // this caller until PutBatch, and the group until kgo lets go
 	p.enqueue(c)
@@ -213,9 +216,21 @@ func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 	var expired <-chan time.Time // the grace after the deadline, once it passed
 	authFailed := p.auth.Failed()
 	var authErr error
+	resent := false
 	for {
 		select {
 		case <-c.done:
+			if !resent && authErr == nil && time.Until(deadline) > 0 && p.recreated(b) {
+				// The topic was deleted and created again behind kgo's
+				// back: kgo fails it until it is purged. Purge it, and
+				// send the records it failed once more, within the same
+				// deadline.
+				resent = true
+				if rctx, ok := p.resend(ctx, deadline, b); ok {
+					ended, expired = rctx.Done(), nil
+					continue
+				}
+			}
 			for i, err := range b.kerrs {
 				if err != nil {
 					b.Errs[i] = recordError(err, authErr)
@@ -229,7 +244,7 @@ func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 			// in flight still get their outcome.
 			authFailed, authErr = nil, p.auth.Err()
 			if authErr != nil {
-				cancel()
+				c.cancel()
 			}
 		case <-ended:
 			// The deadline passed, or the authentication failure or the
@@ -253,6 +268,67 @@ func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 			return nil
 		}
 	}
+}
+
+// recreated reports whether any record of b failed because its topic's
+// id changed (the topic was deleted and created again), purging those
+// topics from the client: kgo keeps a topic's first id, on purpose, until
+// then.
+func (p *Producer) recreated(b *Batch) bool {
+	var last string
+	for i, err := range b.kerrs {
+		if err != nil && errors.Is(err, kerr.UnknownTopicID) {
+			if t := b.Records[i].Topic; t != last {
+				p.cl.PurgeTopicsFromClient(t)
+				last = t
+			}
+		}
+	}
+	return last != ""
+}
+
+// PurgeTopic makes the producer forget topic (its id, partitions and
+// buffered records, which fail): krest calls it when it deletes a topic,
+// so that a topic created again under the name is produced to at once.
+func (p *Producer) PurgeTopic(topic string) { p.cl.PurgeTopicsFromClient(topic) }
+
+// resend sends again, under a fresh context with the call's deadline, the
+// records of b that failed because their topic was created again, once
+// the produce budget holds them again. The resend holds b until kgo has
+// let go of them, as a group does. It returns the records' context, or
+// false when the budget had no room (the failures then stand).
+func (p *Producer) resend(parent context.Context, deadline time.Time, b *Batch) (context.Context, bool) {
+	c := &b.call
+	var cost int64
+	n := 0
+	for i, err := range b.kerrs {
+		if err != nil && errors.Is(err, kerr.UnknownTopicID) {
+			cost += recordCost(&b.Records[i])
+			n++
+		}
+	}
+	if !p.budget.Acquire(cost, min(p.maxBlock, time.Until(deadline))) {
+		return nil, false
+	}
+	dctx, cancel := context.WithDeadline(parent, deadline)
+	rctx := &callCtx{dctx, c}
+	c.cancel, c.cost = cancel, cost
+	c.left.Store(int32(n))
+	ptrs := make([]*kgo.Record, 0, n)
+	for i, err := range b.kerrs {
+		if err != nil && errors.Is(err, kerr.UnknownTopicID) {
+			b.kerrs[i] = nil
+			r := &b.Records[i]
+			r.Context, r.Partition = rctx, b.want[i]
+			ptrs = append(ptrs, r)
+		}
+	}
+	b.refs.Add(1) // the resend's hold, until kgo lets go
+	go func() {
+		p.cl.ProduceSync(context.Background(), ptrs...)
+		PutBatch(b)
+	}()
+	return dctx, true
 }
 
 // recordError names kgo's failure for a partition the topic lacks, and

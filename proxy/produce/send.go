@@ -2,8 +2,10 @@ package produce
 
 import (
 	"context"
+	"errors"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -28,13 +30,28 @@ func (p *Producer) Send(r *kgo.Record, pr Promise) error {
 	if !p.budget.Acquire(cost, p.maxBlock) {
 		return ErrOverloaded
 	}
-	p.cl.Produce(context.Background(), r, func(r *kgo.Record, err error) {
+	want, resent := r.Partition, false
+	var promise func(r *kgo.Record, err error)
+	promise = func(r *kgo.Record, err error) {
+		if err != nil && !resent && errors.Is(err, kerr.UnknownTopicID) {
+			// The topic was deleted and created again behind kgo's back:
+			// purge it and send the record once more (off kgo's goroutine,
+			// which must not wait on the client).
+			resent = true
+			go func() {
+				p.cl.PurgeTopicsFromClient(r.Topic)
+				r.Partition = want
+				p.cl.Produce(context.Background(), r, promise)
+			}()
+			return
+		}
 		p.budget.Release(cost)
 		if err != nil {
 			err = recordError(err, p.auth.Err())
 		}
 		pr.Delivered(r, err)
-	})
+	}
+	p.cl.Produce(context.Background(), r, promise)
 	return nil
 }
 
