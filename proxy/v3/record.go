@@ -145,11 +145,13 @@ func (b *builder) build(raw []byte, batch bool, r *kgo.Record, buf []byte, key, 
 		r.Partition = int32(n)
 	}
 	if t := rec.Timestamp; len(t) > 0 && string(t) != "null" {
-		ts, err := parseInstant(t)
+		ts, ok, err := parseInstant(t)
 		if err != nil {
 			return buf, err
 		}
-		r.Timestamp = ts
+		if ok {
+			r.Timestamp = ts
+		}
 	}
 	// Offsets into buf, resolved to slices once buf stops growing.
 	type span struct{ off, end int }
@@ -343,22 +345,6 @@ func recordJSONError(err error) error {
 // errConstruct is Jackson's refusal of an entity whose fields conflict.
 func errConstruct(problem string) error {
 	return rest.Errorf(400, rest.CodeBadRequest, "Cannot construct instance of `ProduceRequestData`, problem: %s", problem)
-}
-
-// parseInstant reads a record timestamp: an ISO-8601 instant, or
-// milliseconds since the epoch.
-func parseInstant(raw []byte) (time.Time, error) {
-	if raw[0] == '"' {
-		s, err := codec.AppendUnquote(nil, raw)
-		if err == nil {
-			if t, err := time.Parse(time.RFC3339Nano, string(s)); err == nil {
-				return t, nil
-			}
-		}
-	} else if ms, err := strconv.ParseInt(string(raw), 10, 64); err == nil && ms >= 0 {
-		return time.UnixMilli(ms), nil
-	}
-	return time.Time{}, rest.Errorf(400, rest.CodeBadRequest, "Cannot deserialize value of type `java.time.Instant` from %s: not an ISO-8601 instant", abbreviate(raw))
 }
 
 func abbreviate(raw []byte) string {
