@@ -1,6 +1,10 @@
 package v3
 
-import "github.com/krest-dev/krest/proxy/rest"
+import (
+	"github.com/valyala/fasthttp"
+
+	"github.com/krest-dev/krest/proxy/rest"
+)
 
 // partitionRoutes are the partition, replica, offset and reassignment
 // endpoints, and krest's own: reassignment start and cancel, and records
@@ -20,9 +24,23 @@ func (a *API) partitionRoutes(c string) []rest.Route {
 		get(c+"/topics/-/partitions/-/reassignment", "api.v3.partition-reassignments.list", a.ListAllReassignments),
 		get(t+"/-/reassignment", "api.v3.partition-reassignments.search-by-topic", a.SearchReassignmentsByTopic),
 		get(p+"/reassignment", "api.v3.partition-reassignments.get", a.GetReassignment),
-		withBody("POST", p+"/reassignment", "api.v3.partition-reassignments.alter", a.AlterReassignment),
-		plain("DELETE", p+"/reassignment", "api.v3.partition-reassignments.cancel", a.CancelReassignment),
+		withBody("POST", p+"/reassignment", "api.v3.partition-reassignments.alter", onePartition(a.AlterReassignment)),
+		plain("DELETE", p+"/reassignment", "api.v3.partition-reassignments.cancel", onePartition(a.CancelReassignment)),
 
 		withBody("POST", p+"/records:delete", "api.v3.partition-records.delete", a.DeleteRecords),
+	}
+}
+
+// onePartition keeps krest's POST and DELETE of one partition's
+// reassignment off the read-only lists …/topics/-/partitions/-/reassignment
+// and …/topics/{topic}/partitions/-/reassignment: the router matches them
+// to {partition} "-" for want of a POST or DELETE route of their own, and
+// they answer 405, as Confluent's proxy answers any method but GET there.
+func onePartition(h rest.Handler) rest.Handler {
+	return func(ctx *fasthttp.RequestCtx, r rest.Request) error {
+		if p, _ := ctx.UserValue("partition").(string); p == "-" {
+			return rest.ErrMethodNotAllowed
+		}
+		return h(ctx, r)
 	}
 }
