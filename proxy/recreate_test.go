@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +87,66 @@ func TestTopicRecreated(t *testing.T) {
 					}
 				})
 			}
+		}
+	})
+}
+
+// TestTopicRecreatedReads: a consumer instance subscribed to a topic, and
+// one assigned its partition, go on reading it once it is deleted and
+// created again behind krest's back (from the new topic's start), and a
+// stateless read reads the new topic.
+func TestTopicRecreatedReads(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ts := startServer(t, b, map[string]string{"consumer.forwarding": "off"})
+		adm := adminFor(t, b)
+		topic := createTopic(t, b, 1)
+		produceJSON(t, ts, topic, 0, 2)
+		sub := newRESTConsumer(t, ts, "rc-"+topic, `{"format":"json","auto.offset.reset":"earliest"}`)
+		sub.mustCall(t, "POST", "/subscription", `{"topics":["`+topic+`"]}`, 204)
+		asg := newRESTConsumer(t, ts, "ra-"+topic, `{"format":"json","auto.offset.reset":"earliest"}`)
+		asg.mustCall(t, "POST", "/assignments", `{"partitions":[{"topic":"`+topic+`","partition":0}]}`, 204)
+		for _, c := range []*restConsumer{sub, asg} {
+			var got []consumerRecordJSON
+			eventually(t, 30*time.Second, "the first records", func() bool {
+				got = append(got, c.records(t, "timeout=500", "application/vnd.kafka.json.v2+json")...)
+				return len(got) >= 2
+			})
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if _, err := adm.DeleteTopic(ctx, topic); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 30*time.Second, "the topic to be created again", func() bool {
+			resp, err := adm.CreateTopic(ctx, 1, 1, nil, topic)
+			if err == nil {
+				err = resp.Err
+			}
+			return err == nil
+		})
+		produceJSON(t, ts, topic, 10, 3)
+		for name, c := range map[string]*restConsumer{"subscribed": sub, "assigned": asg} {
+			var got []consumerRecordJSON
+			eventually(t, 45*time.Second, name+" instance: the new topic's records", func() bool {
+				status, body, _ := c.ts.do(t, "GET", c.path("/records?timeout=500"), map[string]string{"Accept": "application/vnd.kafka.json.v2+json"}, nil)
+				if status != 200 {
+					t.Logf("%s read: %d %s", name, status, body)
+					return false
+				}
+				var recs []consumerRecordJSON
+				if err := json.Unmarshal([]byte(body), &recs); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, recs...)
+				return len(got) >= 3
+			})
+			if string(got[0].Value) != `{"n":10}` || got[0].Offset != 0 {
+				t.Errorf("%s instance after the re-creation: first record %+v, want the new topic's offset 0", name, got[0])
+			}
+		}
+		code, body, _ := ts.do(t, "GET", "/topics/"+topic+"/partitions/0/messages?offset=0&count=3", map[string]string{"Accept": "application/vnd.kafka.json.v2+json"}, nil)
+		if code != 200 || !strings.Contains(body, `{"n":10}`) {
+			t.Errorf("stateless read of the new topic: %d %s", code, body)
 		}
 	})
 }

@@ -2,8 +2,11 @@ package consumer
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/krest-dev/krest/proxy/kafkaerr"
@@ -89,9 +92,14 @@ func (c *Instance) ReadPending(lim ReadLimits, dst []*kgo.Record) ([]*kgo.Record
 // and notes fetch failures; it returns Kafka's refusal of the instance
 // (credentials or ACLs), if the poll met one.
 func (c *Instance) keep(ctx context.Context, fs kgo.Fetches) (refused error) {
+	var recreated []string
 	fs.EachError(func(t string, p int32, err error) {
 		if kafkaerr.IsAuthentication(err) || kafkaerr.IsAuthorization(err) {
 			refused = err
+		}
+		if errors.Is(err, kerr.UnknownTopicID) && !slices.Contains(recreated, t) {
+			recreated = append(recreated, t)
+			return
 		}
 		if ctx.Err() == nil && !isContextErr(err) {
 			c.m.log.Warn("fetch error", "group", c.group, "instance", c.s.Name, "topic", t, "partition", p, "error", err)
@@ -100,6 +108,9 @@ func (c *Instance) keep(ctx context.Context, fs kgo.Fetches) (refused error) {
 	})
 	if fs.NumRecords() > 0 {
 		c.failing(nil, false)
+	}
+	for _, t := range recreated {
+		c.readAnew(t)
 	}
 	c.mu.Lock()
 	var (
@@ -118,6 +129,31 @@ func (c *Instance) keep(ctx context.Context, fs kgo.Fetches) (refused error) {
 	})
 	c.mu.Unlock()
 	return refused
+}
+
+// readAnew starts reading topic again from scratch: it was deleted and
+// created again, and franz-go keeps failing it (UNKNOWN_TOPIC_ID) until
+// it is purged from the client and added back. The new topic is read from
+// the instance's auto.offset.reset position: the old topic's offsets and
+// commits are gone with it.
+func (c *Instance) readAnew(topic string) {
+	c.m.log.Info("consumer instance: the topic was deleted and created again; reading the new one", "group", c.group, "instance", c.s.Name, "topic", topic)
+	c.cl.PurgeTopicsFromClient(topic)
+	c.mu.Lock()
+	delete(c.delivered, topic)
+	delete(c.committed, topic)
+	c.mu.Unlock()
+	switch {
+	case c.mode == modeAssigned:
+		parts := map[int32]kgo.Offset{}
+		for _, p := range c.manual[topic] {
+			parts[p] = c.s.Reset
+		}
+		c.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{topic: parts})
+	case c.mode == modeSubscribed && c.pattern == "":
+		c.cl.AddConsumeTopics(topic)
+	}
+	// A pattern subscription finds the topic again by itself.
 }
 
 // MarkDelivered records that recs, from ReadPending, reached the client:
