@@ -150,3 +150,60 @@ func TestTopicRecreatedReads(t *testing.T) {
 		}
 	})
 }
+
+// TestTopicRecreatedTail: a v3 topic tail goes on across a deletion and
+// re-creation of its topic behind krest's back, from the new topic's
+// start.
+func TestTopicRecreatedTail(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ts := startServer(t, b, map[string]string{"consumer.forwarding": "off"})
+		code, body, _ := ts.do(t, "GET", "/v3/clusters", nil, nil)
+		if code != 200 {
+			t.Fatalf("GET /v3/clusters: %d %s", code, body)
+		}
+		cluster := body[strings.Index(body, `"cluster_id":"`)+len(`"cluster_id":"`):]
+		cluster = cluster[:strings.IndexByte(cluster, '"')]
+		topic := createTopic(t, b, 1)
+		produceTo(t, b, topic, 0, 2)
+		events, stop := openTail(t, ts, "/v3/clusters/"+cluster+"/topics/"+topic+"/records?from=earliest", "")
+		defer stop()
+		next := func(what string) tailEvent {
+			t.Helper()
+			select {
+			case ev, ok := <-events:
+				if !ok {
+					t.Fatalf("%s: the tail ended", what)
+				}
+				return ev
+			case <-time.After(45 * time.Second):
+				t.Fatalf("%s: no event in 45 s", what)
+			}
+			return tailEvent{}
+		}
+		for n := 0; n < 2; {
+			n += len(next("the first records").records)
+		}
+		adm := adminFor(t, b)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if _, err := adm.DeleteTopic(ctx, topic); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 30*time.Second, "the topic to be created again", func() bool {
+			resp, err := adm.CreateTopic(ctx, 1, 1, nil, topic)
+			if err == nil {
+				err = resp.Err
+			}
+			return err == nil
+		})
+		produceTo(t, b, topic, 0, 3)
+		var got int
+		for got < 3 {
+			ev := next("the new topic's records")
+			if got == 0 && len(ev.records) > 0 && ev.records[0].Offset != 0 {
+				t.Fatalf("the tail of the new topic starts at offset %d, want 0", ev.records[0].Offset)
+			}
+			got += len(ev.records)
+		}
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/krest-dev/krest/proxy/admin"
@@ -62,16 +63,46 @@ func (t *Tail) Poll(wait time.Duration, max int) ([]*kgo.Record, error) {
 	defer cancel()
 	fs := t.cl.PollRecords(ctx, max)
 	var failed error
+	recreated := false
 	fs.EachError(func(_ string, _ int32, err error) {
+		if errors.Is(err, kerr.UnknownTopicID) {
+			recreated = true
+			return
+		}
 		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) && failed == nil {
 			failed = err
 		}
 	})
+	if recreated {
+		if err := t.readAnew(); err != nil && failed == nil {
+			failed = err
+		}
+	}
 	recs := fs.Records()
 	if failed != nil && len(recs) == 0 {
 		return nil, failed
 	}
 	return recs, nil
+}
+
+// readAnew follows the topic from the start of a topic created again under
+// its name: franz-go fails the old one (UNKNOWN_TOPIC_ID) until it is
+// purged and added back.
+func (t *Tail) readAnew() error {
+	t.cl.PurgeTopicsFromClient(t.topic)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	starts, err := t.adm.Positions(ctx, t.topic, admin.FromEarliest)
+	if err != nil {
+		return err
+	}
+	parts := make(map[int32]kgo.Offset, len(starts))
+	for p, o := range starts {
+		parts[p] = kgo.NewOffset().At(o)
+	}
+	t.next = starts
+	t.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{t.topic: parts})
+	return nil
 }
 
 // addPartitions starts reading partitions the topic gained.
