@@ -18,10 +18,10 @@ import (
 // required.
 type createACLRequest struct {
 	ResourceType *aclResourceType `json:"resource_type"`
-	ResourceName *string          `json:"resource_name"`
+	ResourceName *jstring         `json:"resource_name"`
 	PatternType  *aclPatternType  `json:"pattern_type"`
-	Principal    *string          `json:"principal"`
-	Host         *string          `json:"host"`
+	Principal    *jstring         `json:"principal"`
+	Host         *jstring         `json:"host"`
 	Operation    *aclOperation    `json:"operation"`
 	Permission   *aclPermission   `json:"permission"`
 }
@@ -50,8 +50,8 @@ func (r *createACLRequest) acl() (admin.ACL, error) {
 		return admin.ACL{}, rest.Errorf(400, rest.CodeBadRequest, "Cannot construct instance of `CreateAclRequest`, problem: Null %s", missing)
 	}
 	return admin.ACL{
-		ResourceType: kmsg.ACLResourceType(*r.ResourceType), ResourceName: *r.ResourceName,
-		PatternType: kmsg.ACLResourcePatternType(*r.PatternType), Principal: *r.Principal, Host: *r.Host,
+		ResourceType: kmsg.ACLResourceType(*r.ResourceType), ResourceName: string(*r.ResourceName),
+		PatternType: kmsg.ACLResourcePatternType(*r.PatternType), Principal: string(*r.Principal), Host: string(*r.Host),
 		Operation: kmsg.ACLOperation(*r.Operation), Permission: kmsg.ACLPermissionType(*r.Permission),
 	}, nil
 }

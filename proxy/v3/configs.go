@@ -109,20 +109,20 @@ func configParam(ctx *fasthttp.RequestCtx) (string, error) { return rest.PathPar
 
 // updateConfigRequest is Confluent's Update{Topic,Broker,Cluster}ConfigRequest.
 type updateConfigRequest struct {
-	Value *string `json:"value"`
+	Value *jstring `json:"value"`
 }
 
 // alterEntry is one change of an AlterConfigBatchRequestData.
 type alterEntry struct {
-	Name      *string `json:"name"`
-	Value     *string `json:"value"`
-	Operation *string `json:"operation"` // SET (the default) or DELETE
+	Name      *jstring `json:"name"`
+	Value     *jstring `json:"value"`
+	Operation *string  `json:"operation"` // SET (the default) or DELETE
 }
 
 // alterConfigBatch is Confluent's AlterConfigBatchRequestData.
 type alterConfigBatch struct {
 	Data         []alterEntry `json:"data"`
-	ValidateOnly bool         `json:"validate_only"`
+	ValidateOnly jbool        `json:"validate_only"`
 }
 
 // changes turns entries into config changes as Jackson would read them.
@@ -132,7 +132,7 @@ func changes(entries []alterEntry) ([]admin.ConfigChange, error) {
 		if e.Name == nil {
 			return nil, rest.Errorf(400, rest.CodeBadRequest, "Cannot construct instance of `AlterEntry`, problem: Null name")
 		}
-		ch := admin.ConfigChange{Name: *e.Name, Value: e.Value}
+		ch := admin.ConfigChange{Name: string(*e.Name), Value: e.Value.ptr()}
 		if e.Operation != nil {
 			switch *e.Operation {
 			case "SET":
@@ -158,7 +158,7 @@ func decodeBatch(body []byte) ([]admin.ConfigChange, bool, error) {
 		return nil, false, errNullPayload
 	}
 	chs, err := changes(req.Data)
-	return chs, req.ValidateOnly, err
+	return chs, bool(req.ValidateOnly), err
 }
 
 // decodeValue reads an Update…ConfigRequest.
@@ -167,7 +167,7 @@ func decodeValue(body []byte) (*string, error) {
 	if err := decode(body, &req, errNullPayload); err != nil {
 		return nil, err
 	}
-	return req.Value, nil
+	return req.Value.ptr(), nil
 }
 
 // ---- topic configs ----
@@ -265,10 +265,10 @@ func (a *API) AlterTopicConfigs(ctx *fasthttp.RequestCtx, r rest.Request) error 
 // topicsAlter is Confluent's AlterMultipleTopicsConfigsBatchRequestData.
 type topicsAlter struct {
 	Data []struct {
-		TopicName *string      `json:"topic_name"`
+		TopicName *jstring     `json:"topic_name"`
 		Configs   []alterEntry `json:"configs"`
 	} `json:"data"`
-	ValidateOnly bool `json:"validate_only"`
+	ValidateOnly jbool `json:"validate_only"`
 }
 
 // topicFailure is one topic of a 207 answer to …/topics/-/configs:alter.
@@ -301,19 +301,20 @@ func (a *API) AlterTopicsConfigs(ctx *fasthttp.RequestCtx, r rest.Request) error
 		if e.Configs == nil {
 			return rest.Errorf(400, rest.CodeBadRequest, "Cannot construct instance of `TopicAlterEntry`, problem: Null configs")
 		}
-		if err := admin.CheckTopicName(*e.TopicName); err != nil {
+		topic := string(*e.TopicName)
+		if err := admin.CheckTopicName(topic); err != nil {
 			return err
 		}
 		chs, err := changes(e.Configs)
 		if err != nil {
 			return err
 		}
-		rc := admin.ResourceChanges{Resource: admin.TopicConfigs(*e.TopicName), Changes: chs}
-		if i, ok := index[*e.TopicName]; ok {
+		rc := admin.ResourceChanges{Resource: admin.TopicConfigs(topic), Changes: chs}
+		if i, ok := index[topic]; ok {
 			rcs[i] = rc
 			continue
 		}
-		index[*e.TopicName] = len(rcs)
+		index[topic] = len(rcs)
 		rcs = append(rcs, rc)
 	}
 	cl, err := a.begin(ctx, true)
@@ -321,7 +322,7 @@ func (a *API) AlterTopicsConfigs(ctx *fasthttp.RequestCtx, r rest.Request) error
 		return err
 	}
 	defer cl.end()
-	errs, err := cl.kc.Admin.AlterConfigs(cl.c, true, req.ValidateOnly, rcs...)
+	errs, err := cl.kc.Admin.AlterConfigs(cl.c, true, bool(req.ValidateOnly), rcs...)
 	if err != nil {
 		return configErr(err, clusterOf(ctx))
 	}

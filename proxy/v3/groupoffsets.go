@@ -172,26 +172,26 @@ func (a *API) GetConsumerGroupLagSummary(ctx *fasthttp.RequestCtx, _ rest.Reques
 
 // offsetResetRequest is the body of krest's offset reset.
 type offsetResetRequest struct {
-	To        *string             `json:"to"`
-	Offset    *int64              `json:"offset"`
-	Timestamp *string             `json:"timestamp"`
-	ShiftBy   *int64              `json:"shift_by"`
+	To        *jstring            `json:"to"`
+	Offset    optInt64            `json:"offset"`
+	Timestamp *jstring            `json:"timestamp"`
+	ShiftBy   optInt64            `json:"shift_by"`
 	Topics    []offsetResetTopics `json:"topics"`
-	DryRun    bool                `json:"dry_run"`
+	DryRun    jbool               `json:"dry_run"`
 }
 
 type offsetResetTopics struct {
-	TopicName  *string `json:"topic_name"`
-	Partitions []int32 `json:"partitions"`
+	TopicName  *jstring `json:"topic_name"`
+	Partitions []jint32 `json:"partitions"`
 }
 
 // reset checks an offset reset request.
 func (req *offsetResetRequest) reset() (admin.OffsetReset, error) {
-	r := admin.OffsetReset{DryRun: req.DryRun}
+	r := admin.OffsetReset{DryRun: bool(req.DryRun)}
 	if req.To == nil {
 		return r, errPayload("to is required: earliest, latest, offset, timestamp or shift.")
 	}
-	r.To = *req.To
+	r.To = string(*req.To)
 	switch r.To {
 	case admin.ResetEarliest, admin.ResetLatest, admin.ResetOffset, admin.ResetTimestamp, admin.ResetShift:
 	default:
@@ -202,9 +202,9 @@ func (req *offsetResetRequest) reset() (admin.OffsetReset, error) {
 		field, mode string
 		given       bool
 	}{
-		{"offset", admin.ResetOffset, req.Offset != nil},
+		{"offset", admin.ResetOffset, req.Offset.Set},
 		{"timestamp", admin.ResetTimestamp, req.Timestamp != nil},
-		{"shift_by", admin.ResetShift, req.ShiftBy != nil},
+		{"shift_by", admin.ResetShift, req.ShiftBy.Set},
 	} {
 		switch {
 		case r.To == f.mode && !f.given:
@@ -215,18 +215,18 @@ func (req *offsetResetRequest) reset() (admin.OffsetReset, error) {
 	}
 	switch r.To {
 	case admin.ResetOffset:
-		if *req.Offset < 0 {
+		if req.Offset.V < 0 {
 			return r, errPayload("offset must not be negative.")
 		}
-		r.Offset = *req.Offset
+		r.Offset = int64(req.Offset.V)
 	case admin.ResetTimestamp:
-		t, err := time.Parse(time.RFC3339Nano, *req.Timestamp)
+		t, err := time.Parse(time.RFC3339Nano, string(*req.Timestamp))
 		if err != nil {
-			return r, errPayload(`timestamp must be an ISO-8601 date and time with a zone, such as "2024-05-01T12:00:00Z", not "` + *req.Timestamp + `".`)
+			return r, errPayload(`timestamp must be an ISO-8601 date and time with a zone, such as "2024-05-01T12:00:00Z", not "` + string(*req.Timestamp) + `".`)
 		}
 		r.Timestamp = t
 	case admin.ResetShift:
-		r.ShiftBy = *req.ShiftBy
+		r.ShiftBy = int64(req.ShiftBy.V)
 	}
 	if len(req.Topics) > 0 {
 		r.Topics = make(map[string][]int32, len(req.Topics))
@@ -234,15 +234,16 @@ func (req *offsetResetRequest) reset() (admin.OffsetReset, error) {
 			if t.TopicName == nil || *t.TopicName == "" {
 				return r, errPayload("topics[].topic_name is required.")
 			}
-			if _, dup := r.Topics[*t.TopicName]; dup {
-				return r, errPayload("Topic " + *t.TopicName + " is listed twice.")
+			topic := string(*t.TopicName)
+			if _, dup := r.Topics[topic]; dup {
+				return r, errPayload("Topic " + topic + " is listed twice.")
 			}
 			for _, p := range t.Partitions {
 				if p < 0 {
 					return r, errPayload("topics[].partitions must not be negative.")
 				}
 			}
-			r.Topics[*t.TopicName] = t.Partitions
+			r.Topics[topic] = int32s(t.Partitions)
 		}
 	}
 	return r, nil

@@ -377,7 +377,7 @@ func (a *API) AlterReassignment(ctx *fasthttp.RequestCtx, r rest.Request) error 
 		return err
 	}
 	var req struct {
-		Replicas []int32 `json:"replicas"`
+		Replicas []jint32 `json:"replicas"`
 	}
 	if err := decode(r.Body, &req, errPayload("Request body is empty. Data is required.")); err != nil {
 		return err
@@ -385,7 +385,8 @@ func (a *API) AlterReassignment(ctx *fasthttp.RequestCtx, r rest.Request) error 
 	if req.Replicas == nil {
 		return errPayload("Replicas is required. To cancel a reassignment, DELETE it.")
 	}
-	if err := checkBrokerIDs(req.Replicas); err != nil {
+	replicas := int32s(req.Replicas)
+	if err := checkBrokerIDs(replicas); err != nil {
 		return err
 	}
 	cl, err := a.begin(ctx, true)
@@ -393,7 +394,7 @@ func (a *API) AlterReassignment(ctx *fasthttp.RequestCtx, r rest.Request) error 
 		return err
 	}
 	defer cl.end()
-	ra, err := cl.kc.Admin.Reassign(cl.c, topic, p, req.Replicas)
+	ra, err := cl.kc.Admin.Reassign(cl.c, topic, p, replicas)
 	if err != nil {
 		return err
 	}
@@ -427,15 +428,15 @@ func (a *API) DeleteRecords(ctx *fasthttp.RequestCtx, r rest.Request) error {
 		return err
 	}
 	var req struct {
-		BeforeOffset *int64 `json:"before_offset"`
+		BeforeOffset optInt64 `json:"before_offset"`
 	}
 	if err := decode(r.Body, &req, errPayload("Request body is empty. Data is required.")); err != nil {
 		return err
 	}
-	if req.BeforeOffset == nil {
+	if !req.BeforeOffset.Set {
 		return errPayload("Before_offset is required.")
 	}
-	if *req.BeforeOffset < -1 {
+	if req.BeforeOffset.V < -1 {
 		// Kafka's answer to it (OFFSET_OUT_OF_RANGE), without asking.
 		return rest.Errorf(400, rest.CodeKafkaBadRequest, "%s", kerr.OffsetOutOfRange.Description)
 	}
@@ -444,7 +445,7 @@ func (a *API) DeleteRecords(ctx *fasthttp.RequestCtx, r rest.Request) error {
 		return err
 	}
 	defer cl.end()
-	low, err := cl.kc.Admin.DeleteRecords(cl.c, topic, p, *req.BeforeOffset)
+	low, err := cl.kc.Admin.DeleteRecords(cl.c, topic, p, int64(req.BeforeOffset.V))
 	if err != nil {
 		return err
 	}

@@ -37,10 +37,14 @@ type produceData struct {
 	Type                *string                `json:"type"`
 	Subject             *string                `json:"subject"`
 	SubjectNameStrategy *string                `json:"subject_name_strategy"`
-	SchemaID            *int32                 `json:"schema_id"`
-	SchemaVersion       *int32                 `json:"schema_version"`
+	SchemaID            sonic.NoCopyRawMessage `json:"schema_id"`
+	SchemaVersion       sonic.NoCopyRawMessage `json:"schema_version"`
 	Schema              *string                `json:"schema"`
 	Data                sonic.NoCopyRawMessage `json:"data"`
+
+	// id and version are schema_id and schema_version as data reads
+	// them, coerced as Jackson would (nil: absent or null).
+	id, version *int32
 }
 
 // dataType is a key or value's "type".
@@ -134,15 +138,15 @@ func (b *builder) build(raw []byte, batch bool, r *kgo.Record, buf []byte, key, 
 		return buf, rest.Errorf(400, rest.CodeBadRequest, "Unrecognized field: id")
 	}
 	*r = kgo.Record{Topic: b.topic, Partition: -1}
-	if p := rec.PartitionID; len(p) > 0 && string(p) != "null" {
-		n, err := strconv.ParseInt(string(p), 10, 32)
-		if err != nil {
-			return buf, rest.Errorf(400, rest.CodeBadRequest, "Cannot deserialize value of type `java.lang.Integer` from %s: partition_id must be an integer", abbreviate(p))
-		}
-		if n < 0 {
+	p, ok, err := recordInt32(rec.PartitionID, "partition_id")
+	if err != nil {
+		return buf, err
+	}
+	if ok {
+		if p < 0 {
 			return buf, rest.ErrPartitionNotFound
 		}
-		r.Partition = int32(n)
+		r.Partition = p
 	}
 	if t := rec.Timestamp; len(t) > 0 && string(t) != "null" {
 		ts, ok, err := parseInstant(t)
@@ -173,7 +177,6 @@ func (b *builder) build(raw []byte, batch bool, r *kgo.Record, buf []byte, key, 
 		spans = append(spans, span{off, len(buf)})
 		r.Headers = append(r.Headers, kgo.RecordHeader{Key: *h.Name})
 	}
-	var err error
 	koff, kend := -1, -1
 	if key.present = rec.Key != nil; key.present {
 		koff = len(buf)
@@ -213,6 +216,13 @@ func (b *builder) build(raw []byte, batch bool, r *kgo.Record, buf []byte, key, 
 // data appends one key or value to buf.
 func (b *builder) data(d *produceData, isKey bool, buf []byte, s *side) ([]byte, error) {
 	s.typ, s.reg, s.size = typeRegistry, nil, -1
+	var err error
+	if d.id, err = schemaInt(d.SchemaID, "schema_id"); err != nil {
+		return buf, err
+	}
+	if d.version, err = schemaInt(d.SchemaVersion, "schema_version"); err != nil {
+		return buf, err
+	}
 	if d.Type != nil {
 		t, ok := parseType(*d.Type)
 		if !ok {
@@ -224,7 +234,7 @@ func (b *builder) data(d *produceData, isKey bool, buf []byte, s *side) ([]byte,
 		return buf, errConstruct("Only one of subject or subject_name_strategy can be used.")
 	}
 	n := 0
-	for _, set := range []bool{d.SchemaID != nil, d.SchemaVersion != nil, d.Schema != nil} {
+	for _, set := range []bool{d.id != nil, d.version != nil, d.Schema != nil} {
 		if set {
 			n++
 		}
@@ -266,7 +276,6 @@ func (b *builder) data(d *produceData, isKey bool, buf []byte, s *side) ([]byte,
 		return buf, nil
 	}
 	off := len(buf)
-	var err error
 	switch s.typ {
 	case typeBinary:
 		buf, err = codec.AppendBase64Value(buf, data)
@@ -302,11 +311,11 @@ func (b *builder) resolve(isKey bool, d *produceData, t dataType) (*schema.Regis
 		}
 		k.strategy = st
 	}
-	if d.SchemaID != nil {
-		k.id, k.hasID = int64(*d.SchemaID), true
+	if d.id != nil {
+		k.id, k.hasID = int64(*d.id), true
 	}
-	if d.SchemaVersion != nil {
-		k.version, k.hasVersion = int64(*d.SchemaVersion), true
+	if d.version != nil {
+		k.version, k.hasVersion = int64(*d.version), true
 	}
 	if d.Schema != nil {
 		k.text, k.hasText = *d.Schema, true
@@ -314,7 +323,7 @@ func (b *builder) resolve(isKey bool, d *produceData, t dataType) (*schema.Regis
 	if reg, ok := b.schemas[k]; ok {
 		return reg, nil
 	}
-	spec := schema.Spec{Subject: k.subject, Strategy: k.strategy, ID: d.SchemaID, Version: d.SchemaVersion, Text: d.Schema}
+	spec := schema.Spec{Subject: k.subject, Strategy: k.strategy, ID: d.id, Version: d.version, Text: d.Schema}
 	if k.hasText {
 		spec.Format = t.format()
 	}
@@ -340,6 +349,37 @@ func recordJSONError(err error) error {
 		msg = m
 	}
 	return &rest.Error{Status: 400, Code: rest.CodeBadRequest, Message: msg, Err: err}
+}
+
+// recordInt32 reads a record's raw integer field named name, as
+// Jackson's Integer with scalar coercion: a number or a string holding
+// one; ok is false when it is absent, null, or an empty string or "null".
+// Only a string costs an allocation.
+func recordInt32(raw []byte, name string) (n int32, ok bool, err error) {
+	if len(raw) == 0 {
+		return 0, false, nil
+	}
+	text, quoted := scalarText(raw)
+	if quoted && isNullText(text) || !quoted && string(text) == "null" {
+		return 0, false, nil
+	}
+	v, perr := strconv.ParseInt(string(text), 10, 32)
+	if perr != nil {
+		return 0, false, rest.Errorf(400, rest.CodeBadRequest, "Cannot deserialize value of type `java.lang.Integer` from %s: %s must be an integer", abbreviate(raw), name)
+	}
+	return int32(v), true, nil
+}
+
+// schemaInt is recordInt32 for a schema_id or schema_version, which
+// schema.Spec takes as a pointer: nil when absent.
+func schemaInt(raw []byte, name string) (*int32, error) {
+	n, ok, err := recordInt32(raw, name)
+	if !ok {
+		return nil, err
+	}
+	p := new(int32)
+	*p = n
+	return p, nil
 }
 
 // errConstruct is Jackson's refusal of an entity whose fields conflict.

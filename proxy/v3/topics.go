@@ -91,18 +91,18 @@ func (a *API) writeTopic(ctx *fasthttp.RequestCtx, cl *call, topic string, ops b
 }
 
 type createTopicRequest struct {
-	TopicName           *string            `json:"topic_name"`
-	PartitionsCount     *int32             `json:"partitions_count"`
-	ReplicationFactor   *int16             `json:"replication_factor"`
-	ReplicasAssignments map[string][]int32 `json:"replicas_assignments"`
-	Configs             []configEntry      `json:"configs"`
-	ValidateOnly        bool               `json:"validate_only"`
+	TopicName           *jstring            `json:"topic_name"`
+	PartitionsCount     optInt32            `json:"partitions_count"`
+	ReplicationFactor   optInt16            `json:"replication_factor"`
+	ReplicasAssignments map[string][]jint32 `json:"replicas_assignments"`
+	Configs             []configEntry       `json:"configs"`
+	ValidateOnly        jbool               `json:"validate_only"`
 }
 
 // configEntry is a config of a created topic.
 type configEntry struct {
-	Name  string  `json:"name"`
-	Value *string `json:"value"`
+	Name  jstring  `json:"name"`
+	Value *jstring `json:"value"`
 }
 
 // CreateTopic is POST …/topics: 201 with the topic and its Location, or
@@ -113,24 +113,27 @@ func (a *API) CreateTopic(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	if err := decode(r.Body, &req, errPayload("Request body is empty. Data is required.")); err != nil {
 		return err
 	}
-	if req.TopicName == nil || admin.CheckTopicName(*req.TopicName) != nil {
+	if req.TopicName == nil || admin.CheckTopicName(string(*req.TopicName)) != nil {
 		return errPayload("Invalid topic name.")
 	}
-	nt := admin.NewTopic{Name: *req.TopicName, Partitions: -1, ReplicationFactor: -1, ValidateOnly: req.ValidateOnly}
-	// The decoder refused counts beyond int32 and int16; what Kafka
-	// refuses within them is refused here, in Kafka's words, so that
-	// nothing absurd reaches the controller (or the dev broker).
-	if n := req.PartitionsCount; n != nil {
-		if *n == 0 || *n < -1 {
+	nt := admin.NewTopic{Name: string(*req.TopicName), Partitions: -1, ReplicationFactor: -1, ValidateOnly: bool(req.ValidateOnly)}
+	// The decoder refused counts beyond int32 and int16, as numbers or as
+	// strings; what Kafka refuses within them is refused here, in Kafka's
+	// words, so that nothing absurd reaches the controller (or the dev
+	// broker).
+	if req.PartitionsCount.Set {
+		n := int32(req.PartitionsCount.V)
+		if n == 0 || n < -1 {
 			return errPartitionsCount
 		}
-		nt.Partitions = *n
+		nt.Partitions = n
 	}
-	if rf := req.ReplicationFactor; rf != nil {
-		if *rf == 0 || *rf < -1 {
+	if req.ReplicationFactor.Set {
+		rf := int16(req.ReplicationFactor.V)
+		if rf == 0 || rf < -1 {
 			return errReplicationFactor
 		}
-		nt.ReplicationFactor = *rf
+		nt.ReplicationFactor = rf
 	}
 	if len(req.ReplicasAssignments) > 0 {
 		nt.Assignments = make(map[int32][]int32, len(req.ReplicasAssignments))
@@ -142,16 +145,17 @@ func (a *API) CreateTopic(ctx *fasthttp.RequestCtx, r rest.Request) error {
 			if p < 0 || p >= int64(len(req.ReplicasAssignments)) {
 				return rest.Errorf(400, rest.CodeKafkaBadRequest, "The manual partition assignment includes partition %d: partitions must be numbered 0 to %d.", p, len(req.ReplicasAssignments)-1)
 			}
-			if err := checkBrokerIDs(v); err != nil {
+			ids := int32s(v)
+			if err := checkBrokerIDs(ids); err != nil {
 				return err
 			}
-			nt.Assignments[int32(p)] = v
+			nt.Assignments[int32(p)] = ids
 		}
 	}
 	if len(req.Configs) > 0 {
 		nt.Configs = make(map[string]*string, len(req.Configs))
 		for _, c := range req.Configs {
-			nt.Configs[c.Name] = c.Value
+			nt.Configs[string(c.Name)] = c.Value.ptr()
 		}
 	}
 	cl, err := a.begin(ctx, true)
@@ -165,8 +169,8 @@ func (a *API) CreateTopic(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	}
 	switch {
 	case rf > 0:
-	case req.ReplicationFactor != nil:
-		rf = *req.ReplicationFactor
+	case req.ReplicationFactor.Set:
+		rf = int16(req.ReplicationFactor.V)
 	case len(nt.Assignments) > 0:
 		for _, v := range nt.Assignments {
 			rf = int16(len(v))
@@ -177,8 +181,8 @@ func (a *API) CreateTopic(ctx *fasthttp.RequestCtx, r rest.Request) error {
 		switch {
 		case len(nt.Assignments) > 0:
 			partitions = int32(len(nt.Assignments))
-		case req.PartitionsCount != nil:
-			partitions = *req.PartitionsCount
+		case req.PartitionsCount.Set:
+			partitions = int32(req.PartitionsCount.V)
 		}
 	}
 	data := cl.u.topic(clusterOf(ctx), nt.Name, false, int(rf), int(partitions), nil)
@@ -219,16 +223,16 @@ func (a *API) UpdatePartitionCount(ctx *fasthttp.RequestCtx, r rest.Request) err
 		return err
 	}
 	var req struct {
-		PartitionsCount *int32 `json:"partitions_count"`
+		PartitionsCount optInt32 `json:"partitions_count"`
 	}
 	empty := errPayload("Request body is empty. Partitions_count is required.")
 	if err := decode(r.Body, &req, empty); err != nil {
 		return err
 	}
-	if req.PartitionsCount == nil {
+	if !req.PartitionsCount.Set {
 		return empty
 	}
-	if *req.PartitionsCount <= 0 {
+	if req.PartitionsCount.V <= 0 {
 		return errPartitionsCount
 	}
 	cl, err := a.begin(ctx, true)
@@ -236,7 +240,7 @@ func (a *API) UpdatePartitionCount(ctx *fasthttp.RequestCtx, r rest.Request) err
 		return err
 	}
 	defer cl.end()
-	if err := cl.kc.Admin.SetPartitionCount(cl.c, topic, int(*req.PartitionsCount)); err != nil {
+	if err := cl.kc.Admin.SetPartitionCount(cl.c, topic, int(req.PartitionsCount.V)); err != nil {
 		return err
 	}
 	return a.writeTopic(ctx, cl, topic, false)
