@@ -365,12 +365,7 @@ func TestStreamsInTheBudgets(t *testing.T) {
 		"request.memory.max.bytes": strconv.Itoa(limit), "producer.max.block.ms": "50",
 		"api.v3.produce.stream.max.in.flight": "100000", "api.v3.tails.max": "2",
 	})
-	code, body, _ := ts.do(t, "GET", "/v3/clusters", nil, nil)
-	if code != 200 {
-		t.Fatalf("GET /v3/clusters: %d %s", code, body)
-	}
-	cluster := body[strings.Index(body, `"cluster_id":"`)+len(`"cluster_id":"`):]
-	cluster = cluster[:strings.IndexByte(cluster, '"')]
+	cluster := clusterIDOf(t, ts)
 
 	// Kafka holds every produce until release.
 	release := make(chan struct{})

@@ -17,12 +17,7 @@ import (
 func TestTopicRecreated(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		ts := startServer(t, b, map[string]string{"consumer.forwarding": "off"})
-		code, body, _ := ts.do(t, "GET", "/v3/clusters", nil, nil)
-		if code != 200 {
-			t.Fatalf("GET /v3/clusters: %d %s", code, body)
-		}
-		cluster := body[strings.Index(body, `"cluster_id":"`)+len(`"cluster_id":"`):]
-		cluster = cluster[:strings.IndexByte(cluster, '"')]
+		cluster := clusterIDOf(t, ts)
 		adm := adminFor(t, b)
 		recreate := func(t *testing.T, topic string, throughKrest bool) {
 			t.Helper()
@@ -157,12 +152,7 @@ func TestTopicRecreatedReads(t *testing.T) {
 func TestTopicRecreatedTail(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		ts := startServer(t, b, map[string]string{"consumer.forwarding": "off"})
-		code, body, _ := ts.do(t, "GET", "/v3/clusters", nil, nil)
-		if code != 200 {
-			t.Fatalf("GET /v3/clusters: %d %s", code, body)
-		}
-		cluster := body[strings.Index(body, `"cluster_id":"`)+len(`"cluster_id":"`):]
-		cluster = cluster[:strings.IndexByte(cluster, '"')]
+		cluster := clusterIDOf(t, ts)
 		topic := createTopic(t, b, 1)
 		produceTo(t, b, topic, 0, 2)
 		events, stop := openTail(t, ts, "/v3/clusters/"+cluster+"/topics/"+topic+"/records?from=earliest", "")
@@ -206,4 +196,15 @@ func TestTopicRecreatedTail(t *testing.T) {
 			got += len(ev.records)
 		}
 	})
+}
+
+// clusterIDOf is the cluster id krest's v3 API names.
+func clusterIDOf(t *testing.T, ts *testServer) string {
+	t.Helper()
+	code, body, _ := ts.do(t, "GET", "/v3/clusters", nil, nil)
+	if code != 200 {
+		t.Fatalf("GET /v3/clusters: %d %s", code, body)
+	}
+	cluster := body[strings.Index(body, `"cluster_id":"`)+len(`"cluster_id":"`):]
+	return cluster[:strings.IndexByte(cluster, '"')]
 }

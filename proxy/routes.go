@@ -74,7 +74,10 @@ func routes(chain *rest.Chain, api *v2.API, v3routes []rest.Route, trust *peerTr
 	r := router.New()
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
-	r.HandleOPTIONS = false
+	// OPTIONS on a known path answers 200 with Allow, as Jersey does (CORS
+	// preflights are answered before routing, see observer).
+	r.HandleOPTIONS = true
+	r.GlobalOPTIONS = func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(fasthttp.StatusOK) }
 	r.NotFound = chain.NotFound
 	r.MethodNotAllowed = chain.MethodNotAllowed
 	r.PanicHandler = chain.Panic
@@ -96,7 +99,14 @@ func routes(chain *rest.Chain, api *v2.API, v3routes []rest.Route, trust *peerTr
 	}
 	for _, rt := range table {
 		rt.Metrics = obs.metrics.Route(rt.Name)
-		r.Handle(rt.Method, rt.Path, chain.Handler(rt))
+		h := chain.Handler(rt)
+		r.Handle(rt.Method, rt.Path, h)
+		if rt.Method == "GET" && rt.Answer == rest.AnswerPlain {
+			// HEAD is the GET without its body (fasthttp leaves it out),
+			// as Jersey answers it; reads of records are not repeated
+			// for it (they would consume, or stream).
+			r.Handle("HEAD", rt.Path, h)
+		}
 	}
 	return obs.wrap(front(r.Handler, door, propagate, trust)), table
 }
