@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // javaOpt maps one Java client property onto a franz-go option.
@@ -167,6 +168,22 @@ var producerIgnored = map[string]string{
 // auto-created topic is answered in about 120 ms (270 ms at 250 ms).
 const metadataMinAge = 100 * time.Millisecond
 
+// metadataRetryTimeout bounds how long the admin client retries a
+// metadata request that failed (no broker reachable, a refused dial):
+// metadata, v2's and v3's reads of it, fails within it while Kafka is
+// down, instead of at the request's Kafka timeout (15 s). A broker that
+// answers slowly is not cut short: the bound applies between retries.
+const metadataRetryTimeout = 2 * time.Second
+
+// adminRetryTimeout is franz-go's retry timeout of the admin client: its
+// default (30 s) but for metadata.
+func adminRetryTimeout(key int16) time.Duration {
+	if key == (&kmsg.MetadataRequest{}).Key() {
+		return metadataRetryTimeout
+	}
+	return 30 * time.Second
+}
+
 // ProducerOpts returns the franz-go options of the shared producer: seeds,
 // krest's defaults (idempotent, acks=all, linger 5 ms, no compression and
 // auto topic creation, as the Java producer has; the delivery time is bounded per
@@ -227,7 +244,8 @@ func (c *Config) consumerOpts() ([]kgo.Opt, []string, error) {
 }
 
 func (c *Config) adminOpts() ([]kgo.Opt, []string, error) {
-	opts, warnings, err := withJava([]kgo.Opt{kgo.SeedBrokers(c.BootstrapServers...), kgo.MetadataMinAge(metadataMinAge)}, roleAdmin, "client.", c.Client)
+	opts, warnings, err := withJava([]kgo.Opt{kgo.SeedBrokers(c.BootstrapServers...), kgo.MetadataMinAge(metadataMinAge),
+		kgo.RetryTimeoutFn(adminRetryTimeout)}, roleAdmin, "client.", c.Client)
 	if err != nil {
 		return nil, nil, err
 	}
