@@ -18,25 +18,16 @@ func TestTopicRecreated(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		ts := startServer(t, b, map[string]string{"consumer.forwarding": "off"})
 		cluster := clusterIDOf(t, ts)
-		adm := adminFor(t, b)
 		recreate := func(t *testing.T, topic string, throughKrest bool) {
 			t.Helper()
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if throughKrest {
-				if code, body, _ := ts.do(t, "DELETE", "/v3/clusters/"+cluster+"/topics/"+topic, nil, nil); code != 204 {
-					t.Fatalf("delete through krest: %d %s", code, body)
-				}
-			} else if _, err := adm.DeleteTopic(ctx, topic); err != nil {
-				t.Fatal(err)
+			if !throughKrest {
+				recreateTopic(t, b, topic)
+				return
 			}
-			eventually(t, 30*time.Second, "the topic to be created again", func() bool {
-				resp, err := adm.CreateTopic(ctx, 1, 1, nil, topic)
-				if err == nil {
-					err = resp.Err
-				}
-				return err == nil
-			})
+			if code, body, _ := ts.do(t, "DELETE", "/v3/clusters/"+cluster+"/topics/"+topic, nil, nil); code != 204 {
+				t.Fatalf("delete through krest: %d %s", code, body)
+			}
+			createAgain(t, b, topic)
 		}
 		produce := map[string]func(t *testing.T, topic string) (int, string){
 			"v2": func(t *testing.T, topic string) (int, string) {
@@ -93,7 +84,6 @@ func TestTopicRecreated(t *testing.T) {
 func TestTopicRecreatedReads(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		ts := startServer(t, b, map[string]string{"consumer.forwarding": "off"})
-		adm := adminFor(t, b)
 		topic := createTopic(t, b, 1)
 		produceJSON(t, ts, topic, 0, 2)
 		sub := newRESTConsumer(t, ts, "rc-"+topic, `{"format":"json","auto.offset.reset":"earliest"}`)
@@ -107,18 +97,7 @@ func TestTopicRecreatedReads(t *testing.T) {
 				return len(got) >= 2
 			})
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		if _, err := adm.DeleteTopic(ctx, topic); err != nil {
-			t.Fatal(err)
-		}
-		eventually(t, 30*time.Second, "the topic to be created again", func() bool {
-			resp, err := adm.CreateTopic(ctx, 1, 1, nil, topic)
-			if err == nil {
-				err = resp.Err
-			}
-			return err == nil
-		})
+		recreateTopic(t, b, topic)
 		produceJSON(t, ts, topic, 10, 3)
 		for name, c := range map[string]*restConsumer{"subscribed": sub, "assigned": asg} {
 			var got []consumerRecordJSON
@@ -173,19 +152,7 @@ func TestTopicRecreatedTail(t *testing.T) {
 		for n := 0; n < 2; {
 			n += len(next("the first records").records)
 		}
-		adm := adminFor(t, b)
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		if _, err := adm.DeleteTopic(ctx, topic); err != nil {
-			t.Fatal(err)
-		}
-		eventually(t, 30*time.Second, "the topic to be created again", func() bool {
-			resp, err := adm.CreateTopic(ctx, 1, 1, nil, topic)
-			if err == nil {
-				err = resp.Err
-			}
-			return err == nil
-		})
+		recreateTopic(t, b, topic)
 		produceTo(t, b, topic, 0, 3)
 		var got int
 		for got < 3 {
@@ -207,4 +174,32 @@ func clusterIDOf(t *testing.T, ts *testServer) string {
 	}
 	cluster := body[strings.Index(body, `"cluster_id":"`)+len(`"cluster_id":"`):]
 	return cluster[:strings.IndexByte(cluster, '"')]
+}
+
+// recreateTopic deletes topic and creates it again (one partition), behind
+// krest's back.
+func recreateTopic(t *testing.T, b backend, topic string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := adminFor(t, b).DeleteTopic(ctx, topic); err != nil {
+		t.Fatal(err)
+	}
+	createAgain(t, b, topic)
+}
+
+// createAgain creates a topic just deleted, once Kafka has let go of the
+// old one.
+func createAgain(t *testing.T, b backend, topic string) {
+	t.Helper()
+	adm := adminFor(t, b)
+	eventually(t, 30*time.Second, "the topic to be created again", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		resp, err := adm.CreateTopic(ctx, 1, 1, nil, topic)
+		if err == nil {
+			err = resp.Err
+		}
+		return err == nil
+	})
 }
