@@ -76,7 +76,7 @@ func (s *Server) ready(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 }
 
 // registerGauges exposes the budgets and counts the Kafka-side packages
-// keep, read at each scrape.
+// keep, read at each scrape (their help texts are in metrics' families).
 func (s *Server) registerGauges() {
 	m, cfg := s.metrics, s.cfg
 	m.Gauge("krest_produce_buffer_bytes", func() float64 { return float64(s.producer.BudgetUsed()) })
@@ -95,15 +95,15 @@ func (s *Server) registerGauges() {
 		}
 		return 0
 	})
-	m.Gauge("krest_consumer_instance_expiries_total", func() float64 { return float64(s.consumers.Expired()) })
-	m.Gauge("krest_schema_registry_requests_total", func() float64 {
+	m.CounterFunc("krest_consumer_instance_expiries_total", func() float64 { return float64(s.consumers.Expired()) })
+	m.CounterFunc("krest_schema_registry_requests_total", func() float64 {
 		if s.schemas == nil {
 			return 0
 		}
 		n, _ := s.schemas.Stats()
 		return float64(n)
 	})
-	m.Gauge("krest_schema_registry_cache_hits_total", func() float64 {
+	m.CounterFunc("krest_schema_registry_cache_hits_total", func() float64 {
 		if s.schemas == nil {
 			return 0
 		}

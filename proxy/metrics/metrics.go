@@ -6,15 +6,18 @@
 // and process metrics. Every labelled series is created up front (routes,
 // status classes, error codes, client kinds) or bounded (topics, beyond
 // Config.TopicLabels summed under "other"); no group, instance or user name
-// is ever a label.
+// is ever a label. Each family's TYPE and HELP come from one table,
+// families, which every registration must match.
 package metrics
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,6 +64,7 @@ func Build() (version, commit string) {
 // New returns the metrics of one krest; topicLabels bounds the topics that
 // get their own label (metrics.topic.labels.max).
 func New(topicLabels int, version, commit string) *Metrics {
+	vm.ExposeMetadata(true) // a process-wide switch: TYPE lines, and HELP ones annotate fills
 	m := &Metrics{set: vm.NewSet(), topicLabels: topicLabels, routes: map[string]*Route{}, topics: map[string]*Topic{}, codes: map[int]*vm.Counter{}}
 	m.other = m.newTopic("other")
 	m.set.NewGauge("krest_http_requests_in_flight", func() float64 { return float64(m.inFlight.Get()) })
@@ -70,17 +74,44 @@ func New(topicLabels int, version, commit string) *Metrics {
 	return m
 }
 
-// Gauge registers a gauge computed at each scrape.
-func (m *Metrics) Gauge(name string, f func() float64) { m.set.NewGauge(name, f) }
+// Gauge registers a gauge computed at each scrape. Its family must be in
+// families as a gauge.
+func (m *Metrics) Gauge(name string, f func() float64) {
+	mustDeclare(name, "gauge")
+	m.set.NewGauge(name, f)
+}
 
-// Counter registers a counter.
-func (m *Metrics) Counter(name string) *vm.Counter { return m.set.GetOrCreateCounter(name) }
+// CounterFunc registers a counter read at each scrape, from a count kept
+// elsewhere. Its family must be in families as a counter.
+func (m *Metrics) CounterFunc(name string, f func() float64) {
+	mustDeclare(name, "counter")
+	m.set.NewGauge(name, f) // typed counter by families
+}
+
+// Counter registers a counter. Its family must be in families as a
+// counter.
+func (m *Metrics) Counter(name string) *vm.Counter {
+	mustDeclare(name, "counter")
+	return m.set.GetOrCreateCounter(name)
+}
+
+// mustDeclare panics unless the family of a metric name is in families
+// with this type: every family /metrics exposes has its help text.
+func mustDeclare(name, typ string) {
+	fam, _, _ := strings.Cut(name, "{")
+	if f, ok := families[fam]; !ok || f.typ != typ {
+		panic(fmt.Sprintf("metrics: %s is not declared as a %s in families", fam, typ))
+	}
+}
 
 // WritePrometheus writes every metric, then the process and Go runtime
-// metrics, in the Prometheus text format.
+// metrics, in the Prometheus text format, each family after its HELP and
+// TYPE lines.
 func (m *Metrics) WritePrometheus(w io.Writer) {
-	m.set.WritePrometheus(w)
-	vm.WriteProcessMetrics(w)
+	var text bytes.Buffer
+	m.set.WritePrometheus(&text)
+	vm.WriteProcessMetrics(&text)
+	annotate(w, text.Bytes())
 }
 
 // Route is the metrics of one route, created when the route is mounted.
