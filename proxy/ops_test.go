@@ -228,25 +228,36 @@ func TestCORS(t *testing.T) {
 	}
 }
 
-// TestGrafanaDashboard: the dashboard in cmd/krest parses and uses only
-// metric names krest exports.
-func TestGrafanaDashboard(t *testing.T) {
-	t.Parallel()
+// dashboard is the part of the shipped Grafana dashboard the tests read.
+type dashboard struct {
+	Panels []struct {
+		Title   string `json:"title"`
+		Targets []struct {
+			Expr string `json:"expr"`
+		} `json:"targets"`
+	} `json:"panels"`
+}
+
+// readDashboard reads cmd/krest/grafana-dashboard.json, which must have
+// panels.
+func readDashboard(t *testing.T) dashboard {
+	t.Helper()
 	data, err := os.ReadFile("../cmd/krest/grafana-dashboard.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var dash struct {
-		Panels []struct {
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
+	var dash dashboard
 	if err := json.Unmarshal(data, &dash); err != nil || len(dash.Panels) == 0 {
 		t.Fatalf("the dashboard does not parse: %v", err)
 	}
+	return dash
+}
+
+// TestGrafanaDashboard: the dashboard in cmd/krest parses and uses only
+// metric names krest exports.
+func TestGrafanaDashboard(t *testing.T) {
+	t.Parallel()
+	dash := readDashboard(t)
 	b := fakeBroker(t)
 	_, url := startRegistry(t)
 	ts := startServer(t, b, map[string]string{"schema.registry.url": url})

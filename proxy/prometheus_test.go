@@ -117,21 +117,7 @@ func promSeries(web, expr string) (int, error) {
 func TestDashboardQueries(t *testing.T) {
 	t.Parallel()
 	bin := prometheusBinary(t)
-	data, err := os.ReadFile("../cmd/krest/grafana-dashboard.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dash struct {
-		Panels []struct {
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
-	if err := json.Unmarshal(data, &dash); err != nil {
-		t.Fatal(err)
-	}
+	dash := readDashboard(t)
 	b := fakeBroker(t)
 	_, registry := startRegistry(t)
 	ts := startServer(t, b, map[string]string{"schema.registry.url": registry})
