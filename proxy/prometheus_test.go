@@ -101,8 +101,11 @@ func promSeries(web, expr string) (int, error) {
 			Result []json.RawMessage `json:"result"`
 		} `json:"data"`
 	}
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		return 0, &url.Error{Op: "GET", URL: resp.Request.URL.String(), Err: errors.New("Prometheus is starting")}
+	}
 	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return 0, err
+		return 0, fmt.Errorf("query %q: %d, %v", expr, resp.StatusCode, err)
 	}
 	if r.Status != "success" {
 		return 0, fmt.Errorf("query %q: %s", expr, r.Error)
@@ -150,7 +153,7 @@ func TestDashboardQueries(t *testing.T) {
 			n, err := promSeries(web, expr)
 			var transport *url.Error
 			if errors.As(err, &transport) {
-				break // Prometheus is not listening yet
+				break // Prometheus is not listening, or not ready, yet
 			}
 			if err != nil {
 				t.Fatalf("panel %q: %v", pending[expr], err)

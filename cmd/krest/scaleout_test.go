@@ -287,9 +287,18 @@ func TestScaleOutBehindHAProxy(t *testing.T) {
 	}
 	ps[owner].cmd.Process.Kill()
 	<-ps[owner].done
+	hiccups := 0
 	for i := 0; i < 6; i++ {
 		start := time.Now()
 		code, body := call(t, "GET", inst("c1")+"/records?timeout=300", "", "")
+		if code == 502 && strings.Contains(body, "502 Bad Gateway") && hiccups < 2 {
+			// HAProxy's own answer when it sent the call on a kept-alive
+			// connection to the krest just killed; it does not retry a
+			// reused connection. krest never answered it.
+			hiccups++
+			i--
+			continue
+		}
 		if code != 404 || body != `{"error_code":40403,"message":"Consumer instance not found."}` || time.Since(start) > 2*time.Second {
 			t.Fatalf("a call of the dead owner's instance: %d %s after %v", code, body, time.Since(start))
 		}
