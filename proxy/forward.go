@@ -227,12 +227,12 @@ func signature(secret []byte, parts ...string) string {
 // are not there at all; ok false that they are there and do not check
 // (forged, for another krest, stale, replayed), or that forwarding trust
 // is not configured here (p nil).
-func (p *peerTrust) verify(ctx *fasthttp.RequestCtx, now time.Time) (forwarded, ok bool, principal string) {
+func (p *peerTrust) verify(ctx *fasthttp.RequestCtx) (forwarded, ok bool, principal string) {
 	raw := ctx.Request.Header.Peek(headerForwarded)
-	hasPrincipal := ctx.Request.Header.Peek(headerPrincipal) != nil
-	if raw == nil && !hasPrincipal {
-		return false, true, ""
+	if raw == nil && ctx.Request.Header.Peek(headerPrincipal) == nil {
+		return false, true, "" // every request but a peer's: two header lookups
 	}
+	now := time.Now()
 	if p == nil || raw == nil {
 		return true, false, "" // a principal without a signature, or no trust here
 	}

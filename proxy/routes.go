@@ -130,7 +130,7 @@ var errNoKafkaCredentials = rest.Errorf(401, 401, "Unauthorized: no Kafka creden
 // then the caller's, unless credentials that came with it say otherwise,
 // and goes through the same door as any other.
 func checkCaller(ctx *fasthttp.RequestCtx, door *auth.Door, propagate bool, trust *peerTrust) bool {
-	fwd, ok, principal := trust.verify(ctx, time.Now())
+	fwd, ok, principal := trust.verify(ctx)
 	if fwd {
 		if !ok {
 			rest.WriteError(ctx, errBadForward)
@@ -181,11 +181,7 @@ func checkCaller(ctx *fasthttp.RequestCtx, door *auth.Door, propagate bool, trus
 	}
 	var ae *auth.Error
 	if errors.As(err, &ae) {
-		code := ae.Status
-		if code == 429 {
-			code = rest.CodeTooManyRequests
-		}
-		rest.WriteError(ctx, rest.Errorf(ae.Status, code, "%s", ae.Msg))
+		rest.WriteError(ctx, rest.Errorf(ae.Status, ae.Status, "%s", ae.Msg))
 		if ae.Challenge != "" {
 			ctx.Response.Header.Set(fasthttp.HeaderWWWAuthenticate, ae.Challenge)
 		}

@@ -30,29 +30,35 @@ func (p *Producer) Send(r *kgo.Record, pr Promise) error {
 	if !p.budget.Acquire(cost, p.maxBlock) {
 		return ErrOverloaded
 	}
-	want, resent := r.Partition, false
-	var promise func(r *kgo.Record, err error)
-	promise = func(r *kgo.Record, err error) {
-		if err != nil && !resent && errors.Is(err, kerr.UnknownTopicID) {
+	want := r.Partition // kgo writes the partition it chose into r
+	p.cl.Produce(context.Background(), r, func(r *kgo.Record, err error) {
+		if err != nil && errors.Is(err, kerr.UnknownTopicID) {
 			// The topic was deleted and created again behind kgo's back:
-			// purge it and send the record once more (off kgo's goroutine,
-			// which must not wait on the client).
-			resent = true
-			go func() {
-				p.cl.PurgeTopicsFromClient(r.Topic)
-				r.Partition = want
-				p.cl.Produce(context.Background(), r, promise)
-			}()
+			// purge it and send the record once more, off kgo's
+			// goroutine, which must not wait on the client.
+			go p.sendAgain(r, want, cost, pr)
 			return
 		}
-		p.budget.Release(cost)
-		if err != nil {
-			err = recordError(err, p.auth.Err())
-		}
-		pr.Delivered(r, err)
-	}
-	p.cl.Produce(context.Background(), r, promise)
+		p.delivered(r, err, cost, pr)
+	})
 	return nil
+}
+
+// sendAgain sends a record of Send again once its topic is purged; its
+// outcome is final.
+func (p *Producer) sendAgain(r *kgo.Record, partition int32, cost int64, pr Promise) {
+	p.cl.PurgeTopicsFromClient(r.Topic)
+	r.Partition = partition
+	p.cl.Produce(context.Background(), r, func(r *kgo.Record, err error) { p.delivered(r, err, cost, pr) })
+}
+
+// delivered releases a Send record's budget and reports its outcome.
+func (p *Producer) delivered(r *kgo.Record, err error, cost int64, pr Promise) {
+	p.budget.Release(cost)
+	if err != nil {
+		err = recordError(err, p.auth.Err())
+	}
+	pr.Delivered(r, err)
 }
 
 // DeliveryTimeout is producer.delivery.timeout.ms.
