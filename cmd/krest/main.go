@@ -66,8 +66,9 @@ func run(args, environ []string) error {
 	set := overrides{}
 	fs.Var(set, "o", "set any key, as key=value (repeatable)")
 	flagVals := map[string]*string{}
+	defaults := config.Defaults()
 	for _, k := range flagKeys {
-		def := config.Defaults[k]
+		def := defaults[k]
 		flagVals[k] = fs.String(k, "", fmt.Sprintf("%s (key %s, default %q)", flagHelp[k], k, def))
 	}
 	if err := fs.Parse(args); err != nil {

@@ -46,10 +46,7 @@ func secretKey(k string) bool {
 // printConfig writes the effective settings, each with where it comes
 // from, secrets masked.
 func printConfig(w io.Writer, props map[string]string, sources map[string]string) {
-	all := map[string]string{}
-	for k, v := range config.Defaults {
-		all[k] = v
-	}
+	all := config.Defaults()
 	for k, v := range props {
 		all[k] = v
 	}

@@ -10,6 +10,7 @@ package config
 import (
 	"crypto/tls"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
@@ -173,9 +174,12 @@ type Listener struct {
 	Addr   string // host:port to listen on
 }
 
-// Defaults are the values of every krest key that has one; README's
-// configuration table lists the same.
-var Defaults = map[string]string{
+// Defaults returns the values of every krest key that has one, a fresh
+// map the caller may change; README's configuration table lists the same.
+func Defaults() map[string]string { return maps.Clone(defaults) }
+
+// defaults is what Defaults copies; nothing writes it.
+var defaults = map[string]string{
 	"listeners":                                "http://0.0.0.0:8082",
 	"authentication.method":                    "NONE",
 	"authentication.realm":                     "KafkaRest",
@@ -223,7 +227,7 @@ var Defaults = map[string]string{
 	"fetch.min.bytes":              "-1",
 }
 
-// known lists the non-prefixed keys krest understands (beyond Defaults).
+// known lists the non-prefixed keys krest understands (beyond defaults).
 var known = map[string]bool{
 	"bootstrap.servers": true, "schema.registry.url": true, "id": true,
 	"host.name": true, "advertised.listeners": true, "confluent.resource.name.authority": true, "consumer.forwarding.url": true,
@@ -258,7 +262,7 @@ func Parse(props map[string]string) (*Config, error) {
 		if v, ok := v3Defaults[k]; ok {
 			return v
 		}
-		return Defaults[k]
+		return defaults[k]
 	}
 	c := &Config{
 		Client: map[string]string{}, Producer: map[string]string{},
@@ -377,7 +381,7 @@ func Parse(props map[string]string) (*Config, error) {
 	for _, k := range keys {
 		v := props[k]
 		switch {
-		case known[k], Defaults[k] != "", v3Defaults[k] != "", schemaRegistryKey(k), isFrontDoorKey(k), opsKeys[k]:
+		case known[k], defaults[k] != "", v3Defaults[k] != "", schemaRegistryKey(k), isFrontDoorKey(k), opsKeys[k]:
 		case opsIgnored[k] != "":
 			c.warnf("%s is ignored: %s", k, opsIgnored[k])
 		case checkUnprefixedSecurity(k) != nil:

@@ -322,7 +322,7 @@ func mapJava(prefix string, props map[string]string, r role, shared bool) (opts 
 // isProxyConsumerKey reports keys that configure krest's consumer
 // instances rather than the Kafka consumer.
 func isProxyConsumerKey(k string) bool {
-	_, ok := Defaults[k]
+	_, ok := defaults[k]
 	return ok
 }
 
