@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,23 +14,42 @@ import (
 
 const module = "github.com/krest-dev/krest"
 
-// TestImportRule: the Kafka-side packages know nothing of HTTP. They import
-// neither fasthttp nor the HTTP layer (rest, v2, proxy itself), so that
-// every API version can sit on them and they can be tested without a
-// server.
+// TestImportRule: only the HTTP layer (proxy itself, rest, v2 and v3)
+// imports fasthttp or its router; every other package of proxy/... knows
+// nothing of HTTP. The Kafka-side packages also import none of the HTTP
+// layer, so that every API version can sit on them and they can be tested
+// without a server.
 func TestImportRule(t *testing.T) {
 	t.Parallel()
-	forbidden := []string{"github.com/valyala/fasthttp", "github.com/fasthttp/router", module + "/proxy/rest", module + "/proxy/v2", module + "/proxy"}
-	for _, pkg := range []string{"produce", "schema", "admin", "consumer", "config", "keystore", "jaas", "kafkaerr", "auth", "identity"} {
-		out, err := exec.Command("go", "list", "-deps", module+"/proxy/"+pkg).Output()
+	httpLayer := map[string]bool{module + "/proxy": true, module + "/proxy/rest": true, module + "/proxy/v2": true, module + "/proxy/v3": true}
+	kafkaSide := map[string]bool{}
+	for _, pkg := range []string{"produce", "schema", "admin", "consumer", "config", "keystore", "jaas", "kafkaerr", "auth", "identity", "clients"} {
+		kafkaSide[module+"/proxy/"+pkg] = true
+	}
+	out, err := exec.Command("go", "list", module+"/proxy/...").Output()
+	if err != nil {
+		t.Fatalf("go list proxy/...: %v", err)
+	}
+	pkgs := strings.Fields(string(out))
+	for pkg := range kafkaSide {
+		if !slices.Contains(pkgs, pkg) {
+			t.Errorf("%s is not among go list's packages: keep the Kafka-side list current", pkg)
+		}
+	}
+	for _, pkg := range pkgs {
+		if httpLayer[pkg] {
+			continue
+		}
+		out, err := exec.Command("go", "list", "-deps", pkg).Output()
 		if err != nil {
-			t.Fatalf("go list -deps proxy/%s: %v", pkg, err)
+			t.Fatalf("go list -deps %s: %v", pkg, err)
 		}
 		for dep := range strings.FieldsSeq(string(out)) {
-			for _, f := range forbidden {
-				if dep == f {
-					t.Errorf("proxy/%s imports %s: Kafka-side packages must not depend on HTTP code", pkg, dep)
-				}
+			switch {
+			case dep == "github.com/valyala/fasthttp" || dep == "github.com/fasthttp/router":
+				t.Errorf("%s imports %s: only proxy, proxy/rest, proxy/v2 and proxy/v3 may", pkg, dep)
+			case kafkaSide[pkg] && httpLayer[dep]:
+				t.Errorf("%s imports %s: Kafka-side packages must not depend on HTTP code", pkg, dep)
 			}
 		}
 	}

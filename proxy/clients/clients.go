@@ -6,13 +6,11 @@ package clients
 
 import (
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/valyala/fasthttp"
 
 	"github.com/krest-dev/krest/proxy/admin"
 	"github.com/krest-dev/krest/proxy/consumer"
 	"github.com/krest-dev/krest/proxy/identity"
 	"github.com/krest-dev/krest/proxy/produce"
-	"github.com/krest-dev/krest/proxy/rest"
 )
 
 // Set is one identity's Kafka clients.
@@ -35,13 +33,13 @@ type Picker struct {
 	Callers *identity.Pool[*Set]
 }
 
-// For returns the clients of the request's caller, and the function to
-// call when the request is done with them.
-func (p *Picker) For(ctx *fasthttp.RequestCtx) (*Set, func(), error) {
-	if p.Callers != nil {
-		if c, ok := ctx.UserValue(rest.CredentialsKey).(identity.Credentials); ok {
-			return p.Callers.Acquire(c)
-		}
+// For returns the clients of a caller with credentials c (ok: the caller
+// has some, as rest.Credentials reports them), and the function to call
+// when the request is done with them. Without credentials, or without
+// Callers, they are krest's own.
+func (p *Picker) For(c identity.Credentials, ok bool) (*Set, func(), error) {
+	if p.Callers != nil && ok {
+		return p.Callers.Acquire(c)
 	}
 	return p.Own, noRelease, nil
 }

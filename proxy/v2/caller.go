@@ -10,7 +10,7 @@ import (
 // kafka returns the clients of the request's caller, and the function to
 // call when the request is done with them.
 func (a *API) kafka(ctx *fasthttp.RequestCtx) (*clients.Set, func(), error) {
-	return a.Clients.For(ctx)
+	return a.Clients.For(rest.Credentials(ctx))
 }
 
 // principal is the request's authenticated caller, "" for an open door.

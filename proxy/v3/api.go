@@ -70,7 +70,7 @@ func (a *API) begin(ctx *fasthttp.RequestCtx, check bool) (*call, error) {
 	if err != nil {
 		return nil, err
 	}
-	kc, release, err := a.Clients.For(ctx)
+	kc, release, err := a.Clients.For(rest.Credentials(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func (a *API) ProduceBatch(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	if err != nil {
 		return err
 	}
-	kc, release, err := a.Clients.For(ctx)
+	kc, release, err := a.Clients.For(rest.Credentials(ctx))
 	if err != nil {
 		return err
 	}

@@ -151,7 +151,7 @@ func (a *API) ProduceRecords(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 	// A chunked body is read straight from the hijacked connection
 	// (fasthttp has read none of it yet), in large reads.
 	chunked := n == -1 && ctx.RequestBodyStream() != nil
-	kc, release, err := a.Clients.For(ctx)
+	kc, release, err := a.Clients.For(rest.Credentials(ctx))
 	if err != nil {
 		return err
 	}
