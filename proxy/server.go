@@ -142,10 +142,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		Memory:    memory,
 		Clients:   &clients.Picker{Own: &clients.Set{Producer: producer, Admin: adm, Fetcher: fetcher}, Callers: callers},
 		Config:    cfg,
-		Producer:  producer,
-		Admin:     adm,
 		Consumers: s.consumers,
-		Fetcher:   fetcher,
 		Schemas:   schemas,
 		Directory: s.dir,
 	}
