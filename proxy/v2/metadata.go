@@ -52,14 +52,12 @@ func (a *API) Root(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 
 // ListBrokers is GET /brokers.
 func (a *API) ListBrokers(ctx *fasthttp.RequestCtx, _ rest.Request) error {
-	kc, release, err := a.kafka(ctx)
+	cl, err := a.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer release()
-	c, cancel := rest.KafkaContext()
-	defer cancel()
-	ids, err := kc.Admin.Brokers(c)
+	defer cl.end()
+	ids, err := cl.kc.Admin.Brokers(cl.c)
 	if err != nil {
 		return err
 	}
@@ -68,14 +66,12 @@ func (a *API) ListBrokers(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 
 // ListTopics is GET /topics: topic names, internal topics excluded.
 func (a *API) ListTopics(ctx *fasthttp.RequestCtx, _ rest.Request) error {
-	kc, release, err := a.kafka(ctx)
+	cl, err := a.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer release()
-	c, cancel := rest.KafkaContext()
-	defer cancel()
-	names, err := kc.Admin.TopicNames(c)
+	defer cl.end()
+	names, err := cl.kc.Admin.TopicNames(cl.c)
 	if err != nil {
 		return err
 	}
@@ -85,18 +81,16 @@ func (a *API) ListTopics(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 // GetTopic is GET /topics/{topic}: configs (defaults included) and
 // partitions.
 func (a *API) GetTopic(ctx *fasthttp.RequestCtx, _ rest.Request) error {
-	kc, release, err := a.kafka(ctx)
+	cl, err := a.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer cl.end()
 	topic, err := rest.TopicParam(ctx)
 	if err != nil {
 		return err
 	}
-	c, cancel := rest.KafkaContext()
-	defer cancel()
-	t, err := kc.Admin.Topic(c, topic)
+	t, err := cl.kc.Admin.Topic(cl.c, topic)
 	if err != nil {
 		return err
 	}
@@ -105,18 +99,16 @@ func (a *API) GetTopic(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 
 // ListPartitions is GET /topics/{topic}/partitions.
 func (a *API) ListPartitions(ctx *fasthttp.RequestCtx, _ rest.Request) error {
-	kc, release, err := a.kafka(ctx)
+	cl, err := a.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer cl.end()
 	topic, err := rest.TopicParam(ctx)
 	if err != nil {
 		return err
 	}
-	c, cancel := rest.KafkaContext()
-	defer cancel()
-	parts, err := kc.Admin.Partitions(c, topic)
+	parts, err := cl.kc.Admin.Partitions(cl.c, topic)
 	if err != nil {
 		return err
 	}
@@ -125,18 +117,16 @@ func (a *API) ListPartitions(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 
 // GetPartition is GET /topics/{topic}/partitions/{partition}.
 func (a *API) GetPartition(ctx *fasthttp.RequestCtx, _ rest.Request) error {
-	kc, release, err := a.kafka(ctx)
+	cl, err := a.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer cl.end()
 	topic, p, err := pathTopicPartition(ctx)
 	if err != nil {
 		return err
 	}
-	c, cancel := rest.KafkaContext()
-	defer cancel()
-	pi, err := kc.Admin.Partition(c, topic, p)
+	pi, err := cl.kc.Admin.Partition(cl.c, topic, p)
 	if err != nil {
 		return err
 	}
@@ -145,18 +135,16 @@ func (a *API) GetPartition(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 
 // GetPartitionOffsets is GET /topics/{topic}/partitions/{partition}/offsets.
 func (a *API) GetPartitionOffsets(ctx *fasthttp.RequestCtx, _ rest.Request) error {
-	kc, release, err := a.kafka(ctx)
+	cl, err := a.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer cl.end()
 	topic, p, err := pathTopicPartition(ctx)
 	if err != nil {
 		return err
 	}
-	c, cancel := rest.KafkaContext()
-	defer cancel()
-	start, end, err := kc.Admin.Offsets(c, topic, p)
+	start, end, err := cl.kc.Admin.Offsets(cl.c, topic, p)
 	if err != nil {
 		return err
 	}

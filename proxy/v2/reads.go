@@ -122,11 +122,11 @@ func (a *API) readLimits(ctx *fasthttp.RequestCtx, st consumer.Settings) (consum
 // content type and v1's fields (topic, key, value, partition, offset);
 // otherwise krest adds timestamps and headers as in its v2 reads.
 func (a *API) ReadMessages(ctx *fasthttp.RequestCtx, r rest.Request) error {
-	kc, release, err := a.kafka(ctx)
+	cl, err := a.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer cl.end()
 	topic, p, err := pathTopicPartition(ctx)
 	if err != nil {
 		return err
@@ -143,9 +143,7 @@ func (a *API) ReadMessages(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	if count <= 0 || count > maxMessagesCount {
 		return rest.Errorf(400, rest.CodeBadRequest, "Bad Request: count must be in 1..%d", maxMessagesCount)
 	}
-	c, cancel := rest.KafkaContext()
-	defer cancel()
-	start, end, err := kc.Admin.Offsets(c, topic, p)
+	start, end, err := cl.kc.Admin.Offsets(cl.c, topic, p)
 	if err != nil {
 		return err
 	}
@@ -155,7 +153,7 @@ func (a *API) ReadMessages(ctx *fasthttp.RequestCtx, r rest.Request) error {
 		if err != nil {
 			return rest.Errorf(400, rest.CodeBadRequest, "Bad Request: timestamp=%s is not an ISO-8601 instant such as 2026-12-01T10:00:00Z", rawTime)
 		}
-		if offset, err = kc.Admin.OffsetAfter(c, topic, p, t); err != nil {
+		if offset, err = cl.kc.Admin.OffsetAfter(cl.c, topic, p, t); err != nil {
 			return err
 		}
 		offset = max(offset, start)
@@ -173,7 +171,7 @@ func (a *API) ReadMessages(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	want := min(count, end-offset)
 	var recs []*kgo.Record
 	if want > 0 {
-		if recs, err = kc.Fetcher.Fetch(c, topic, p, offset, want); err != nil {
+		if recs, err = cl.kc.Fetcher.Fetch(cl.c, topic, p, offset, want); err != nil {
 			return err
 		}
 	}
