@@ -2,51 +2,24 @@ package keystore
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/krest-dev/krest/proxy/testenv"
 )
 
-// testCerts runs .ci/kafka/gen-certs.sh once per test binary: the stores it
-// writes are made by openssl and the JDK's keytool, the tools users make
-// theirs with. Under CI=true missing tools fail the test.
-var testCerts = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "krest-keystore-test")
-	if err != nil {
-		return "", err
-	}
-	_, file, _, _ := runtime.Caller(0)
-	script := filepath.Join(filepath.Dir(file), "..", "..", ".ci", "kafka", "gen-certs.sh")
-	out, err := exec.Command("bash", script, dir).CombinedOutput()
-	if err != nil {
-		return "", &exec.Error{Name: script + ": " + strings.TrimSpace(string(out)), Err: err}
-	}
-	return dir, nil
-})
-
+// certsDir holds the stores of .ci/kafka/gen-certs.sh, made by openssl and
+// the JDK's keytool, the tools users make theirs with. Under CI=true missing
+// tools fail the test.
 func certsDir(t *testing.T) string {
 	t.Helper()
-	dir, err := testCerts()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("gen-certs.sh: %v", err)
-		}
-		t.Skipf("gen-certs.sh (needs openssl and keytool): %v", err)
-	}
-	return dir
+	return testenv.Certs(t)
 }
 
 func lookup(props map[string]string) Lookup { return MapLookup(props, "client.") }
@@ -173,43 +146,18 @@ type issued struct {
 
 func issue(t testing.TB, ca *issued, cn string, notBefore, notAfter time.Time, hosts ...string) *issued {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
+	var parent *testenv.Cert
+	if ca != nil {
+		parent = &testenv.Cert{Cert: ca.cert, Key: ca.key, PEM: ca.pem}
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: notBefore, NotAfter: notAfter,
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, h)
-		}
-	}
-	parent, signer := tmpl, key
-	if ca == nil {
-		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
-	} else {
-		parent, signer = ca.cert, ca.key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &issued{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+	c := testenv.Issue(t, parent, testenv.CertSpec{Subject: pkix.Name{CommonName: cn}, NotBefore: notBefore, NotAfter: notAfter,
+		Hosts: hosts, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign})
+	return &issued{cert: c.Cert, key: c.Key, pem: c.PEM}
 }
 
 func (c *issued) keyPEM(t testing.TB) []byte {
-	der, err := x509.MarshalPKCS8PrivateKey(c.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	t.Helper()
+	return (&testenv.Cert{Key: c.key}).KeyPEM(t)
 }
 
 func TestValidity(t *testing.T) {
