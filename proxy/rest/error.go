@@ -2,6 +2,7 @@ package rest
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/valyala/fasthttp"
 
@@ -79,10 +80,15 @@ func WriteError(ctx *fasthttp.RequestCtx, err error) {
 		ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, "1")
 	}
 	var buf [256]byte
-	b := append(buf[:0], `{"error_code":`...)
-	b = fasthttp.AppendUint(b, e.Code)
-	b = append(b, `,"message":`...)
-	b = codec.AppendQuote(b, e.Message)
-	b = append(b, '}')
-	ctx.SetBody(b)
+	ctx.SetBody(AppendErrorBody(buf[:0], e.Code, e.Message))
+}
+
+// AppendErrorBody appends the JSON error body every API version answers
+// with: {"error_code":code,"message":message}.
+func AppendErrorBody(dst []byte, code int, message string) []byte {
+	dst = append(dst, `{"error_code":`...)
+	dst = strconv.AppendInt(dst, int64(code), 10)
+	dst = append(dst, `,"message":`...)
+	dst = codec.AppendQuote(dst, message)
+	return append(dst, '}')
 }
