@@ -174,7 +174,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	}
 	s.conns = newConnTracker()
 	s.limit = &connLimit{max: cfg.MaxConnections, perIP: cfg.MaxConnectionsPerIP, byIP: map[string]int{}}
-	handler, table := routes(chain, api, s.v3.Routes(), s.trust, s.door, fd.Propagate, pol,
+	handler, table := routes(chain, api.Routes(), s.v3.Routes(), s.trust, s.door, fd.Propagate, pol,
 		&observer{metrics: m, log: log, access: cfg.AccessLog, compress: cfg.Compression, unmatched: m.Route("unmatched"), cors: cfg.CORS},
 		s.opsRoutes())
 	s.table = table
