@@ -1,12 +1,8 @@
 package v2
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"io"
-	"net"
-	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -83,7 +79,11 @@ func (a *API) streamRecords(ctx *fasthttp.RequestCtx, offer rest.Offer) error {
 	ctx.SetContentType(offer.ContentType)
 	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-cache")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no") // nginx: pass events on at once
-	rest.Hijack(ctx, rest.UntilClose, s.run)
+	o := rest.StreamOptions{Framing: rest.FrameNDJSON, WriteTimeout: streamWriteTimeout, Heartbeat: s.heartbeat, WatchClient: true}
+	if s.sse {
+		o.Framing = rest.FrameSSE
+	}
+	rest.Stream(ctx, o, s.run)
 	return nil
 }
 
@@ -96,38 +96,25 @@ type recordStream struct {
 	format             codec.Format
 	sse                bool
 	heartbeat          time.Duration
-	conn               net.Conn
-	w                  *bufio.Writer
+	w                  *rest.StreamWriter
 }
 
-func (s *recordStream) run(c net.Conn, head []byte) {
+func (s *recordStream) run(w *rest.StreamWriter) {
 	defer s.inst.EndStream()
 	s.a.streams.Add(1)
 	defer s.a.streams.Add(-1)
-	s.conn = c
-	s.w = bufio.NewWriterSize(c, 32<<10)
-	s.w.Write(head)
-	if s.sse {
-		// Reconnecting EventSources wait this long (SSE's retry field).
-		s.w.WriteString("retry: 1000\n\n")
-	}
-	if s.flush() != nil {
+	s.w = w
+	if w.Flush() != nil { // the head, and SSE's retry
 		return
 	}
-	gone := make(chan struct{})
-	go func() {
-		// The client sends nothing more; a read ends when it leaves.
-		io.Copy(io.Discard, c)
-		close(gone)
-	}()
 	buf := pool.GetBuffer()
 	defer pool.PutBuffer(buf)
 	var recs []*kgo.Record
 	var units []unit
-	last, pinged := time.Now(), time.Now()
+	pinged := time.Now()
 	for {
 		select {
-		case <-gone:
+		case <-w.Gone():
 			return
 		default:
 		}
@@ -152,30 +139,20 @@ func (s *recordStream) run(c net.Conn, head []byte) {
 			return
 		}
 		if len(recs) == 0 {
-			if time.Since(last) < s.heartbeat {
-				continue
-			}
-			if s.sse {
-				s.w.WriteString(":\n\n") // an SSE comment
-			} else {
-				s.w.WriteByte('\n')
-			}
-			if s.flush() != nil {
+			if w.Idle() != nil { // the heartbeat, once due
 				return
 			}
-			last = time.Now()
 			continue
 		}
 		buf.B, units, err = s.render(buf.B[:0], recs, units[:0])
 		select {
-		case <-gone:
+		case <-w.Gone():
 			err = errClientGone // hand the records back rather than write them into a closed connection
 		default:
 		}
 		written := 0
 		if err == nil {
-			_ = s.conn.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-			written, err = s.conn.Write(buf.B)
+			written, err = w.Send(buf.B)
 		}
 		// What reached the connection whole counts as delivered: whole
 		// lines, whole events; the rest goes back to the instance.
@@ -208,7 +185,6 @@ func (s *recordStream) run(c net.Conn, head []byte) {
 			return
 		}
 		clear(recs)
-		last = time.Now()
 	}
 }
 
@@ -261,23 +237,5 @@ func (s *recordStream) render(dst []byte, recs []*kgo.Record, units []unit) ([]b
 // NDJSON line, carrying the JSON error body.
 func (s *recordStream) fail(err error) {
 	e := rest.Map(err)
-	var b []byte
-	if s.sse {
-		b = append(b, "event: error\ndata: "...)
-	}
-	b = append(b, `{"error_code":`...)
-	b = strconv.AppendInt(b, int64(e.Code), 10)
-	b = append(b, `,"message":`...)
-	b = codec.AppendQuote(b, e.Message)
-	b = append(b, '}', '\n')
-	if s.sse {
-		b = append(b, '\n')
-	}
-	s.w.Write(b)
-	_ = s.flush()
-}
-
-func (s *recordStream) flush() error {
-	_ = s.conn.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-	return s.w.Flush()
+	_ = s.w.Fail(e.Code, e.Message)
 }

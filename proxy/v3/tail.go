@@ -1,10 +1,7 @@
 package v3
 
 import (
-	"bufio"
 	"context"
-	"io"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -12,7 +9,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/valyala/fasthttp"
 
-	"github.com/krest-dev/krest/codec"
 	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/admin"
 	"github.com/krest-dev/krest/proxy/consumer"
@@ -128,14 +124,18 @@ func (a *API) TailRecords(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-cache")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
 	hijacked = true
-	rest.Hijack(ctx, rest.UntilClose, func(c net.Conn, head []byte) {
+	o := rest.StreamOptions{Framing: rest.FrameNDJSON, WriteTimeout: tailWriteTimeout, Heartbeat: t.heartbeat, WatchClient: true}
+	if t.sse {
+		o.Framing = rest.FrameSSE
+	}
+	rest.Stream(ctx, o, func(w *rest.StreamWriter) {
 		defer cl.end()
 		defer tail.Close()
 		defer a.tails.Add(-1)
 		if a.Memory != nil {
 			defer a.Memory.Release(tailMemory)
 		}
-		t.run(c, head)
+		t.run(w)
 	})
 	return nil
 }
@@ -185,67 +185,36 @@ type topicTail struct {
 	heartbeat time.Duration
 }
 
-func (t *topicTail) run(c net.Conn, head []byte) {
-	w := bufio.NewWriterSize(c, 32<<10)
-	flush := func() error {
-		_ = c.SetWriteDeadline(time.Now().Add(tailWriteTimeout))
-		return w.Flush()
-	}
-	w.Write(head)
-	if t.sse {
-		w.WriteString("retry: 1000\n\n")
-	}
-	if flush() != nil {
+func (t *topicTail) run(w *rest.StreamWriter) {
+	if w.Flush() != nil { // the head, and SSE's retry
 		return
 	}
-	gone := make(chan struct{})
-	go func() {
-		io.Copy(io.Discard, c) // the client sends nothing more; this ends when it leaves
-		close(gone)
-	}()
-	// fasthttp reuses the connection's reader once run returns (and a
-	// hijacked connection's Close does nothing): the read above must have
-	// ended by then.
-	defer func() {
-		_ = c.SetReadDeadline(time.Now())
-		<-gone
-	}()
 	buf := pool.GetBuffer()
 	defer pool.PutBuffer(buf)
-	last := time.Now()
 	for {
 		select {
-		case <-gone:
+		case <-w.Gone():
 			return
 		default:
 		}
 		recs, err := t.tail.Poll(tailWait, tailBatchRecords)
 		if err != nil {
-			w.Write(t.appendError(nil, err))
-			_ = flush()
+			e := rest.Map(err)
+			_ = w.Fail(e.Code, strings.TrimSpace(e.Message))
 			return
 		}
 		if len(recs) == 0 {
-			if time.Since(last) >= t.heartbeat {
-				if t.sse {
-					w.WriteString(":\n\n")
-				} else {
-					w.WriteByte('\n')
-				}
-				if flush() != nil {
-					return
-				}
-				last = time.Now()
+			if w.Idle() != nil { // the heartbeat, once due
+				return
 			}
 			continue
 		}
 		buf.B = t.render(buf.B[:0], recs)
 		w.Write(buf.B)
-		if flush() != nil {
+		if w.Flush() != nil {
 			return
 		}
 		t.count(recs)
-		last = time.Now()
 	}
 }
 
@@ -278,23 +247,6 @@ func (t *topicTail) render(dst []byte, recs []*kgo.Record) []byte {
 			dst = append(dst, "\n\n"...)
 			size = 0
 		}
-	}
-	return dst
-}
-
-// appendError renders a failure that ends the stream.
-func (t *topicTail) appendError(dst []byte, err error) []byte {
-	e := rest.Map(err)
-	if t.sse {
-		dst = append(dst, "event: error\ndata: "...)
-	}
-	dst = append(dst, `{"error_code":`...)
-	dst = strconv.AppendInt(dst, int64(e.Code), 10)
-	dst = append(dst, `,"message":`...)
-	dst = codec.AppendQuote(dst, strings.TrimSpace(e.Message))
-	dst = append(dst, "}\n"...)
-	if t.sse {
-		dst = append(dst, '\n')
 	}
 	return dst
 }
