@@ -1,6 +1,7 @@
 package produce
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,7 +42,7 @@ type Batch struct {
 	spans []recordSpan
 	// call is the batch's Produce call; every record's Context points to
 	// it while kgo holds the records.
-	call call
+	call Call
 	// kerrs[i] is kgo's report of record i, written by kgo's goroutines
 	// until call.done; Produce turns it into Errs.
 	kerrs []error
@@ -118,6 +119,35 @@ func (b *Batch) Grow(n int) {
 	}
 }
 
+// Add appends one record with no bytes yet to b and returns its index,
+// for callers that learn the number of records as they parse them.
+func (b *Batch) Add() int {
+	i := len(b.Records)
+	b.spans = extend(b.spans)
+	b.Records = extend(b.Records)
+	b.Errs = extend(b.Errs)
+	sp := &b.spans[i]
+	sp.key, sp.value = Null, Null
+	sp.headers, sp.headerVals = sp.headers[:0], sp.headerVals[:0]
+	return i
+}
+
+// Reserve makes room for n more records to be added with Add without
+// growing b's slices again, for a caller that knows how many to expect.
+func (b *Batch) Reserve(n int) {
+	b.spans = slices.Grow(b.spans, n)
+	b.Records = slices.Grow(b.Records, n)
+	b.Errs = slices.Grow(b.Errs, n)
+}
+
+// Drop removes the last record added, whose building failed. The caller
+// truncates the arena to where the record's bytes began.
+func (b *Batch) Drop() {
+	n := len(b.Records) - 1
+	b.Records[n], b.Errs[n] = kgo.Record{}, nil
+	b.Records, b.Errs, b.spans = b.Records[:n], b.Errs[:n], b.spans[:n]
+}
+
 // Set describes record i (after Grow): its topic, partition (AutoPartition
 // lets the partitioner choose), timestamp (zero: now) and where its key and
 // value sit in the arena.
@@ -147,6 +177,16 @@ func (b *Batch) Seal() {
 			r.Headers = sp.headers
 		}
 	}
+}
+
+// extend returns s one element longer, reusing its array when it has room
+// (the new element keeps what an earlier use left in it).
+func extend[T any](s []T) []T {
+	if len(s) < cap(s) {
+		return s[:len(s)+1]
+	}
+	var zero T
+	return append(s, zero)
 }
 
 // growLen returns s with length n, reusing its array when it is big enough.

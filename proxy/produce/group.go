@@ -19,6 +19,12 @@ import (
 // at a time, and a request per call (kgo allows five in flight) cost the
 // broker, and krest, several times the work per record (bench rows 2 and 4).
 //
+// Groups reach kgo in the order they were formed, even when a group sent
+// at the linger overlaps the one in flight: each group has a turn, and its
+// sender hands its records to kgo only once the group before has handed
+// over all of its own. The records of one stream's successive calls (v3's
+// streaming produce) thus keep their order in a partition.
+//
 // A call does not wait for its group: each record's Context is its call,
 // and kgo's per-record hook (callHook) tells the call when its last record
 // is reported. A record that cannot be delivered (a topic that does not
@@ -28,14 +34,19 @@ import (
 // maxOpenGroups is how many groups may be in flight before calls queue.
 const maxOpenGroups = 1
 
-// call is one Produce call from the moment it is queued until kgo has let go
-// of its records.
-type call struct {
-	cancel context.CancelFunc
-	b      *Batch
-	cost   int64         // what the call holds of the produce budget
-	left   atomic.Int32  // records kgo has not reported yet
-	done   chan struct{} // receives once left reaches 0; kept with the batch
+// Call is one batch of records on its way to Kafka, from Start until kgo
+// has let go of its records. It lives in its Batch: it is valid until the
+// batch is handed back with PutBatch.
+type Call struct {
+	p          *Producer // nil for a batch without records
+	parent     context.Context
+	ctx        context.Context // the delivery deadline
+	authFailed <-chan struct{} // the producer's next login failure, as of Start
+	cancel     context.CancelFunc
+	b          *Batch
+	cost       int64         // what the call holds of the produce budget
+	left       atomic.Int32  // records kgo has not reported yet
+	done       chan struct{} // receives once left reaches 0; kept with the batch
 }
 
 // callCtx is the Context of each record of a call: the call's delivery
@@ -44,10 +55,11 @@ type call struct {
 // for an unknown topic outlives it).
 type callCtx struct {
 	context.Context
-	c *call
+	c *Call
 }
 
-func (c *call) reset() {
+func (c *Call) reset() {
+	c.p, c.parent, c.ctx, c.authFailed = nil, nil, nil, nil
 	c.cancel, c.b, c.cost = nil, nil, 0
 	select {
 	case <-c.done: // sent after Produce stopped waiting
@@ -59,10 +71,51 @@ func (c *call) reset() {
 // call's share of the producer's budget back with its last record.
 type callHook struct{ budget *pool.Budget }
 
-var _ kgo.HookProduceRecordUnbuffered = callHook{}
+var (
+	_ kgo.HookProduceRecordUnbuffered = callHook{}
+	_ kgo.HookProduceRecordBuffered   = callHook{}
+)
+
+// turnMark is the Context of a group's last record, a sentinel that kgo
+// refuses (it has no topic): kgo runs the buffered hook of a record
+// before anything else of its Produce call, so the sentinel's hook runs
+// once every record before it in the group is buffered, and passes the
+// turn to the next group.
+type turnMark struct {
+	context.Context
+	p    *Producer
+	turn uint64
+}
+
+// OnProduceRecordBuffered passes the turn on at a group's sentinel.
+func (callHook) OnProduceRecordBuffered(r *kgo.Record) {
+	if m, ok := r.Context.(*turnMark); ok {
+		m.p.passTurn(m.turn)
+	}
+}
+
+// waitTurn waits until the groups taken before turn have handed all their
+// records to kgo.
+func (p *Producer) waitTurn(turn uint64) {
+	p.mu.Lock()
+	for p.fed != turn {
+		p.turns.Wait()
+	}
+	p.mu.Unlock()
+}
+
+// passTurn lets the group after turn go.
+func (p *Producer) passTurn(turn uint64) {
+	p.mu.Lock()
+	if p.fed == turn {
+		p.fed++
+		p.turns.Broadcast()
+	}
+	p.mu.Unlock()
+}
 
 // OnProduceRecordUnbuffered runs on a kgo goroutine when kgo has the outcome
-// of r; records of Send have no call and are left alone. kgo reads r once
+// of r; records not sent by Start are left alone. kgo reads r once
 // more after this (its size), so the call's batch is recycled only once
 // its group has returned, never here.
 func (h callHook) OnProduceRecordUnbuffered(r *kgo.Record, err error) {
@@ -86,25 +139,31 @@ func (h callHook) OnProduceRecordUnbuffered(r *kgo.Record, err error) {
 // enqueue queues c and sends the queue as a group when no group is in
 // flight; otherwise the queue goes when the group in flight returns, or
 // after the linger.
-func (p *Producer) enqueue(c *call) {
+func (p *Producer) enqueue(c *Call) {
 	p.mu.Lock()
 	p.queue = append(p.queue, c)
-	g := p.takeLocked(false)
+	g, turn := p.takeLocked(false)
 	if g == nil && !p.armed {
 		p.armed = true
 		p.forced.Reset(p.linger)
 	}
 	p.mu.Unlock()
 	if g != nil {
-		p.dispatch(g)
+		p.dispatch(group{g, turn})
 	}
 }
 
-// takeLocked returns the queue as the next group, or nil when it is empty or
-// (unless force) a group is already in flight. p.mu is held.
-func (p *Producer) takeLocked(force bool) []*call {
+// group is calls sent to kgo together, and their turn.
+type group struct {
+	calls []*Call
+	turn  uint64
+}
+
+// takeLocked returns the queue as the next group and its turn, or nil when
+// it is empty or (unless force) a group is already in flight. p.mu is held.
+func (p *Producer) takeLocked(force bool) ([]*Call, uint64) {
 	if len(p.queue) == 0 || !force && p.open >= maxOpenGroups && p.linger > 0 {
-		return nil
+		return nil, 0
 	}
 	g := p.queue
 	p.queue, p.spare = p.spare, nil
@@ -113,7 +172,9 @@ func (p *Producer) takeLocked(force bool) []*call {
 		p.forced.Stop()
 		p.armed = false
 	}
-	return g
+	turn := p.taken
+	p.taken++
+	return g, turn
 }
 
 // lingered sends the queue when it has waited the linger for the group in
@@ -121,15 +182,15 @@ func (p *Producer) takeLocked(force bool) []*call {
 func (p *Producer) lingered() {
 	p.mu.Lock()
 	p.armed = false
-	g := p.takeLocked(true)
+	g, turn := p.takeLocked(true)
 	p.mu.Unlock()
 	if g != nil {
-		p.dispatch(g)
+		p.dispatch(group{g, turn})
 	}
 }
 
 // dispatch hands g to an idle sender, or starts one.
-func (p *Producer) dispatch(g []*call) {
+func (p *Producer) dispatch(g group) {
 	select {
 	case p.idle <- g:
 	default:
@@ -145,27 +206,33 @@ const senderIdle = 10 * time.Second
 // Senders outlive their group: kgo's produce path is deep, and a fresh
 // goroutine per call paid for growing its stack every time (8% of a
 // one-record call's CPU).
-func (p *Producer) sender(g []*call) {
+func (p *Producer) sender(g group) {
 	t := time.NewTimer(senderIdle)
 	defer t.Stop()
 	var ptrs []*kgo.Record
+	mark := &turnMark{Context: context.Background(), p: p}
+	var sentinel kgo.Record
 	for {
-		for g != nil {
-			for _, c := range g {
+		for g.calls != nil {
+			for _, c := range g.calls {
 				for i := range c.b.Records {
 					ptrs = append(ptrs, &c.b.Records[i])
 				}
 			}
-			// Every record carries its call as Context; kgo ends the linger of the partitions
-			// written to once all are buffered, and returns when kgo has
-			// let go of every record.
+			mark.turn = g.turn
+			sentinel = kgo.Record{Context: mark}
+			ptrs = append(ptrs, &sentinel)
+			p.waitTurn(g.turn)
+			// Every record carries its call as Context; kgo ends the
+			// linger of the partitions written to once all are
+			// buffered, and returns when kgo has let go of every record.
 			p.cl.ProduceSync(context.Background(), ptrs...)
 			clear(ptrs)
 			ptrs = ptrs[:0]
-			for _, c := range g {
+			for _, c := range g.calls {
 				PutBatch(c.b) // the group's hold: kgo has let go of the records
 			}
-			g = p.next(g)
+			g = p.next(g.calls)
 		}
 		t.Reset(senderIdle)
 		select {
@@ -180,7 +247,7 @@ func (p *Producer) sender(g []*call) {
 
 // next ends the group done, keeping its slice for a later queue, and
 // returns the queue as the next group if any.
-func (p *Producer) next(done []*call) []*call {
+func (p *Producer) next(done []*Call) group {
 	clear(done)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -188,5 +255,6 @@ func (p *Producer) next(done []*call) []*call {
 	if p.spare == nil {
 		p.spare = done[:0]
 	}
-	return p.takeLocked(false)
+	g, turn := p.takeLocked(false)
+	return group{g, turn}
 }

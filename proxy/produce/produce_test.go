@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -369,5 +370,48 @@ func TestRecordIndex(t *testing.T) {
 		if got := recordIndex(tc.recs, tc.r); got != tc.want {
 			t.Errorf("recordIndex(%d records, %p) = %d, want %d", len(tc.recs), tc.r, got, tc.want)
 		}
+	}
+}
+
+// TestStartKeepsOrder: calls started one after another without waiting
+// (as a v3 stream starts one per read) land in their partition in the
+// order they were started, while groups sent at the linger overlap the
+// one in flight: the broker holds every produce request a while, so most
+// groups go at the linger, on another sender than the one in flight.
+func TestStartKeepsOrder(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		c.SleepControl(func() { time.Sleep(3 * time.Millisecond) })
+		return nil, nil, false
+	})
+	p := lingeringProducer(t, c, time.Millisecond)
+	const calls, per = 300, 7
+	bs := make([]*Batch, calls)
+	cs := make([]*Call, calls)
+	for i := range bs {
+		b := GetBatch()
+		vals := make([]string, per)
+		for k := range vals {
+			vals[k] = strconv.Itoa(i*per + k)
+		}
+		fill(b, 0, vals...)
+		call, err := p.Start(context.Background(), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bs[i], cs[i] = b, call
+	}
+	for i, call := range cs {
+		call.Wait()
+		b := bs[i]
+		for k, r := range b.Records {
+			want := int64(i*per + k)
+			if b.Errs[k] != nil || r.Offset != want {
+				t.Fatalf("record %d: offset %d, %v; want offset %d", i*per+k, r.Offset, b.Errs[k], want)
+			}
+		}
+		PutBatch(b)
 	}
 }

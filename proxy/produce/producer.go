@@ -67,15 +67,18 @@ type Producer struct {
 	maxBlock  time.Duration
 	timeout   time.Duration
 	linger    time.Duration // producer.linger.ms: the longest a call waits for the group before it
-	idle      chan []*call  // received from by senders waiting for work
+	idle      chan group    // received from by senders waiting for work
 	closed    chan struct{} // closed by Close: idle senders exit
 
 	mu     sync.Mutex
-	queue  []*call     // calls waiting for the group in flight
-	spare  []*call     // an empty slice for the next queue
+	queue  []*Call     // calls waiting for the group in flight
+	spare  []*Call     // an empty slice for the next queue
 	open   int         // groups sent and not yet returned
 	armed  bool        // forced will send the queue
 	forced *time.Timer // sends the queue after the linger
+	taken  uint64      // turns given to groups so far
+	fed    uint64      // the turn of the group whose records kgo is given now
+	turns  sync.Cond   // on mu: fed moved on
 }
 
 // New builds the shared producer client from the franz-go options kopts
@@ -101,7 +104,8 @@ func New(kopts []kgo.Opt, o Options) (*Producer, error) {
 	}
 	linger, _ := cl.OptValue(kgo.ProducerLinger).(time.Duration)
 	p := &Producer{cl: cl, auth: auth, abandon: make(chan struct{}), budget: budget, maxBlock: o.MaxBlock, timeout: o.DeliveryTimeout,
-		linger: linger, idle: make(chan []*call), closed: make(chan struct{})}
+		linger: linger, idle: make(chan group), closed: make(chan struct{})}
+	p.turns.L = &p.mu
 	p.forced = time.AfterFunc(time.Hour, p.lingered)
 	p.forced.Stop()
 	return p, nil
@@ -155,36 +159,44 @@ func (p *Producer) Close() {
 	})
 }
 
-// deliveryGrace is how long past the delivery deadline Produce waits for kgo
+// deliveryGrace is how long past the delivery deadline Wait waits for kgo
 // to report records it fails at the deadline itself, before it gives up on
 // the rest.
 const deliveryGrace = 50 * time.Millisecond
 
-// Produce sends b's sealed records and waits for all of them, for at most
-// the delivery timeout. b.Errs[i] receives record i's failure (nil on
-// success; b.Records[i].Partition and Offset are then set). When the budget
-// has no room within MaxBlock it returns ErrOverloaded and sends nothing.
-// ctx is the parent of the delivery deadline; it must not be a request
-// context that dies with its handler's connection.
-//
-// kgo cannot fail a record whose produce request is in flight (an
-// idempotent producer must learn the outcome), so a broker that stops
-// answering would hold the call forever. At the deadline, Produce therefore
-// stops waiting: every record gets ErrNotAcknowledged, and the batch is
-// recycled only once kgo has let go of its records (see PutBatch); the
-// budget is released only then too, so a dead broker turns new calls into
-// ErrOverloaded instead of growing memory.
+// Produce sends b's sealed records and waits for all of them: Start, then
+// Wait. When the budget has no room within MaxBlock it returns
+// ErrOverloaded and sends nothing; otherwise b.Errs[i] receives record i's
+// failure (nil on success; b.Records[i].Partition and Offset are then set).
 func (p *Producer) Produce(ctx context.Context, b *Batch) error {
+	c, err := p.Start(ctx, b)
+	if err != nil {
+		return err
+	}
+	c.Wait()
+	return nil
+}
+
+// Start admits b's sealed records to the produce budget, all of them or
+// none (ErrOverloaded when the budget has no room within MaxBlock), and
+// hands them to kgo without waiting: the returned Call's Wait waits for
+// them. Callers that answer records in input order (v3's streaming
+// produce) start one call per read of the connection and wait for each in
+// turn. ctx is the parent of the delivery deadline, which starts now; it
+// must not be a request context that dies with its handler's connection.
+// Wait must be called once before b is handed back with PutBatch.
+func (p *Producer) Start(ctx context.Context, b *Batch) (*Call, error) {
+	c := &b.call
 	recs := b.Records
 	if len(recs) == 0 {
-		return nil
+		return c, nil // c.p is nil: Wait has nothing to wait for
 	}
 	var cost int64
 	for i := range recs {
 		cost += recordCost(&recs[i])
 	}
 	if !p.budget.Acquire(cost, p.maxBlock) {
-		return ErrOverloaded
+		return nil, ErrOverloaded
 	}
 
 	// The deadline is a context, not kgo's RecordDeliveryTimeout, because
@@ -194,8 +206,9 @@ func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 	// before its own call's deadline by more than the few milliseconds
 	// between calls.
 	dctx, cancel := context.WithTimeout(ctx, p.timeout)
-	c := &b.call
+	c.p, c.parent, c.ctx = p, ctx, dctx
 	c.cancel, c.b, c.cost = cancel, b, cost
+	c.authFailed = p.auth.Failed()
 	rctx := &callCtx{dctx, c}
 	c.left.Store(int32(len(recs)))
 	if c.done == nil {
@@ -209,12 +222,36 @@ func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 	}
 	b.refs.Store(2) // this caller until PutBatch, and the group until kgo lets go
 	p.enqueue(c)
+	return c, nil
+}
+
+// Ready reports whether every record of c has its outcome, so that Wait
+// returns at once.
+func (c *Call) Ready() bool { return c.p == nil || c.left.Load() == 0 }
+
+// Wait waits until Kafka has acknowledged or failed every record of the
+// call, for at most the delivery timeout since Start, and fills in the
+// batch's Errs.
+//
+// kgo cannot fail a record whose produce request is in flight (an
+// idempotent producer must learn the outcome), so a broker that stops
+// answering would hold the call forever. At the deadline, Wait therefore
+// stops waiting: every record gets ErrNotAcknowledged, and the batch is
+// recycled only once kgo has let go of its records (see PutBatch); the
+// budget is released only then too, so a dead broker turns new calls into
+// ErrOverloaded instead of growing memory. A failed login to Kafka fails
+// the call's records not yet sent at once, with the login's error.
+func (c *Call) Wait() {
+	p, b := c.p, c.b
+	if p == nil {
+		return
+	}
 	// No timer until the deadline has passed: one-record calls are most
 	// of a busy proxy's, and a timer each cost them an allocation.
-	deadline, _ := dctx.Deadline()
-	ended := dctx.Done()
+	deadline, _ := c.ctx.Deadline()
+	ended := c.ctx.Done()
 	var expired <-chan time.Time // the grace after the deadline, once it passed
-	authFailed := p.auth.Failed()
+	authFailed := c.authFailed
 	var authErr error
 	resent := false
 	for {
@@ -226,7 +263,7 @@ func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 				// send the records it failed once more, within the same
 				// deadline.
 				resent = true
-				if rctx, ok := p.resend(ctx, deadline, b); ok {
+				if rctx, ok := p.resend(c.parent, deadline, b); ok {
 					ended, expired = rctx.Done(), nil
 					continue
 				}
@@ -236,7 +273,7 @@ func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 					b.Errs[i] = recordError(err, authErr)
 				}
 			}
-			return nil
+			return
 		case <-authFailed:
 			// kgo retries a refused connection until the deadline where
 			// Java gives up at once. Records not yet sent fail now (kgo
@@ -260,12 +297,12 @@ func (p *Producer) Produce(ctx context.Context, b *Batch) error {
 			for i := range b.Errs {
 				b.Errs[i] = ErrNotAcknowledged
 			}
-			return nil
+			return
 		case <-p.abandon:
 			for i := range b.Errs {
 				b.Errs[i] = ErrNotAcknowledged
 			}
-			return nil
+			return
 		}
 	}
 }

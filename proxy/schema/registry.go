@@ -98,15 +98,14 @@ type Client struct {
 	url     string
 	compile CompileFunc
 
-	mu         sync.Mutex
-	byID       bounded[int, *Schema]
-	ids        map[textKey]int
-	registered map[subjectID]bool
-	versionOf  map[subjectID]int       // VersionOf
-	compiled   bounded[textKey, Codec] // by (type, text); subject unused
-	latest     map[string]latestEntry
-	versions   bounded[subjectVersion, sr.SubjectSchema] // referenced schemas
-	usages     bounded[int, []sr.SubjectVersion]         // SubjectVersions; made on first use
+	mu        sync.Mutex
+	byID      bounded[int, *Schema]
+	ids       map[textKey]int
+	versionOf map[subjectID]int       // VersionOf
+	compiled  bounded[textKey, Codec] // by (type, text); subject unused
+	latest    map[string]latestEntry
+	versions  bounded[subjectVersion, sr.SubjectSchema] // referenced schemas
+	usages    bounded[int, []sr.SubjectVersion]         // SubjectVersions; made on first use
 
 	now    func() time.Time // for tests
 	flight singleflight.Group
@@ -175,7 +174,7 @@ func New(url string, compile CompileFunc, timeout time.Duration, tlsCfg *tls.Con
 	}
 	*c = Client{
 		cl: cl, url: url, compile: compile,
-		byID: newBounded[int, *Schema](MaxCompiled), ids: map[textKey]int{}, registered: map[subjectID]bool{}, versionOf: map[subjectID]int{},
+		byID: newBounded[int, *Schema](MaxCompiled), ids: map[textKey]int{}, versionOf: map[subjectID]int{},
 		compiled: newBounded[textKey, Codec](MaxCompiled), latest: map[string]latestEntry{},
 		versions: newBounded[subjectVersion, sr.SubjectSchema](MaxCompiled), now: time.Now,
 	}
@@ -266,7 +265,6 @@ func (c *Client) Register(ctx context.Context, subject string, typ sr.SchemaType
 		c.store(s)
 		c.mu.Lock()
 		c.ids[key] = id
-		c.registered[subjectID{subject, id}] = true
 		c.mu.Unlock()
 		return s, nil
 	})
@@ -305,32 +303,6 @@ func (c *Client) Latest(ctx context.Context, subject string) (*Schema, int, erro
 	}
 	e = v.(latestEntry)
 	return e.schema, e.version, nil
-}
-
-// CheckSubject verifies that s is registered under subject, for a schema
-// sent by id: Confluent's proxy looks the version up and fails otherwise.
-func (c *Client) CheckSubject(ctx context.Context, subject string, s *Schema) error {
-	key := subjectID{subject, s.ID}
-	c.mu.Lock()
-	ok := c.registered[key]
-	c.mu.Unlock()
-	if ok {
-		return nil
-	}
-	_, err, _ := c.flight.Do("sub:"+subject+"\x00"+strconv.Itoa(s.ID), func() (any, error) {
-		got, err := c.cl.LookupSchema(ctx, subject, sr.Schema{Schema: s.Text, Type: s.Type, References: s.Refs})
-		if err != nil {
-			return nil, c.wrap(err, "looking up schema %d under subject %q", s.ID, subject)
-		}
-		if got.ID != s.ID {
-			return nil, &Error{Kind: NotFound, Msg: fmt.Sprintf("schema %d is not registered under subject %q", s.ID, subject)}
-		}
-		c.mu.Lock()
-		c.registered[key] = true
-		c.mu.Unlock()
-		return nil, nil
-	})
-	return err
 }
 
 // references fetches the schemas refs name, and theirs, each after those

@@ -46,6 +46,9 @@ func TestCaches(t *testing.T) {
 	if err != nil || s1.ID == 0 || s1.Codec != textCodec(`"string"`) {
 		t.Fatalf("Register: %+v %v", s1, err)
 	}
+	if _, err := c.VersionOf(ctx, "t-value", s1); err != nil { // its first lookup
+		t.Fatal(err)
+	}
 	n := requests.Load()
 	if n == 0 {
 		t.Fatal("the request counter saw no request")
@@ -57,15 +60,15 @@ func TestCaches(t *testing.T) {
 		if s, err := c.ByID(ctx, s1.ID); err != nil || s != s1 {
 			t.Fatalf("cached ByID: %+v %v", s, err)
 		}
-		if err := c.CheckSubject(ctx, "t-value", s1); err != nil {
+		if _, err := c.VersionOf(ctx, "t-value", s1); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if got := requests.Load(); got != n {
 		t.Errorf("cached calls made %d registry requests", got-n)
 	}
-	if err := c.CheckSubject(ctx, "other-value", s1); !isKind(err, NotFound) {
-		t.Errorf("CheckSubject under another subject: %v", err)
+	if _, err := c.VersionOf(ctx, "other-value", s1); !isKind(err, NotFound) {
+		t.Errorf("VersionOf under another subject: %v", err)
 	}
 	if _, err := c.ByID(ctx, 999); !isKind(err, NotFound) {
 		t.Errorf("ByID(999): %v", err)
@@ -149,7 +152,7 @@ func TestReferences(t *testing.T) {
 	if got := requests.Load() - n; got != 1 {
 		t.Errorf("%d registry requests for a schema whose references are cached, want 1", got)
 	}
-	if err := c.CheckSubject(ctx, "top", s); err != nil {
-		t.Errorf("CheckSubject of a schema with references: %v", err)
+	if _, err := c.VersionOf(ctx, "top", s); err != nil {
+		t.Errorf("VersionOf of a schema with references: %v", err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/sr"
 
-	"github.com/krest-dev/krest/codec"
 	"github.com/krest-dev/krest/proxy/config"
 )
 
@@ -75,64 +74,6 @@ func (r *Resolved) AppendEncoded(dst, jsonValue []byte) ([]byte, error) {
 		return dst, err
 	}
 	return r.Codec.AppendPayload(dst, jsonValue)
-}
-
-// Resolve finds the schema of one side of a produce to topic in format: a
-// raw schema text is registered (if new) under the subject of the
-// configured strategy; a schema id is fetched and must be registered under
-// that subject. Exactly one of text and id is set.
-func (r *Resolver) Resolve(ctx context.Context, topic string, format codec.Format, isKey bool, text *string, id *int32) (*Resolved, error) {
-	if r == nil {
-		return nil, ErrNoRegistry
-	}
-	side, strategy := "value", r.valueStrategy
-	if isKey {
-		side, strategy = "key", r.keyStrategy
-	}
-	typ := Type(format)
-	subject := func(c Codec) (string, error) {
-		if strategy == "topic" {
-			return topic + "-" + side, nil
-		}
-		name, err := c.RecordName()
-		if err != nil {
-			return "", &SerializeError{Msg: err.Error()}
-		}
-		if strategy == "record" {
-			return name, nil
-		}
-		return topic + "-" + name, nil
-	}
-	if text != nil {
-		compiled, err := r.cl.Compiled(typ, *text)
-		if err != nil {
-			return nil, err
-		}
-		subj, err := subject(compiled)
-		if err != nil {
-			return nil, err
-		}
-		sch, err := r.cl.Register(ctx, subj, typ, *text)
-		if err != nil {
-			return nil, err
-		}
-		return &Resolved{ID: sch.ID, Codec: sch.Codec}, nil
-	}
-	sch, err := r.cl.ByID(ctx, int(*id))
-	if err != nil {
-		return nil, err
-	}
-	if sch.Type != typ {
-		return nil, &SerializeError{Msg: fmt.Sprintf("Schema %d is a %s schema, not %s", sch.ID, sch.Type, typ)}
-	}
-	subj, err := subject(sch.Codec)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.cl.CheckSubject(ctx, subj, sch); err != nil {
-		return nil, err
-	}
-	return &Resolved{ID: sch.ID, Codec: sch.Codec}, nil
 }
 
 // AppendJSON appends the JSON of a schema-framed key or value.

@@ -10,11 +10,15 @@ import (
 	"github.com/krest-dev/krest/codec"
 )
 
-// Spec is how a v3 produce names the schema of one side (key or value) of
-// a record. At most one of ID, Version and Text is set; Format goes with
-// Text only. With none of them, the subject's latest version is used.
+// Spec is how a produce names the schema of one side (key or value) of a
+// record: v2's key_schema / key_schema_id, v3's schema, schema_id,
+// schema_version, subject and subject_name_strategy. At most one of ID,
+// Version and Text is set. With none of them, the subject's latest version
+// is used.
 type Spec struct {
 	// Format is the schema format of Text (Avro, JSONSchema, Protobuf).
+	// With ID, a non-zero Format is the format the schema must have (v2's
+	// content type names it); zero accepts any.
 	Format codec.Format
 	// Subject names the subject; empty: the strategy's.
 	Subject string
@@ -46,13 +50,13 @@ func FormatOf(t sr.SchemaType) codec.Format {
 	return codec.Avro
 }
 
-// ResolveSpec resolves one side of a v3 produce to topic as Confluent's
-// SchemaManager does: by id (the version looked up under the subject), by
+// Resolve resolves one side of a produce to topic, for v2 and v3 alike, as
+// Confluent's SchemaManager does: by id (the version looked up under the subject), by
 // subject and version, by raw schema text (registered when new), else the
 // subject's latest version. The subject is s.Subject, else the strategy's
 // name for the schema; a strategy that needs the schema cannot name the
 // subject of a version or of the latest schema.
-func (r *Resolver) ResolveSpec(ctx context.Context, topic string, isKey bool, s Spec) (*Registered, error) {
+func (r *Resolver) Resolve(ctx context.Context, topic string, isKey bool, s Spec) (*Registered, error) {
 	if r == nil {
 		return nil, ErrNoRegistry
 	}
@@ -77,6 +81,9 @@ func (r *Resolver) ResolveSpec(ctx context.Context, topic string, isKey bool, s 
 	case s.ID != nil:
 		if sch, err = r.cl.ByID(ctx, int(*s.ID)); err != nil {
 			return nil, err
+		}
+		if s.Format != 0 && sch.Type != Type(s.Format) {
+			return nil, &SerializeError{Msg: fmt.Sprintf("Schema %d is a %s schema, not %s", sch.ID, sch.Type, Type(s.Format))}
 		}
 		if subject, err = subjectOf(sch.Codec); err != nil {
 			return nil, err
@@ -164,7 +171,6 @@ func (c *Client) VersionOf(ctx context.Context, subject string, s *Schema) (int,
 			clear(c.versionOf)
 		}
 		c.versionOf[key] = ss.Version
-		c.registered[key] = true
 		c.mu.Unlock()
 		return ss.Version, nil
 	})
