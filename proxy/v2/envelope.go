@@ -219,7 +219,7 @@ func embedError(format codec.Format, i int, side string, err error) error {
 // embed appends the bytes of one embedded key or value to the batch's
 // arena: framed with the Confluent header when sch is set. JSON null stays
 // a null key or value (a tombstone), whatever the format.
-func (j *produceJob) embed(format codec.Format, raw []byte, sch *schema.Resolved) (produce.Span, error) {
+func (j *produceJob) embed(format codec.Format, raw []byte, sch *schema.Registered) (produce.Span, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return produce.Null, nil
 	}

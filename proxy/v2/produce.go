@@ -165,7 +165,7 @@ func (a *API) requestSchemas(job *produceJob, topic string, format codec.Format)
 	return nil
 }
 
-func (a *API) resolveSchema(ctx context.Context, topic string, format codec.Format, isKey bool, text *string, id *int32Field) (*schema.Resolved, error) {
+func (a *API) resolveSchema(ctx context.Context, topic string, format codec.Format, isKey bool, text *string, id *int32Field) (*schema.Registered, error) {
 	if text != nil && id != nil {
 		side := "value"
 		if isKey {
@@ -173,18 +173,18 @@ func (a *API) resolveSchema(ctx context.Context, topic string, format codec.Form
 		}
 		return nil, rest.Errorf(400, rest.CodeBadRequest, "Bad Request: %s_schema and %s_schema_id are mutually exclusive", side, side)
 	}
-	var schemaID *int32
+	spec := schema.Spec{Format: format, Text: text}
 	if id != nil {
 		n := int32(*id)
-		schemaID = &n
+		spec.ID = &n
 	}
-	return a.Schemas.Resolve(ctx, topic, format, isKey, text, schemaID)
+	return a.Schemas.Resolve(ctx, topic, isKey, spec)
 }
 
 // appendProduceResponse appends Confluent's ProduceResponse for b to dst:
 // {"key_schema_id":..,"value_schema_id":..,"offsets":[...]} with one
 // {"partition","offset","error_code","error"} per record, in request order.
-func appendProduceResponse(dst []byte, key, value *schema.Resolved, b *produce.Batch) []byte {
+func appendProduceResponse(dst []byte, key, value *schema.Registered, b *produce.Batch) []byte {
 	dst = append(dst, `{"key_schema_id":`...)
 	dst = appendSchemaID(dst, key)
 	dst = append(dst, `,"value_schema_id":`...)
@@ -212,7 +212,7 @@ func appendProduceResponse(dst []byte, key, value *schema.Resolved, b *produce.B
 	return append(dst, "]}"...)
 }
 
-func appendSchemaID(dst []byte, s *schema.Resolved) []byte {
+func appendSchemaID(dst []byte, s *schema.Registered) []byte {
 	if s == nil {
 		return append(dst, "null"...)
 	}
@@ -225,7 +225,7 @@ func appendSchemaID(dst []byte, s *schema.Resolved) []byte {
 type produceJob struct {
 	req produceRequest
 	// keySchema and valueSchema frame keys and values of the schema formats.
-	keySchema, valueSchema *schema.Resolved
+	keySchema, valueSchema *schema.Registered
 	batch                  *produce.Batch
 	out                    []byte
 }

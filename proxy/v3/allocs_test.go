@@ -3,8 +3,6 @@ package v3
 import (
 	"testing"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/krest-dev/krest/proxy/config"
 )
 
@@ -20,20 +18,21 @@ func TestBuildAllocs(t *testing.T) {
 	} {
 		b := builder{a: &API{Config: &config.Config{}}, topic: "t"}
 		in := make([]byte, len(raw))
-		var r kgo.Record
-		var key, value side
-		buf := make([]byte, 0, 4096)
+		c := getChunk()
 		var out []byte
-		sl := &slot{}
 		allocs := testing.AllocsPerRun(1000, func() {
 			copy(in, raw)
-			var err error
-			if buf, err = b.build(in, false, &r, buf[:0], &key, &value); err != nil {
+			c.b.Reset()
+			c.entries = c.entries[:0]
+			var e entry
+			if _, err := b.build(in, false, c.b, &e.key, &e.value); err != nil {
 				t.Fatal(err)
 			}
-			sl.rec, sl.key, sl.value = r, key, value
-			out = appendResult(out[:0], "cluster", sl)
+			c.entries = append(c.entries, e)
+			c.b.Seal()
+			out = appendResult(out[:0], "cluster", c, &c.entries[0])
 		})
+		putChunk(c)
 		t.Logf("%.1f allocations per record of %.40s", allocs, raw)
 		if allocs > 8 {
 			t.Errorf("%.1f allocations per record of %.40s, budget 8", allocs, raw)

@@ -1,16 +1,19 @@
 package v3
 
 import (
+	"slices"
 	"strconv"
-	"time"
+
 	"unsafe"
 
 	"github.com/bytedance/sonic"
 	"github.com/valyala/fasthttp"
 
 	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/admin"
 	"github.com/krest-dev/krest/proxy/rest"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Errors of records:batch: 422 with Confluent's code 42208.
@@ -24,7 +27,10 @@ var (
 
 // ProduceBatch is POST …/topics/{topic}/records:batch: up to
 // api.v3.produce.batch.maximum.entries records, each with an "id", sent
-// together; 207 with the successes and the failures, each in entry order.
+// together as one produce call (admitted to the produce budget all
+// together, as a v2 request is); 207 with the successes and the failures,
+// each in entry order. Each entry is decoded once: its id comes with the
+// record.
 func (a *API) ProduceBatch(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	topic, err := rest.TopicParam(ctx)
 	if err != nil {
@@ -37,7 +43,7 @@ func (a *API) ProduceBatch(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	if err != nil {
 		return err
 	}
-	entries, ids, err := parseBatch(r.Body, a.Config.V3Produce.BatchMaxEntries)
+	entries, err := splitBatch(r.Body, a.Config.V3Produce.BatchMaxEntries)
 	if err != nil {
 		return err
 	}
@@ -46,138 +52,188 @@ func (a *API) ProduceBatch(ctx *fasthttp.RequestCtx, r rest.Request) error {
 		return err
 	}
 	defer release()
+	c := getChunk()
+	defer putChunk(c)
+	c.b.Reserve(len(entries))
+	c.b.Arena.B = slices.Grow(c.b.Arena.B, len(r.Body)) // decoded records are no larger than their JSON
+	c.entries = slices.Grow(c.entries, len(entries))
 	b := builder{a: a, topic: topic}
-	sls := make([]*slot, len(entries))
-	for i, e := range entries {
-		sl := getSlot()
-		sls[i] = sl
-		if !a.ProduceLimits.Allow(cluster, len(e)) {
-			sl.fail = errProduceRateLimited
-			continue
+	seen := make(map[string]struct{}, len(entries))
+	for _, raw := range entries {
+		var e entry
+		var id []byte
+		var fail error
+		if a.ProduceLimits.Allow(cluster, len(raw)) {
+			id, fail = b.build(raw, true, c.b, &e.key, &e.value)
+			if fail == nil {
+				e.rec = len(c.b.Records) - 1
+			}
+		} else {
+			fail = errProduceRateLimited
 		}
-		if sl.buf, err = b.build(e, true, &sl.rec, sl.buf, &sl.key, &sl.value); err != nil {
-			sl.fail = err
-			continue
+		if fail != nil && id == nil {
+			// The entry was not decoded: its id is read on its own.
+			if id, err = entryID(raw); err != nil {
+				return err
+			}
 		}
-		sl.sent = time.Now()
-		if err := kc.Producer.Send(&sl.rec, sl); err != nil {
-			sl.fail = err
+		if e.id, err = checkEntryID(id); err != nil {
+			return err
 		}
+		key := unsafe.String(unsafe.SliceData(e.id), len(e.id)) // the body outlives the map
+		if _, dup := seen[key]; dup {
+			return errBatchIDs
+		}
+		seen[key] = struct{}{}
+		e.fail = fail
+		c.entries = append(c.entries, e)
 	}
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	s := stream{kc: kc}
-	var okOut, failOut []byte
-	okOut = append(okOut, `{"successes":[`...)
-	failOut = append(failOut, `],"failures":[`...)
+	c.send(a, kc.Producer)
+	if c.call != nil {
+		c.call.Wait()
+	}
+	ok, failed := pool.GetBuffer(), pool.GetBuffer()
+	defer pool.PutBuffer(ok)
+	defer pool.PutBuffer(failed)
+	ok.B = append(ok.B[:0], `{"successes":[`...)
+	failed.B = append(failed.B[:0], `],"failures":[`...)
 	nOK, nFail := 0, 0
-	for i, sl := range sls {
-		if sl.fail == nil {
-			s.wait(sl, timer, kc.Producer)
-		}
+	for i := range c.entries {
+		e := &c.entries[i]
 		code, msg := 0, ""
+		refused, kafkaFailed := c.outcome(e)
 		switch {
-		case sl.fail != nil:
-			code, msg = failure(sl.fail)
-		case sl.err != nil:
-			code, msg = deliveryFailure(sl.err)
+		case refused != nil:
+			code, msg = failure(refused)
+		case kafkaFailed != nil:
+			code, msg = deliveryFailure(kafkaFailed)
 		}
 		if code != 0 {
 			if nFail > 0 {
-				failOut = append(failOut, ',')
+				failed.B = append(failed.B, ',')
 			}
 			nFail++
-			failOut = append(failOut, `{"id":`...)
-			failOut = codec.AppendQuote(failOut, ids[i])
-			failOut = append(failOut, `,"error_code":`...)
-			failOut = strconv.AppendInt(failOut, int64(code), 10)
-			failOut = append(failOut, `,"message":`...)
-			failOut = codec.AppendQuote(failOut, msg)
-			failOut = append(failOut, '}')
-		} else {
-			if nOK > 0 {
-				okOut = append(okOut, ',')
-			}
-			nOK++
-			a.count(topic, sl)
-			okOut = append(okOut, `{"id":`...)
-			okOut = codec.AppendQuote(okOut, ids[i])
-			okOut = append(okOut, ',')
-			okOut = appendSuccess(okOut, cluster, &sl.rec, &sl.key, &sl.value)
+			failed.B = appendEntryID(failed.B, e.id)
+			failed.B = append(failed.B, `,"error_code":`...)
+			failed.B = strconv.AppendInt(failed.B, int64(code), 10)
+			failed.B = append(failed.B, `,"message":`...)
+			failed.B = codec.AppendQuote(failed.B, msg)
+			failed.B = append(failed.B, '}')
+			continue
 		}
-		putSlot(sl)
+		if nOK > 0 {
+			ok.B = append(ok.B, ',')
+		}
+		nOK++
+		rec := &c.b.Records[e.rec]
+		a.count(topic, rec)
+		ok.B = appendEntryID(ok.B, e.id)
+		ok.B = append(ok.B, ',')
+		ok.B = appendSuccess(ok.B, cluster, rec, &e.key, &e.value)
 	}
-	okOut = append(append(okOut, failOut...), "]}"...)
+	ok.B = append(append(ok.B, failed.B...), "]}"...)
 	ctx.SetStatusCode(fasthttp.StatusMultiStatus)
 	ctx.SetContentType(rest.MediaJSON)
-	ctx.SetBody(okOut)
+	ctx.SetBody(ok.B)
 	return nil
 }
 
-// parseBatch reads a records:batch body into its entries, which reference
-// body, and their ids, checked: distinct, and at most maxEntries of them.
-// Each entry is read once for its id, so the parse is linear in the body.
-func parseBatch(body []byte, maxEntries int) ([]sonic.NoCopyRawMessage, []string, error) {
+// appendEntryID appends `{"id":"<id>"`; a checked id needs no escaping.
+func appendEntryID(dst, id []byte) []byte {
+	dst = append(dst, `{"id":"`...)
+	dst = append(dst, id...)
+	return append(dst, '"')
+}
+
+// splitBatch reads a records:batch body into its entries, which reference
+// body. Too many entries is refused before any is decoded, after their ids
+// are checked as Confluent checks them first.
+func splitBatch(body []byte, maxEntries int) ([]sonic.NoCopyRawMessage, error) {
 	if rest.IsBlank(body) || string(body) == "null" {
-		return nil, nil, errBatchEmptyBody
+		return nil, errBatchEmptyBody
 	}
 	var req struct {
 		Entries []sonic.NoCopyRawMessage `json:"entries"`
 	}
 	if err := rest.DecodeJSONInPlace(body, &req); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	ids := make([]string, len(req.Entries))
-	seen := make(map[string]bool, len(req.Entries))
-	for i, e := range req.Entries {
-		id, err := entryID(e)
-		if err != nil {
-			return nil, nil, err
+	if len(req.Entries) > maxEntries {
+		seen := make(map[string]bool, len(req.Entries))
+		for _, e := range req.Entries {
+			raw, err := entryID(e)
+			if err != nil {
+				return nil, err
+			}
+			id, err := checkEntryID(raw)
+			if err != nil {
+				return nil, err
+			}
+			if seen[string(id)] {
+				return nil, errBatchIDs
+			}
+			seen[string(id)] = true
 		}
-		if seen[id] {
-			return nil, nil, errBatchIDs
-		}
-		seen[id], ids[i] = true, id
+		return nil, errBatchTooMany
 	}
-	switch {
-	case len(req.Entries) == 0:
-		return nil, nil, errBatchEmpty
-	case len(req.Entries) > maxEntries:
-		return nil, nil, errBatchTooMany
+	if len(req.Entries) == 0 {
+		return nil, errBatchEmpty
 	}
-	return req.Entries, ids, nil
+	return req.Entries, nil
 }
 
-// entryID is a batch entry's id: a JSON string of 1 to 80 characters of
-// [0-9a-zA-Z-_]. It searches the entry alone (no copy of it), so a batch's
-// ids cost one pass over its entries.
-func entryID(entry []byte) (string, error) {
+// entryID finds a batch entry's raw "id" on its own, for an entry that did
+// not decode as a record.
+func entryID(entry []byte) ([]byte, error) {
 	n, err := sonic.GetFromString(unsafe.String(unsafe.SliceData(entry), len(entry)), "id")
 	if err != nil {
 		if rest.IsBlank(entry) || entry[0] != '{' {
-			return "", rest.Errorf(400, rest.CodeBadRequest, "Cannot deserialize value of type `ProduceBatchRequestEntry` from %s", abbreviate(entry))
+			return nil, rest.Errorf(400, rest.CodeBadRequest, "Cannot deserialize value of type `ProduceBatchRequestEntry` from %s", abbreviate(entry))
 		}
-		return "", errBatchID
+		return nil, errBatchID
 	}
-	id, err := n.StrictString()
-	if err != nil || len(id) == 0 || len(id) > 80 {
-		return "", errBatchID
+	raw, err := n.Raw()
+	if err != nil {
+		return nil, errBatchID
 	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
+	return []byte(raw), nil
+}
+
+// checkEntryID checks a raw entry id: a JSON string of 1 to 80 characters
+// of [0-9a-zA-Z-_]. It returns the characters; only an id written with
+// escapes costs a copy.
+func checkEntryID(raw []byte) ([]byte, error) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return nil, errBatchID
+	}
+	id := raw[1 : len(raw)-1]
+	for _, c := range id {
+		if c == '\\' {
+			var s string
+			if err := sonic.Unmarshal(raw, &s); err != nil {
+				return nil, errBatchID
+			}
+			id = []byte(s)
+			break
+		}
+	}
+	if len(id) == 0 || len(id) > 80 {
+		return nil, errBatchID
+	}
+	for _, c := range id {
 		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_') {
-			return "", errBatchID
+			return nil, errBatchID
 		}
 	}
 	return id, nil
 }
 
 // count adds a produced record to the topic's metrics.
-func (a *API) count(topic string, sl *slot) {
+func (a *API) count(topic string, r *kgo.Record) {
 	if a.Metrics == nil {
 		return
 	}
 	t := a.Metrics.Topic(topic)
 	t.ProducedRecords.Inc()
-	t.ProducedBytes.Add(len(sl.rec.Key) + len(sl.rec.Value))
+	t.ProducedBytes.Add(len(r.Key) + len(r.Value))
 }

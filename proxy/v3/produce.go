@@ -8,66 +8,17 @@ import (
 	"io"
 	"net"
 	"net/http/httputil"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/valyala/fasthttp"
 
-	"github.com/krest-dev/krest/codec"
 	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/admin"
 	"github.com/krest-dev/krest/proxy/clients"
-	"github.com/krest-dev/krest/proxy/produce"
 	"github.com/krest-dev/krest/proxy/rest"
 )
-
-// slot is one record of a stream on its way: built, sent, and answered in
-// input order. Slots are pooled; a slot whose record kgo may still hold
-// (abandoned at the delivery deadline) is left to the garbage collector.
-type slot struct {
-	rec        kgo.Record
-	buf        []byte // the record's key, value and header bytes
-	key, value side
-	fail       error         // the record was refused before Kafka
-	err        error         // Kafka's outcome
-	done       chan struct{} // receives once the outcome is in
-	sent       time.Time
-	abandoned  bool
-	charged    int64        // bytes of request.memory.max.bytes held until the result is written
-	mem        *pool.Budget // where charged goes back
-}
-
-// Delivered is the record's outcome (produce.Promise).
-func (s *slot) Delivered(_ *kgo.Record, err error) {
-	s.err = err
-	s.done <- struct{}{}
-}
-
-// maxPooledSlotBytes keeps slots that carried a huge record out of the
-// pool.
-const maxPooledSlotBytes = 64 << 10
-
-var slots = sync.Pool{New: func() any { return &slot{done: make(chan struct{}, 1)} }}
-
-func getSlot() *slot {
-	s := slots.Get().(*slot)
-	s.buf = s.buf[:0]
-	s.fail, s.err, s.abandoned = nil, nil, false
-	s.key, s.value = side{}, side{}
-	return s
-}
-
-func putSlot(s *slot) {
-	if s.abandoned || cap(s.buf) > maxPooledSlotBytes {
-		return
-	}
-	s.rec = kgo.Record{Headers: s.rec.Headers[:0]}
-	clear(s.rec.Headers[:cap(s.rec.Headers)])
-	slots.Put(s)
-}
 
 // Errors of the streaming produce, as Confluent words them.
 var (
@@ -117,12 +68,13 @@ func (a *API) ProduceRecords(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 		return errShuttingDown
 	}
 	var body io.Reader = ctx.RequestBodyStream()
-	if body == nil { // a server without StreamRequestBody, as in tests
-		body = bytes.NewReader(ctx.Request.Body())
-	}
 	n := ctx.Request.Header.ContentLength()
 	var whole *pool.Buffer
-	if n >= 0 && n <= smallStream {
+	if body == nil { // a server without StreamRequestBody, as in tests
+		whole = pool.GetBuffer()
+		defer pool.PutBuffer(whole)
+		whole.B = append(whole.B[:0], ctx.Request.Body()...)
+	} else if n >= 0 && n <= smallStream {
 		if a.Memory != nil && !a.Memory.TryAcquire(int64(n)) {
 			rest.DrainAndClose(ctx, a.Config.MaxRequestBytes)
 			return rest.Errorf(429, rest.CodeTooManyRequests, "Request memory budget exhausted (request.memory.max.bytes): retry later")
@@ -137,16 +89,19 @@ func (a *API) ProduceRecords(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 			ctx.SetConnectionClose()
 			return rest.Errorf(400, rest.CodeBadRequest, "Error reading the request: %v", err)
 		}
-		body = bytes.NewReader(whole.B)
 	}
 	gzipped := bytes.EqualFold(bytes.TrimSpace(ctx.Request.Header.ContentEncoding()), []byte("gzip"))
-	if gzipped && whole != nil {
-		zr, err := gzip.NewReader(body)
-		if err != nil {
-			ctx.SetConnectionClose()
-			return rest.Errorf(400, rest.CodeBadRequest, "Bad Request: invalid gzip body: %v", err)
+	var data []byte // a body read whole, parsed where it is
+	if whole != nil {
+		data = whole.B
+		if gzipped {
+			zr, err := gzip.NewReader(bytes.NewReader(whole.B))
+			if err != nil {
+				ctx.SetConnectionClose()
+				return rest.Errorf(400, rest.CodeBadRequest, "Bad Request: invalid gzip body: %v", err)
+			}
+			body, data, gzipped = zr, nil, false
 		}
-		body, gzipped = zr, false
 	}
 	// A chunked body is read straight from the hijacked connection
 	// (fasthttp has read none of it yet), in large reads.
@@ -157,13 +112,16 @@ func (a *API) ProduceRecords(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 	}
 	cfg := a.Config
 	s := &stream{
-		b: builder{a: a, topic: topic}, kc: kc, release: release, cluster: cluster, body: body,
+		b: builder{a: a, topic: topic}, kc: kc, release: release, cluster: cluster, body: body, whole: data,
 		idle: cfg.IdleTimeout, maxBytes: cfg.V3Produce.MaxStreamBytes,
 		maxRecord: cfg.MaxRequestBytes, mem: a.Memory, start: time.Now(),
 		maxDuration: cfg.V3Produce.MaxDuration, grace: cfg.V3Produce.Grace,
-		slots: make(chan *slot, cfg.V3Produce.InFlight), gzipped: gzipped,
+		chunks: make(chan *chunk, min(cfg.V3Produce.InFlight, maxQueuedChunks)),
+		window: make(chan struct{}, cfg.V3Produce.InFlight), gzipped: gzipped,
 	}
 	if whole != nil {
+		// The reply is written before the handler returns, so the body
+		// read whole outlives its parse.
 		ctx.SetStatusCode(fasthttp.StatusOK)
 		ctx.SetContentType(rest.MediaJSON)
 		s.run(bufio.NewWriterSize(ctx, 4<<10), nil) // ctx.Write appends to the reply
@@ -172,7 +130,7 @@ func (a *API) ProduceRecords(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 	// A stream's records are charged to the memory budget from their
 	// read until their result is written, so that streams whose clients
 	// do not read their results cannot hold memory past it.
-	s.slotMem, s.maxBlock = a.Memory, cfg.ProduceMaxBlock
+	s.recordMem, s.maxBlock = a.Memory, cfg.ProduceMaxBlock
 	a.streams.Add(1)
 	a.live.Store(s, struct{}{})
 	ctx.SetStatusCode(fasthttp.StatusOK)
@@ -262,15 +220,17 @@ func checkStreamType(ct []byte) error {
 	return nil
 }
 
-// stream is one streaming produce. Its reader goroutine parses records and
-// sends them; run, fasthttp's stream writer, answers them in order.
+// stream is one streaming produce. Its reader goroutine (read) parses
+// records into chunks, one per read of the connection, and starts each
+// chunk's produce call; run answers the chunks in input order.
 type stream struct {
 	b       builder
 	kc      *clients.Set
 	release func()
 	cluster string
 	body    io.Reader
-	gzipped bool // body is gzip: read opens it
+	whole   []byte // a body read whole (body is then unused)
+	gzipped bool   // body is gzip: read opens it
 	mu      sync.Mutex
 	conn    net.Conn // nil for a body read whole; net.Conn's deadlines are safe from any goroutine
 	idle    time.Duration
@@ -278,16 +238,22 @@ type stream struct {
 	maxBytes    int64 // 0: no cap
 	maxRecord   int
 	mem         *pool.Budget
-	slotMem     *pool.Budget  // charged per record in flight (streams; nil for a body read whole, charged whole)
-	maxBlock    time.Duration // how long a record waits for slotMem
+	recordMem   *pool.Budget  // charged per record in flight (streams; nil for a body read whole, charged whole)
+	maxBlock    time.Duration // how long a record waits for recordMem
 	start       time.Time
 	maxDuration time.Duration
 	grace       time.Duration
 
-	slots   chan *slot // in input order
+	chunks  chan *chunk   // in input order
+	window  chan struct{} // a token per record read and not yet answered: api.v3.produce.stream.max.in.flight
+	cur     *chunk        // the chunk the reader fills
 	stopped atomic.Bool
 	out     []byte
 }
+
+// maxQueuedChunks bounds a stream's queue of chunks (the window bounds
+// their records).
+const maxQueuedChunks = 256
 
 // writeTimeout bounds each flush of results to the client.
 const writeTimeout = 2 * time.Minute
@@ -298,38 +264,37 @@ const writeTimeout = 2 * time.Minute
 func (s *stream) run(w, under *bufio.Writer) bool {
 	defer s.release()
 	go s.read()
-	p := s.kc.Producer
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
 	broken := false
-	for sl := range s.slots {
+	for c := range s.chunks {
 		if broken {
-			s.drop(sl)
+			s.done(c)
 			continue
 		}
-		if sl.fail == nil {
-			select {
-			case <-sl.done:
-			default:
+		if c.call != nil {
+			if !c.call.Ready() {
 				// Nothing more is ready: what is written goes out now.
 				if s.flush(w, under) != nil {
 					broken = true
 					s.stop()
-					s.drop(sl)
+					s.done(c)
 					continue
 				}
-				s.wait(sl, timer, p)
+			}
+			c.call.Wait()
+		}
+		for i := range c.entries {
+			e := &c.entries[i]
+			s.out = appendResult(s.out[:0], s.cluster, c, e)
+			if refused, failed := c.outcome(e); refused == nil && failed == nil {
+				s.b.a.count(s.b.topic, &c.b.Records[e.rec])
+			}
+			if _, err := w.Write(s.out); err != nil {
+				broken = true
+				s.stop()
+				break
 			}
 		}
-		if sl.fail == nil && sl.err == nil {
-			s.b.a.count(s.b.topic, sl)
-		}
-		s.out = appendResult(s.out[:0], s.cluster, sl)
-		if _, err := w.Write(s.out); err != nil {
-			broken = true
-			s.stop()
-		}
-		s.finish(sl)
+		s.done(c)
 	}
 	if !broken {
 		broken = s.flush(w, under) != nil
@@ -337,17 +302,14 @@ func (s *stream) run(w, under *bufio.Writer) bool {
 	return !broken
 }
 
-// wait waits for sl's outcome until the delivery deadline.
-func (s *stream) wait(sl *slot, timer *time.Timer, p *produce.Producer) {
-	timer.Reset(max(time.Until(sl.sent.Add(p.DeliveryTimeout())), 0))
-	defer timer.Stop()
-	select {
-	case <-sl.done:
-	case <-timer.C:
-		sl.err, sl.abandoned = produce.ErrNotAcknowledged, true
-	case <-p.Abandoned():
-		sl.err, sl.abandoned = produce.ErrNotAcknowledged, true
+// done lets go of an answered (or dropped) chunk: its records' room in
+// the window, its memory and its batch. A chunk whose call was not waited
+// for is recycled once kgo has let go of its records.
+func (s *stream) done(c *chunk) {
+	for range c.entries {
+		<-s.window
 	}
+	putChunk(c)
 }
 
 func (s *stream) flush(w, under *bufio.Writer) error {
@@ -358,26 +320,6 @@ func (s *stream) flush(w, under *bufio.Writer) error {
 	return under.Flush()
 }
 
-// drop lets go of a slot whose result will not be written.
-func (s *stream) drop(sl *slot) {
-	if sl.fail == nil {
-		select {
-		case <-sl.done:
-		default:
-			sl.abandoned = true // kgo still holds it
-		}
-	}
-	s.finish(sl)
-}
-
-func (s *stream) finish(sl *slot) {
-	if sl.charged > 0 {
-		sl.mem.Release(sl.charged)
-		sl.charged, sl.mem = 0, nil
-	}
-	putSlot(sl)
-}
-
 // stop makes the reader stop at its next read.
 func (s *stream) stop() {
 	s.stopped.Store(true)
@@ -386,26 +328,4 @@ func (s *stream) stop() {
 	if s.conn != nil {
 		_ = s.conn.SetReadDeadline(time.Now())
 	}
-}
-
-// appendResult appends a record's result line.
-func appendResult(dst []byte, cluster string, sl *slot) []byte {
-	err := sl.fail
-	code, msg := 0, ""
-	switch {
-	case err != nil:
-		code, msg = failure(err)
-	case sl.err != nil:
-		code, msg = deliveryFailure(sl.err)
-	}
-	if code != 0 {
-		dst = append(dst, `{"error_code":`...)
-		dst = strconv.AppendInt(dst, int64(code), 10)
-		dst = append(dst, `,"message":`...)
-		dst = codec.AppendQuote(dst, msg)
-		return append(dst, "}\r\n"...)
-	}
-	dst = append(dst, `{"error_code":200,`...)
-	dst = appendSuccess(dst, cluster, &sl.rec, &sl.key, &sl.value)
-	return append(dst, "\r\n"...)
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/krest-dev/krest/proxy/produce"
 
 	"github.com/krest-dev/krest/proxy/config"
 )
@@ -112,13 +112,21 @@ func FuzzBuildRecord(f *testing.F) {
 	b := builder{a: &API{Config: &config.Config{}}, topic: "t"}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		for _, batch := range []bool{false, true} {
-			var r kgo.Record
 			var key, value side
 			in := append([]byte(nil), raw...)
-			buf, err := b.build(in, batch, &r, nil, &key, &value)
+			out := produce.GetBatch()
+			arena := len(out.Arena.B)
+			_, err := b.build(in, batch, out, &key, &value)
 			if err != nil {
+				if len(out.Records) != 0 || len(out.Arena.B) != arena {
+					t.Fatalf("%q: a refused record left %d records, %d bytes", raw, len(out.Records), len(out.Arena.B)-arena)
+				}
+				produce.PutBatch(out)
 				continue
 			}
+			out.Seal()
+			r := &out.Records[0]
+			buf := out.Arena.B
 			for _, p := range [][]byte{r.Key, r.Value} {
 				if p != nil && cap(buf) > 0 && !within(p, buf) {
 					t.Fatalf("%q: a record field is outside its buffer", raw)
@@ -127,6 +135,7 @@ func FuzzBuildRecord(f *testing.F) {
 			if r.Topic != "t" {
 				t.Fatalf("topic %q", r.Topic)
 			}
+			produce.PutBatch(out)
 		}
 	})
 }

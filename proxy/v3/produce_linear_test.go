@@ -3,12 +3,13 @@
 package v3
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/krest-dev/krest/proxy/produce"
 
 	"github.com/krest-dev/krest/proxy/config"
 )
@@ -49,9 +50,9 @@ func batchBody(record string, n int) []byte {
 // bytes at a time; it returns the records built.
 func scanAndBuild(tb testing.TB, b *builder, body []byte) int {
 	sc := newObjectScanner()
-	var r kgo.Record
 	var key, value side
-	var buf []byte
+	out := produce.GetBatch()
+	defer produce.PutBatch(out)
 	n := 0
 	for off := 0; off < len(body); off += readStep {
 		have := body[:min(off+readStep, len(body))]
@@ -63,8 +64,10 @@ func scanAndBuild(tb testing.TB, b *builder, body []byte) int {
 				}
 				break
 			}
-			var err error
-			if buf, err = b.build(have[start:end], false, &r, buf[:0], &key, &value); err != nil {
+			if len(out.Records) == maxChunkRecords {
+				out.Reset()
+			}
+			if _, err := b.build(have[start:end], false, out, &key, &value); err != nil {
 				tb.Fatal(err)
 			}
 			n++
@@ -76,15 +79,21 @@ func scanAndBuild(tb testing.TB, b *builder, body []byte) int {
 // batchAndBuild parses a records:batch body and builds its entries, as
 // ProduceBatch does (without Kafka).
 func batchAndBuild(tb testing.TB, b *builder, body []byte) {
-	entries, _, err := parseBatch(body, 1<<20)
+	entries, err := splitBatch(body, 1<<20)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var r kgo.Record
 	var key, value side
-	var buf []byte
+	out := produce.GetBatch()
+	defer produce.PutBatch(out)
+	out.Reserve(len(entries))
+	out.Arena.B = slices.Grow(out.Arena.B, len(body))
 	for _, e := range entries {
-		if buf, err = b.build(e, true, &r, buf[:0], &key, &value); err != nil {
+		id, err := b.build(e, true, out, &key, &value)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := checkEntryID(id); err != nil {
 			tb.Fatal(err)
 		}
 	}

@@ -15,10 +15,24 @@ import (
 // readStep is how much the reader asks of the connection at a time.
 const readStep = 64 << 10
 
-// read parses the body into records and sends them, until the body ends,
-// fails or the stream is stopped. It closes s.slots when done.
+// maxChunkRecords is the most records a chunk takes before it is sent,
+// however much one read brought.
+const maxChunkRecords = 1024
+
+// read parses the body into records and sends them, a chunk per read of
+// the connection, until the body ends, fails or the stream is stopped. It
+// closes s.chunks when done.
 func (s *stream) read() {
-	defer close(s.slots)
+	s.cur = getChunk()
+	defer func() {
+		s.dispatch()
+		putChunk(s.cur)
+		close(s.chunks)
+	}()
+	if s.whole != nil {
+		s.scanWhole(s.whole)
+		return
+	}
 	buf := pool.GetBuffer()
 	defer pool.PutBuffer(buf)
 	var charged int64
@@ -51,6 +65,8 @@ func (s *stream) read() {
 				return
 			}
 		}
+		// What is parsed goes to Kafka now.
+		s.dispatch()
 		// Drop what is parsed.
 		keep := sc.pending()
 		if keep < 0 {
@@ -135,55 +151,107 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-// slotOverhead is what a record in flight holds beside its bytes (its
-// slot, kgo.Record and result), as charged to request.memory.max.bytes.
-const slotOverhead = 512
+// scanWhole parses a body read whole into records and sends them.
+func (s *stream) scanWhole(data []byte) {
+	if s.maxBytes > 0 && int64(len(data)) > s.maxBytes {
+		s.refuse(errStreamTooLarge)
+		return
+	}
+	sc := newObjectScanner()
+	for {
+		start, end, st := sc.next(data)
+		switch st {
+		case scanObject:
+			if !s.record(data[start:end]) {
+				return
+			}
+		case scanBad:
+			s.refuse(rest.Errorf(400, rest.CodeBadRequest, "Unexpected character (%s) at offset %d: expected a JSON object", strconv.QuoteRune(rune(data[end-1])), end-1))
+			return
+		default:
+			if sc.pending() >= 0 {
+				s.refuse(rest.Errorf(400, rest.CodeBadRequest, "Unexpected end-of-input: the last record is incomplete"))
+			}
+			return
+		}
+	}
+}
+
+// recordOverhead is what a record in flight holds beside its bytes (its
+// entry, kgo.Record and result), as charged to request.memory.max.bytes.
+const recordOverhead = 512
 
 // errStreamMemory is a stream's record that found no room in
 // request.memory.max.bytes within producer.max.block.ms.
 var errStreamMemory = rest.Errorf(429, rest.CodeTooManyRequests, "Request memory budget exhausted (request.memory.max.bytes): retry later")
 
-// record builds and sends one record, and queues its slot; false ends the
-// stream.
+// record builds one record into the chunk being filled, or refuses it
+// there; false ends the stream.
 func (s *stream) record(raw []byte) bool {
-	sl := getSlot()
+	s.slot()
+	c := s.cur
 	if time.Since(s.start) > s.maxDuration {
-		sl.fail = errStreamTooLong
-		s.slots <- sl
+		c.refuse(errStreamTooLong)
 		return true // refused until the grace period ends the stream
 	}
 	if !s.b.a.ProduceLimits.Allow(s.cluster, len(raw)) {
-		sl.fail = errProduceRateLimited
-		s.slots <- sl
+		c.refuse(errProduceRateLimited)
 		return true
 	}
-	if s.slotMem != nil {
-		cost := int64(len(raw)) + slotOverhead
-		if !s.slotMem.Acquire(cost, s.maxBlock) {
-			sl.fail = errStreamMemory
-			s.slots <- sl
-			return true
+	if s.recordMem != nil {
+		cost := int64(len(raw)) + recordOverhead
+		if !s.recordMem.TryAcquire(cost) {
+			// Send what is built, whose answers give memory back,
+			// then wait for room.
+			s.dispatch()
+			c = s.cur
+			if !s.recordMem.Acquire(cost, s.maxBlock) {
+				c.refuse(errStreamMemory)
+				return true
+			}
 		}
-		sl.charged, sl.mem = cost, s.slotMem
+		c.charged += cost
+		c.mem = s.recordMem
 	}
-	var err error
-	sl.buf, err = s.b.build(raw, false, &sl.rec, sl.buf, &sl.key, &sl.value)
+	var e entry
+	_, err := s.b.build(raw, false, c.b, &e.key, &e.value)
 	if err != nil {
-		sl.fail = err
-		s.slots <- sl
+		c.refuse(err)
 		return true
 	}
-	sl.sent = time.Now()
-	if err := s.kc.Producer.Send(&sl.rec, sl); err != nil {
-		sl.fail = err
+	e.rec = len(c.b.Records) - 1
+	c.entries = append(c.entries, e)
+	if len(c.entries) >= maxChunkRecords {
+		s.dispatch()
 	}
-	s.slots <- sl
 	return true
+}
+
+// slot takes room in the window for one more record; when the window is
+// full, the chunk being filled is sent first, so that its answers free
+// room.
+func (s *stream) slot() {
+	select {
+	case s.window <- struct{}{}:
+	default:
+		s.dispatch()
+		s.window <- struct{}{}
+	}
+}
+
+// dispatch sends the chunk being filled, if it has records, and queues it
+// to be answered.
+func (s *stream) dispatch() {
+	if len(s.cur.entries) == 0 {
+		return
+	}
+	s.cur.send(s.b.a, s.kc.Producer)
+	s.chunks <- s.cur
+	s.cur = getChunk()
 }
 
 // refuse answers one last error result and ends the stream.
 func (s *stream) refuse(err error) {
-	sl := getSlot()
-	sl.fail = err
-	s.slots <- sl
+	s.slot()
+	s.cur.refuse(err)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/proxy/produce"
 	"github.com/krest-dev/krest/proxy/rest"
 	"github.com/krest-dev/krest/proxy/schema"
 )
@@ -122,95 +123,90 @@ type specKey struct {
 // maxCachedSpecs bounds a builder's schema cache.
 const maxCachedSpecs = 64
 
-// build decodes one record (its JSON object, raw) into r, its bytes
-// appended to buf, and describes its key and value in key and value. It
-// returns the grown buf. A record Confluent refuses is an error (status
-// and code as rest.Map gives them).
-func (b *builder) build(raw []byte, batch bool, r *kgo.Record, buf []byte, key, value *side) ([]byte, error) {
+// build decodes one record (its JSON object, raw) and adds it to out: its
+// bytes appended to out's arena, its key and value described in key and
+// value. For a records:batch entry (batch) it returns the entry's raw
+// "id"; a streamed record may not have one. A record Confluent refuses is
+// an error (status and code as rest.Map gives them), and out is left as it
+// was.
+func (b *builder) build(raw []byte, batch bool, out *produce.Batch, key, value *side) (id []byte, err error) {
+	arena := out.Arena
+	off := len(arena.B)
+	i := out.Add()
+	id, err = b.decode(raw, batch, out, i, key, value)
+	if err != nil {
+		arena.B = arena.B[:off]
+		out.Drop()
+	}
+	return id, err
+}
+
+// decode decodes raw into record i of out.
+func (b *builder) decode(raw []byte, batch bool, out *produce.Batch, i int, key, value *side) ([]byte, error) {
 	// The record is decoded into the builder's own, reused: a builder
 	// serves one goroutine.
 	rec := &b.rec
 	*rec = produceRecord{Headers: rec.Headers[:0]}
 	if err := rest.DecodeJSONInPlace(raw, rec); err != nil {
-		return buf, recordJSONError(err)
+		return nil, recordJSONError(err)
 	}
 	if !batch && rec.ID != nil {
-		return buf, rest.Errorf(400, rest.CodeBadRequest, "Unrecognized field: id")
+		return nil, rest.Errorf(400, rest.CodeBadRequest, "Unrecognized field: id")
 	}
-	*r = kgo.Record{Topic: b.topic, Partition: -1}
+	partition := int32(produce.AutoPartition)
 	p, ok, err := recordInt32(rec.PartitionID, "partition_id")
 	if err != nil {
-		return buf, err
+		return rec.ID, err
 	}
 	if ok {
 		if p < 0 {
-			return buf, rest.ErrPartitionNotFound
+			return rec.ID, rest.ErrPartitionNotFound
 		}
-		r.Partition = p
+		partition = p
 	}
+	var ts time.Time
 	if t := rec.Timestamp; len(t) > 0 && string(t) != "null" {
-		ts, ok, err := parseInstant(t)
-		if err != nil {
-			return buf, err
-		}
-		if ok {
-			r.Timestamp = ts
+		if ts, _, err = parseInstant(t); err != nil {
+			return rec.ID, err
 		}
 	}
-	// Offsets into buf, resolved to slices once buf stops growing.
-	type span struct{ off, end int }
-	var hspans [8]span
-	spans := hspans[:0]
-	for i, h := range rec.Headers {
+	arena := out.Arena
+	for k, h := range rec.Headers {
 		if h.Name == nil {
-			return buf, rest.Errorf(400, rest.CodeBadRequest, "Bad Request: headers[%d].name is required", i)
+			return rec.ID, rest.Errorf(400, rest.CodeBadRequest, "Bad Request: headers[%d].name is required", k)
 		}
-		off := len(buf)
+		v := produce.Null
 		if len(h.Value) > 0 && string(h.Value) != "null" {
-			var err error
-			if buf, err = codec.AppendBase64Value(buf, h.Value); err != nil {
-				return buf, rest.BadRequest(err)
+			off := len(arena.B)
+			if arena.B, err = codec.AppendBase64Value(arena.B, h.Value); err != nil {
+				return rec.ID, rest.BadRequest(err)
 			}
-		} else {
-			off = -1
+			v = produce.Span{Off: off, End: len(arena.B)}
 		}
-		spans = append(spans, span{off, len(buf)})
-		r.Headers = append(r.Headers, kgo.RecordHeader{Key: *h.Name})
+		out.AddHeader(i, *h.Name, v)
 	}
-	koff, kend := -1, -1
+	k := produce.Null
 	if key.present = rec.Key != nil; key.present {
-		koff = len(buf)
-		if buf, err = b.data(rec.Key, true, buf, key); err != nil {
-			return buf, err
+		off := len(arena.B)
+		if arena.B, err = b.data(rec.Key, true, arena.B, key); err != nil {
+			return rec.ID, err
 		}
-		kend = len(buf)
-		if key.size < 0 {
-			koff = -1
+		if key.size >= 0 {
+			k = produce.Span{Off: off, End: len(arena.B)}
 		}
 	}
-	voff, vend := -1, -1
+	v := produce.Null
 	if value.present = rec.Value != nil; value.present {
-		voff = len(buf)
-		if buf, err = b.data(rec.Value, false, buf, value); err != nil {
-			return buf, err
+		off := len(arena.B)
+		if arena.B, err = b.data(rec.Value, false, arena.B, value); err != nil {
+			return rec.ID, err
 		}
-		vend = len(buf)
-		if value.size < 0 {
-			voff = -1
-		}
-	}
-	if koff >= 0 {
-		r.Key = buf[koff:kend:kend]
-	}
-	if voff >= 0 {
-		r.Value = buf[voff:vend:vend]
-	}
-	for i, s := range spans {
-		if s.off >= 0 {
-			r.Headers[i].Value = buf[s.off:s.end:s.end]
+		if value.size >= 0 {
+			v = produce.Span{Off: off, End: len(arena.B)}
 		}
 	}
-	return buf, nil
+	out.Set(i, b.topic, partition, ts, k, v)
+	return rec.ID, nil
 }
 
 // data appends one key or value to buf.
@@ -329,7 +325,7 @@ func (b *builder) resolve(isKey bool, d *produceData, t dataType) (*schema.Regis
 	}
 	c, cancel := context.WithTimeout(context.Background(), rest.KafkaTimeout)
 	defer cancel()
-	reg, err := b.a.Schemas.ResolveSpec(c, b.topic, isKey, spec)
+	reg, err := b.a.Schemas.Resolve(c, b.topic, isKey, spec)
 	if err != nil {
 		return nil, err
 	}
