@@ -216,8 +216,8 @@ func (a *API) Seek(ctx *fasthttp.RequestCtx, r rest.Request) error {
 				if ts.Partition < 0 {
 					return rest.ErrPartitionNotFound
 				}
-				t, err := time.Parse(time.RFC3339Nano, ts.Timestamp)
-				if err != nil {
+				t, ok := codec.ParseTime([]byte(ts.Timestamp), false)
+				if !ok {
 					return rest.BadRequest(errTimestamp(ts.Timestamp))
 				}
 				times[consumer.TopicPartition{Topic: ts.Topic, Partition: int32(ts.Partition)}] = t

@@ -35,14 +35,12 @@ type (
 	}
 )
 
-func writeJSON(ctx *fasthttp.RequestCtx, v any) error {
-	b, err := sonic.ConfigDefault.Marshal(v)
-	if err != nil {
-		return err
-	}
-	ctx.SetBody(b)
-	return nil
-}
+// entities writes v2's JSON entities as Confluent's v2 (Jackson's
+// defaults) does: no HTML escaping, map keys in no set order. The
+// Content-Type is the negotiated one.
+var entities = rest.Entities{JSON: sonic.ConfigDefault}
+
+func writeJSON(ctx *fasthttp.RequestCtx, v any) error { return entities.Write(ctx, 0, v) }
 
 // Root is GET / and POST /: an empty object, as Confluent's liveness no-op.
 func (a *API) Root(ctx *fasthttp.RequestCtx, _ rest.Request) error {

@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/valyala/fasthttp"
 
+	"github.com/krest-dev/krest/codec"
 	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/consumer"
 	"github.com/krest-dev/krest/proxy/rest"
@@ -149,8 +150,8 @@ func (a *API) ReadMessages(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	}
 	var offset int64
 	if len(rawTime) > 0 {
-		t, err := time.Parse(time.RFC3339Nano, string(rawTime))
-		if err != nil {
+		t, ok := codec.ParseTime(rawTime, false)
+		if !ok {
 			return rest.Errorf(400, rest.CodeBadRequest, "Bad Request: timestamp=%s is not an ISO-8601 instant such as 2026-12-01T10:00:00Z", rawTime)
 		}
 		if offset, err = cl.kc.Admin.OffsetAfter(cl.c, topic, p, t); err != nil {

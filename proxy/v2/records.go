@@ -79,24 +79,8 @@ func (a *API) appendRecords(dst []byte, recs []*kgo.Record, format codec.Format,
 			dst = append(dst, `,"timestamp":`...)
 			dst = strconv.AppendInt(dst, r.Timestamp.UnixMilli(), 10)
 			if len(r.Headers) > 0 {
-				dst = append(dst, `,"headers":[`...)
-				for k, h := range r.Headers {
-					if k > 0 {
-						dst = append(dst, ',')
-					}
-					dst = append(dst, `{"name":`...)
-					dst = codec.AppendQuote(dst, h.Key)
-					dst = append(dst, `,"value":`...)
-					if h.Value == nil {
-						dst = append(dst, "null"...)
-					} else {
-						dst = append(dst, '"')
-						dst = codec.AppendBase64(dst, h.Value)
-						dst = append(dst, '"')
-					}
-					dst = append(dst, '}')
-				}
-				dst = append(dst, ']')
+				dst = append(dst, `,"headers":`...)
+				dst = codec.AppendHeaders(dst, r.Headers)
 			}
 		}
 		dst = append(dst, '}')

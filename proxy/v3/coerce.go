@@ -172,7 +172,7 @@ func scalarText(raw []byte) (text []byte, quoted bool) {
 	if err != nil {
 		return raw, false
 	}
-	return trimJava(s), true
+	return codec.TrimJava(s), true
 }
 
 // isNullText reports whether a string's trimmed text is one Jackson reads
@@ -192,6 +192,8 @@ func isInteger(text []byte) bool {
 	}
 	return true
 }
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // typeError is encoding/json's error for a value of the wrong type, which
 // decode words as Jackson does; a string shows what it held.

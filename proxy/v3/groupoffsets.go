@@ -3,10 +3,10 @@ package v3
 import (
 	"cmp"
 	"slices"
-	"time"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/krest-dev/krest/codec"
 	"github.com/krest-dev/krest/proxy/admin"
 	"github.com/krest-dev/krest/proxy/rest"
 )
@@ -220,8 +220,8 @@ func (req *offsetResetRequest) reset() (admin.OffsetReset, error) {
 		}
 		r.Offset = int64(req.Offset.V)
 	case admin.ResetTimestamp:
-		t, err := time.Parse(time.RFC3339Nano, string(*req.Timestamp))
-		if err != nil {
+		t, ok := codec.ParseTime([]byte(*req.Timestamp), false)
+		if !ok {
 			return r, errPayload(`timestamp must be an ISO-8601 date and time with a zone, such as "2024-05-01T12:00:00Z", not "` + string(*req.Timestamp) + `".`)
 		}
 		r.Timestamp = t

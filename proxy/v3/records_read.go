@@ -151,14 +151,10 @@ func (a *API) readQuery(args *fasthttp.Args) (readQuery, error) {
 		q.offset = n
 	}
 	if args.Has("timestamp") {
-		raw := string(args.Peek("timestamp"))
-		t, err := time.Parse(time.RFC3339Nano, raw)
-		if err != nil {
-			ms, perr := strconv.ParseInt(raw, 10, 64)
-			if perr != nil || ms < 0 {
-				return q, rest.Errorf(400, rest.CodeBadRequest, "Bad Request: timestamp=%s is neither an ISO-8601 instant such as 2026-12-01T10:00:00Z nor milliseconds since the epoch", codec.Clip(raw, 64))
-			}
-			t = time.UnixMilli(ms)
+		raw := args.Peek("timestamp")
+		t, ok := codec.ParseTime(raw, true)
+		if !ok {
+			return q, rest.Errorf(400, rest.CodeBadRequest, "Bad Request: timestamp=%s is neither an ISO-8601 instant such as 2026-12-01T10:00:00Z nor milliseconds since the epoch", codec.Clip(string(raw), 64))
 		}
 		q.at, q.hasTime = t, true
 	}
@@ -254,24 +250,9 @@ func (rr *recordReader) appendRecord(dst []byte, cluster string, r *kgo.Record) 
 	dst = strconv.AppendInt(dst, r.Offset, 10)
 	dst = append(dst, `,"timestamp":"`...)
 	dst = appendInstant(dst, r.Timestamp)
-	dst = append(dst, `","headers":[`...)
-	for i, h := range r.Headers {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, `{"name":`...)
-		dst = codec.AppendQuote(dst, h.Key)
-		dst = append(dst, `,"value":`...)
-		if h.Value == nil {
-			dst = append(dst, "null"...)
-		} else {
-			dst = append(dst, '"')
-			dst = codec.AppendBase64(dst, h.Value)
-			dst = append(dst, '"')
-		}
-		dst = append(dst, '}')
-	}
-	dst = append(dst, `],"key":`...)
+	dst = append(dst, `","headers":`...)
+	dst = codec.AppendHeaders(dst, r.Headers)
+	dst = append(dst, `,"key":`...)
 	dst = rr.appendData(dst, r.Key, true)
 	dst = append(dst, `,"value":`...)
 	dst = rr.appendData(dst, r.Value, false)

@@ -91,16 +91,12 @@ func (u urls) meta(parts []string, pairs ...string) Metadata {
 	return Metadata{Self: u.self(parts...), ResourceName: u.crn(pairs...)}
 }
 
+// entities writes v3's JSON entities, application/json.
+var entities = rest.Entities{JSON: sonic.ConfigStd, ContentType: rest.MediaJSON}
+
 // writeJSON answers v with status.
 func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) error {
-	b, err := sonic.ConfigStd.Marshal(v)
-	if err != nil {
-		return err
-	}
-	ctx.SetStatusCode(status)
-	ctx.SetContentType(rest.MediaJSON)
-	ctx.SetBody(b)
-	return nil
+	return entities.Write(ctx, status, v)
 }
 
 // noContent answers 204.
