@@ -9,7 +9,7 @@ FUZZTIME         ?= 30000x
 ARGS             ?=
 WITH_BROKER      := .ci/kafka/with-broker.sh
 
-.PHONY: all build run test unit lint deps kafka-jars fuzz faults bench bench-quick profiles clean
+.PHONY: all build run test unit lint deps kafka-jars fuzz faults allocs bench bench-quick profiles clean
 
 all: build
 
@@ -38,8 +38,13 @@ kafka-jars:
 ## test: lint, then every test (with -race) against a real Kafka broker, the fault suite, then a short fuzz
 test: deps lint
 	$(WITH_BROKER) $(GO) test -race -count=1 -shuffle=on ./...
+	$(MAKE) --no-print-directory allocs
 	$(MAKE) --no-print-directory faults
 	$(MAKE) --no-print-directory fuzz
+
+## allocs: the allocation budgets, without -race (which drops pooled objects at random)
+allocs:
+	$(GO) test -count=1 -run 'Allocs' ./...
 
 ## faults: the fault suite (broker kill -9 and restart, krest SIGTERM under load) on a broker of its own
 faults: kafka-jars

@@ -54,15 +54,37 @@ func (a *API) ProduceBatch(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	defer release()
 	c := getChunk()
 	defer putChunk(c)
+	if err := a.buildEntries(c, topic, cluster, entries, len(r.Body)); err != nil {
+		return err
+	}
+	c.send(a, kc.Producer)
+	if c.call != nil {
+		c.call.Wait()
+	}
+	ok, failed := pool.GetBuffer(), pool.GetBuffer()
+	defer pool.PutBuffer(ok)
+	defer pool.PutBuffer(failed)
+	a.appendBatchResults(ok, failed, c, topic, cluster)
+	ctx.SetStatusCode(fasthttp.StatusMultiStatus)
+	ctx.SetContentType(rest.MediaJSON)
+	ctx.SetBody(ok.B)
+	return nil
+}
+
+// buildEntries decodes the entries of a records:batch body (of bodySize
+// bytes) into c, each once, checking their ids: distinct, valid strings.
+// An entry refused (rate limit, a bad record) is a failure of its own; a
+// bad id refuses the request.
+func (a *API) buildEntries(c *chunk, topic, cluster string, entries []sonic.NoCopyRawMessage, bodySize int) error {
 	c.b.Reserve(len(entries))
-	c.b.Arena.B = slices.Grow(c.b.Arena.B, len(r.Body)) // decoded records are no larger than their JSON
+	c.b.Arena.B = slices.Grow(c.b.Arena.B, bodySize) // decoded records are rarely larger than their JSON
 	c.entries = slices.Grow(c.entries, len(entries))
 	b := builder{a: a, topic: topic}
 	seen := make(map[string]struct{}, len(entries))
 	for _, raw := range entries {
 		var e entry
 		var id []byte
-		var fail error
+		var fail, err error
 		if a.ProduceLimits.Allow(cluster, len(raw)) {
 			id, fail = b.build(raw, true, c.b, &e.key, &e.value)
 			if fail == nil {
@@ -88,13 +110,13 @@ func (a *API) ProduceBatch(ctx *fasthttp.RequestCtx, r rest.Request) error {
 		e.fail = fail
 		c.entries = append(c.entries, e)
 	}
-	c.send(a, kc.Producer)
-	if c.call != nil {
-		c.call.Wait()
-	}
-	ok, failed := pool.GetBuffer(), pool.GetBuffer()
-	defer pool.PutBuffer(ok)
-	defer pool.PutBuffer(failed)
+	return nil
+}
+
+// appendBatchResults renders the 207 body of an answered batch into ok:
+// the successes, then the failures (gathered in failed), each in entry
+// order.
+func (a *API) appendBatchResults(ok, failed *pool.Buffer, c *chunk, topic, cluster string) {
 	ok.B = append(ok.B[:0], `{"successes":[`...)
 	failed.B = append(failed.B[:0], `],"failures":[`...)
 	nOK, nFail := 0, 0
@@ -132,10 +154,6 @@ func (a *API) ProduceBatch(ctx *fasthttp.RequestCtx, r rest.Request) error {
 		ok.B = appendSuccess(ok.B, cluster, rec, &e.key, &e.value)
 	}
 	ok.B = append(append(ok.B, failed.B...), "]}"...)
-	ctx.SetStatusCode(fasthttp.StatusMultiStatus)
-	ctx.SetContentType(rest.MediaJSON)
-	ctx.SetBody(ok.B)
-	return nil
 }
 
 // appendEntryID appends `{"id":"<id>"`; a checked id needs no escaping.
