@@ -16,15 +16,36 @@ import (
 // fraction: 2026-12-01T10:00:00Z) or, when millis is set, as a
 // non-negative integer of milliseconds since the epoch.
 func ParseTime(s []byte, millis bool) (time.Time, bool) {
+	// Only an integer goes to ParseInt, and only anything else to
+	// time.Parse: a failed parse allocates its error, and a produce may
+	// carry a timestamp per record.
+	if isInteger(s) {
+		if ms, err := strconv.ParseInt(string(s), 10, 64); millis && err == nil && ms >= 0 {
+			return time.UnixMilli(ms), true
+		}
+		return time.Time{}, false
+	}
 	if t, err := time.Parse(time.RFC3339Nano, string(s)); err == nil {
 		return t, true
 	}
-	if millis {
-		if ms, err := strconv.ParseInt(string(s), 10, 64); err == nil && ms >= 0 {
-			return time.UnixMilli(ms), true
+	return time.Time{}, false
+}
+
+// isInteger reports whether s is [+-]digits, as strconv.ParseInt reads
+// them (no instant is).
+func isInteger(s []byte) bool {
+	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	if len(s) == 0 {
+		return false
+	}
+	for _, c := range s {
+		if !isDigit(c) {
+			return false
 		}
 	}
-	return time.Time{}, false
+	return true
 }
 
 // Errors of ParseInstant.

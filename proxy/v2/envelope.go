@@ -3,7 +3,6 @@ package v2
 import (
 	"bytes"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/bytedance/sonic"
@@ -252,15 +251,13 @@ func parseTimestamp(raw []byte) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	if raw[0] == '"' {
-		var s []byte
-		s, err := codec.AppendUnquote(s, raw)
-		if err == nil {
-			if t, perr := time.Parse(time.RFC3339Nano, string(s)); perr == nil {
+		if s, err := codec.AppendUnquote(nil, raw); err == nil {
+			if t, ok := codec.ParseTime(s, false); ok {
 				return t, nil
 			}
 		}
-	} else if ms, err := strconv.ParseInt(string(raw), 10, 64); err == nil && ms >= 0 {
-		return time.UnixMilli(ms), nil
+	} else if t, ok := codec.ParseTime(raw, true); ok {
+		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("timestamp=%s is neither milliseconds since the epoch nor an ISO-8601 date-time", raw)
 }
