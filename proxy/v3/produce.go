@@ -124,7 +124,7 @@ func (a *API) ProduceRecords(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 		// read whole outlives its parse.
 		ctx.SetStatusCode(fasthttp.StatusOK)
 		ctx.SetContentType(rest.MediaJSON)
-		s.run(bufio.NewWriterSize(ctx, 4<<10), nil) // ctx.Write appends to the reply
+		s.run(bufio.NewWriterSize(ctx, 4<<10)) // ctx.Write appends to the reply
 		return nil
 	}
 	// A stream's records are charged to the memory budget from their
@@ -135,15 +135,22 @@ func (a *API) ProduceRecords(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 	a.live.Store(s, struct{}{})
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.SetContentType(rest.MediaJSON)
-	rest.Hijack(ctx, rest.Chunked, func(c net.Conn, head []byte) {
+	rest.Stream(ctx, rest.StreamOptions{Framing: rest.FrameChunked}, func(w *rest.StreamWriter) {
 		defer a.streams.Done()
 		defer a.live.Delete(s)
 		a.produceStreams.Add(1)
 		defer a.produceStreams.Add(-1)
+		c := w.Conn()
 		if chunked {
 			s.body = httputil.NewChunkedReader(bufio.NewReaderSize(c, chunkedReadSize))
 		}
-		s.serve(c, head, a.closing.Load())
+		s.mu.Lock()
+		s.conn = c
+		s.mu.Unlock()
+		if a.closing.Load() {
+			s.stop()
+		}
+		s.run(w)
 	})
 	return nil
 }
@@ -174,28 +181,6 @@ func (a *API) EndStreams(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	}
-}
-
-// serve runs a stream on its hijacked connection: the response head, the
-// results as chunks, and the last chunk.
-func (s *stream) serve(c net.Conn, head []byte, closing bool) {
-	s.mu.Lock()
-	s.conn = c
-	s.mu.Unlock()
-	if closing {
-		s.stop()
-	}
-	bw := bufio.NewWriterSize(c, 16<<10)
-	bw.Write(head)
-	cw := httputil.NewChunkedWriter(bw)
-	w := bufio.NewWriterSize(cw, 32<<10)
-	if s.run(w, bw) {
-		_ = w.Flush()
-		_ = cw.Close()
-		_, _ = bw.WriteString("\r\n")
-		_ = c.SetWriteDeadline(time.Now().Add(writeTimeout))
-		_ = bw.Flush()
 	}
 }
 
@@ -255,13 +240,17 @@ type stream struct {
 // their records).
 const maxQueuedChunks = 256
 
-// writeTimeout bounds each flush of results to the client.
-const writeTimeout = 2 * time.Minute
+// resultWriter is where a stream's results go: a buffer over the reply of
+// a body read whole, or the streamed reply (rest.StreamWriter: chunks, a
+// write deadline on every write).
+type resultWriter interface {
+	io.Writer
+	Flush() error
+}
 
-// run answers the stream's records in input order on w, which under, if
-// set, carries to the connection, and reports whether the client got them
-// all.
-func (s *stream) run(w, under *bufio.Writer) bool {
+// run answers the stream's records in input order on w, and reports
+// whether the client got them all.
+func (s *stream) run(w resultWriter) bool {
 	defer s.release()
 	go s.read()
 	broken := false
@@ -273,7 +262,7 @@ func (s *stream) run(w, under *bufio.Writer) bool {
 		if c.call != nil {
 			if !c.call.Ready() {
 				// Nothing more is ready: what is written goes out now.
-				if s.flush(w, under) != nil {
+				if w.Flush() != nil {
 					broken = true
 					s.stop()
 					s.done(c)
@@ -297,7 +286,7 @@ func (s *stream) run(w, under *bufio.Writer) bool {
 		s.done(c)
 	}
 	if !broken {
-		broken = s.flush(w, under) != nil
+		broken = w.Flush() != nil
 	}
 	return !broken
 }
@@ -310,14 +299,6 @@ func (s *stream) done(c *chunk) {
 		<-s.window
 	}
 	putChunk(c)
-}
-
-func (s *stream) flush(w, under *bufio.Writer) error {
-	if err := w.Flush(); err != nil || under == nil || under.Buffered() == 0 {
-		return err
-	}
-	_ = s.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-	return under.Flush()
 }
 
 // stop makes the reader stop at its next read.
