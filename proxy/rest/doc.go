@@ -3,7 +3,9 @@
 // (one negotiator, media.go), request bodies (gzip, limits) and entity
 // decoding, the Error type, every Kafka-REST error code (codes.go), and Map,
 // the one place that gives the Kafka-side packages' errors their status and
-// code.
+// code. Replies are written here too: JSON entities (Entities), the JSON
+// error body, and every streamed reply (StreamWriter, stream.go: v2's
+// streamed reads, v3's tails and streaming produce).
 //
 // A request walks Chain.Handler: Content-Type is checked against what the
 // route accepts (415), then Accept against what it answers (406), both
