@@ -8,18 +8,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/krest-dev/krest/proxy/testenv"
 )
 
 // TestSmoke runs every row at the smoke scale against the real broker, to
 // prove the bench tools work (make test runs it; timing is never asserted).
 func TestSmoke(t *testing.T) {
-	brokers := os.Getenv("KREST_TEST_BOOTSTRAP")
-	if brokers == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("KREST_TEST_BOOTSTRAP is not set: CI must run the bench smoke test against the real broker")
-		}
-		t.Skip("no real Kafka broker: set KREST_TEST_BOOTSTRAP (make test does)")
-	}
+	brokers := strings.Join(testenv.Broker(t), ",")
 	dir := t.TempDir()
 	bin := buildKrest(t)
 	libs, err := exec.Command("../.ci/kafka/fetch-jars.sh").Output()

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +15,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/krest-dev/krest/proxy/testenv"
 )
 
 // The browser tests drive a headless Chromium (Debian's package; make test
@@ -120,14 +120,7 @@ func TestBrowserCORSFetch(t *testing.T) {
 // a missing Chromium fails the test instead.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is not installed: make test installs Debian's package")
-		}
-		t.Skip("chromium is not installed (apt-get install chromium; make test does)")
-	}
-	return bin
+	return testenv.Tool(t, "chromium")
 }
 
 // browser is one tab of a headless Chromium, with what the page wrote to

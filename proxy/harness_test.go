@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,11 +16,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/krest-dev/krest/proxy/config"
+	"github.com/krest-dev/krest/proxy/testenv"
 )
-
-// realBrokerEnv names the variable through which tests find the real Kafka
-// broker that `make test` starts (.ci/kafka/with-broker.sh).
-const realBrokerEnv = "KREST_TEST_BOOTSTRAP"
 
 // backend is a Kafka cluster a test runs against.
 type backend struct {
@@ -34,14 +30,7 @@ type backend struct {
 // under CI=true a missing broker fails the test instead.
 func realBroker(t *testing.T) backend {
 	t.Helper()
-	seeds := os.Getenv(realBrokerEnv)
-	if seeds == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set: CI must run the real-broker tests (make test starts the broker)", realBrokerEnv)
-		}
-		t.Skipf("no real Kafka broker: set %s (make test does) to run this test", realBrokerEnv)
-	}
-	return backend{name: "kafka", seeds: strings.Split(seeds, ",")}
+	return backend{name: "kafka", seeds: testenv.Broker(t)}
 }
 
 // fakeBroker starts an in-process kfake cluster for the fast test layer.

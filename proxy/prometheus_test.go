@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/krest-dev/krest/proxy/testenv"
 )
 
 // TestPrometheusScrapes: a real Prometheus server (Debian's package; make
@@ -46,14 +48,7 @@ func TestPrometheusScrapes(t *testing.T) {
 // fails the test.
 func prometheusBinary(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("prometheus")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("prometheus is not installed: make test installs Debian's package")
-		}
-		t.Skip("prometheus is not installed (apt-get install prometheus; make test does)")
-	}
-	return bin
+	return testenv.Tool(t, "prometheus")
 }
 
 // startPrometheus starts a Prometheus server scraping target every second

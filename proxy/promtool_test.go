@@ -2,11 +2,12 @@ package proxy
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/krest-dev/krest/proxy/testenv"
 )
 
 // TestMetricsPromtool: after produce (v2 JSON and binary), a v2 consumer's
@@ -16,13 +17,7 @@ import (
 // installs it) the test skips, and fails under CI=true.
 func TestMetricsPromtool(t *testing.T) {
 	t.Parallel()
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("promtool is not installed: CI must check /metrics with it (make deps installs it): %v", err)
-		}
-		t.Skipf("promtool is not installed (make deps installs it): %v", err)
-	}
+	promtool := testenv.Tool(t, "promtool")
 	b := fakeBroker(t)
 	ts := startServer(t, b, nil)
 	topic := createTopic(t, b, 1)
@@ -59,7 +54,7 @@ func TestMetricsPromtool(t *testing.T) {
 	cmd.Stdin = strings.NewReader(text)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
+	err := cmd.Run()
 	if err != nil || out.Len() > 0 {
 		t.Errorf("promtool check metrics: %v\n%s", err, out.String())
 	}

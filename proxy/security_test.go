@@ -22,6 +22,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
+
+	"github.com/krest-dev/krest/proxy/testenv"
 )
 
 // securedBroker is the real broker's secured side (.ci/kafka/with-broker.sh).
@@ -40,13 +42,8 @@ var grantOnce sync.Once
 
 func secured(t *testing.T) securedBroker {
 	t.Helper()
-	b := securedBroker{
-		plain: realBroker(t), ssl: os.Getenv("KREST_TEST_SSL_BOOTSTRAP"), saslSSL: os.Getenv("KREST_TEST_SASL_SSL_BOOTSTRAP"),
-		badhost: os.Getenv("KREST_TEST_BADHOST_BOOTSTRAP"), certs: os.Getenv("KREST_TEST_CERTS"),
-	}
-	if b.ssl == "" || b.saslSSL == "" || b.badhost == "" || b.certs == "" {
-		t.Fatal("the real broker runs without its secured listeners: start it with .ci/kafka/with-broker.sh")
-	}
+	sec := testenv.SecuredBroker(t)
+	b := securedBroker{plain: realBroker(t), ssl: sec.SSL, saslSSL: sec.SASLSSL, badhost: sec.BadHost, certs: sec.Certs}
 	var err error
 	grantOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -23,17 +23,16 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/krest-dev/krest/proxy/testenv"
 )
 
 // faultBroker returns the seeds of the fault suite's broker, its pid file
 // and its restart script.
 func faultBroker(t *testing.T) (seeds, pidFile, restart string) {
 	t.Helper()
-	seeds, pidFile, restart = os.Getenv("KREST_TEST_BOOTSTRAP"), os.Getenv("KREST_TEST_BROKER_PIDFILE"), os.Getenv("KREST_TEST_BROKER_RESTART")
-	if seeds == "" || pidFile == "" || restart == "" {
-		t.Fatal("the fault suite needs the broker of .ci/kafka/with-broker.sh (make faults)")
-	}
-	return seeds, pidFile, restart
+	b := testenv.FaultBroker(t)
+	return strings.Join(b.Seeds, ","), b.PIDFile, b.Restart
 }
 
 // loader produces records with unique ids through krest from a few

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/krest-dev/krest/proxy/testenv"
 )
 
 func TestGatherProps(t *testing.T) {
@@ -220,14 +222,7 @@ func TestDevModeSmoke(t *testing.T) {
 // skips, or fails under CI=true.
 func realSeeds(t *testing.T) string {
 	t.Helper()
-	seeds := os.Getenv("KREST_TEST_BOOTSTRAP")
-	if seeds == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("KREST_TEST_BOOTSTRAP is not set: CI must run the real-broker tests")
-		}
-		t.Skip("no real Kafka broker: set KREST_TEST_BOOTSTRAP (make test does)")
-	}
-	return seeds
+	return strings.Join(testenv.Broker(t), ",")
 }
 
 // TestShutdownDrainsInFlight sends SIGTERM while a produce request is

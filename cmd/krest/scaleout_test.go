@@ -18,25 +18,18 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/krest-dev/krest/proxy/testenv"
 )
 
-// haproxyBinary finds Debian's haproxy; under CI=true a missing one fails
-// the test (make test installs it).
 // peerSecret is the consumer.forwarding.secret the krests of a test share.
 const peerSecret = "test-forwarding-secret-0123456789abcdef"
 
+// haproxyBinary finds Debian's haproxy (also in /usr/sbin, off a user's
+// PATH); under CI=true a missing one fails the test (make deps installs it).
 func haproxyBinary(t *testing.T) string {
 	t.Helper()
-	for _, p := range []string{"haproxy", "/usr/sbin/haproxy"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("haproxy is not installed: make test installs Debian's package")
-	}
-	t.Skip("haproxy is not installed (apt-get install haproxy; make test does)")
-	return ""
+	return testenv.Tool(t, "haproxy", "/usr/sbin/haproxy")
 }
 
 // startBalancerAt runs HAProxy on addr, round robin per request, in front

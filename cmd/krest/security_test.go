@@ -1,19 +1,15 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/krest-dev/krest/proxy/testenv"
 )
 
 // writeProps writes a properties file; values may span lines (inline PEM)
@@ -34,17 +30,7 @@ func writeProps(t *testing.T, props map[string]string) string {
 // certPEM is a self-signed CA certificate valid from notBefore to notAfter.
 func certPEM(t *testing.T, notBefore, notAfter time.Time) string {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test-ca"},
-		NotBefore: notBefore, NotAfter: notAfter, IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	return string(testenv.Issue(t, nil, testenv.CertSpec{Subject: pkix.Name{CommonName: "test-ca"}, NotBefore: notBefore, NotAfter: notAfter}).PEM)
 }
 
 const plainLogin = `org.apache.kafka.common.security.plain.PlainLoginModule required username="alice" password="hunter2-secret";`

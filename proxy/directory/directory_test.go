@@ -5,26 +5,19 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/krest-dev/krest/proxy/testenv"
 )
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
 func seeds(t *testing.T) []kgo.Opt {
 	t.Helper()
-	s := os.Getenv("KREST_TEST_BOOTSTRAP")
-	if s == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("KREST_TEST_BOOTSTRAP is not set: CI must run the real-broker tests")
-		}
-		t.Skip("no real Kafka broker: set KREST_TEST_BOOTSTRAP (make test does)")
-	}
-	return []kgo.Opt{kgo.SeedBrokers(strings.Split(s, ",")...)}
+	return []kgo.Opt{kgo.SeedBrokers(testenv.Broker(t)...)}
 }
 
 // TestDirectory: a claim is seen by another krest; a krest that dies
