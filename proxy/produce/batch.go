@@ -38,6 +38,12 @@ type Batch struct {
 	Records []kgo.Record
 	// Errs[i] is record i's failure after Produce, nil on success.
 	Errs []error
+	// Linger lets kgo hold the records up to producer.linger.ms to batch
+	// them with what follows, for a caller that does not wait on them
+	// one by one (a stream). Without it, the records' partitions stop
+	// lingering once their group is buffered: a v2 request's client
+	// waits for its answer.
+	Linger bool
 
 	spans []recordSpan
 	// call is the batch's Produce call; every record's Context points to
@@ -104,6 +110,7 @@ func (b *Batch) reset() {
 	clear(b.Errs)
 	clear(b.kerrs)
 	b.Records, b.Errs, b.spans, b.kerrs, b.want = b.Records[:0], b.Errs[:0], b.spans[:0], b.kerrs[:0], b.want[:0]
+	b.Linger = false
 	b.call.reset()
 }
 

@@ -46,6 +46,7 @@ type Call struct {
 	b          *Batch
 	cost       int64         // what the call holds of the produce budget
 	left       atomic.Int32  // records kgo has not reported yet
+	held       atomic.Int32  // records of a lingering batch whose promise has not run yet
 	done       chan struct{} // receives once left reaches 0; kept with the batch
 }
 
@@ -210,28 +211,41 @@ func (p *Producer) sender(g group) {
 	t := time.NewTimer(senderIdle)
 	defer t.Stop()
 	var ptrs []*kgo.Record
+	var synced []*Call // the group's calls it holds until ProduceSync returns
 	mark := &turnMark{Context: context.Background(), p: p}
 	var sentinel kgo.Record
 	for {
 		for g.calls != nil {
+			mark.turn = g.turn
+			sentinel = kgo.Record{Context: mark}
+			p.waitTurn(g.turn)
 			for _, c := range g.calls {
+				if c.b.Linger {
+					// kgo may hold these in its linger; the call's last
+					// promise gives the group's hold back.
+					c.held.Store(int32(len(c.b.Records)))
+					for i := range c.b.Records {
+						p.cl.Produce(context.Background(), &c.b.Records[i], p.release)
+					}
+					continue
+				}
 				for i := range c.b.Records {
 					ptrs = append(ptrs, &c.b.Records[i])
 				}
+				synced = append(synced, c)
 			}
-			mark.turn = g.turn
-			sentinel = kgo.Record{Context: mark}
 			ptrs = append(ptrs, &sentinel)
-			p.waitTurn(g.turn)
 			// Every record carries its call as Context; kgo ends the
 			// linger of the partitions written to once all are
 			// buffered, and returns when kgo has let go of every record.
 			p.cl.ProduceSync(context.Background(), ptrs...)
 			clear(ptrs)
 			ptrs = ptrs[:0]
-			for _, c := range g.calls {
+			for _, c := range synced {
 				PutBatch(c.b) // the group's hold: kgo has let go of the records
 			}
+			clear(synced)
+			synced = synced[:0]
 			g = p.next(g.calls)
 		}
 		t.Reset(senderIdle)
@@ -242,6 +256,16 @@ func (p *Producer) sender(g group) {
 		case <-p.closed:
 			return
 		}
+	}
+}
+
+// released is the promise of a lingering call's records: the last one
+// gives the group's hold on the batch back (kgo touches a record no more
+// once its promise has run).
+func (p *Producer) released(r *kgo.Record, _ error) {
+	c := r.Context.(*callCtx).c
+	if c.held.Add(-1) == 0 {
+		PutBatch(c.b)
 	}
 }
 

@@ -380,6 +380,12 @@ func TestRecordIndex(t *testing.T) {
 // groups go at the linger, on another sender than the one in flight.
 func TestStartKeepsOrder(t *testing.T) {
 	t.Parallel()
+	for _, linger := range []bool{false, true} {
+		t.Run(fmt.Sprintf("linger=%v", linger), func(t *testing.T) { testStartKeepsOrder(t, linger) })
+	}
+}
+
+func testStartKeepsOrder(t *testing.T, linger bool) {
 	c := newCluster(t)
 	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
@@ -397,6 +403,7 @@ func TestStartKeepsOrder(t *testing.T) {
 			vals[k] = strconv.Itoa(i*per + k)
 		}
 		fill(b, 0, vals...)
+		b.Linger = linger
 		call, err := p.Start(context.Background(), b)
 		if err != nil {
 			t.Fatal(err)
@@ -413,5 +420,8 @@ func TestStartKeepsOrder(t *testing.T) {
 			}
 		}
 		PutBatch(b)
+	}
+	if used := p.BudgetUsed(); used != 0 {
+		t.Errorf("budget holds %d bytes after every record was reported", used)
 	}
 }

@@ -79,6 +79,8 @@ type Producer struct {
 	taken  uint64      // turns given to groups so far
 	fed    uint64      // the turn of the group whose records kgo is given now
 	turns  sync.Cond   // on mu: fed moved on
+
+	release func(*kgo.Record, error) // released, as a promise
 }
 
 // New builds the shared producer client from the franz-go options kopts
@@ -106,6 +108,7 @@ func New(kopts []kgo.Opt, o Options) (*Producer, error) {
 	p := &Producer{cl: cl, auth: auth, abandon: make(chan struct{}), budget: budget, maxBlock: o.MaxBlock, timeout: o.DeliveryTimeout,
 		linger: linger, idle: make(chan group), closed: make(chan struct{})}
 	p.turns.L = &p.mu
+	p.release = p.released
 	p.forced = time.AfterFunc(time.Hour, p.lingered)
 	p.forced.Stop()
 	return p, nil
@@ -336,6 +339,11 @@ func (p *Producer) PurgeTopic(topic string) { p.cl.PurgeTopicsFromClient(topic) 
 // false when the budget had no room (the failures then stand).
 func (p *Producer) resend(parent context.Context, deadline time.Time, b *Batch) (context.Context, bool) {
 	c := &b.call
+	for b.Linger && c.held.Load() > 0 {
+		// kgo runs a record's promise just after reporting it: wait
+		// until it has let go of every record before changing them.
+		time.Sleep(100 * time.Microsecond)
+	}
 	var cost int64
 	n := 0
 	for i, err := range b.kerrs {

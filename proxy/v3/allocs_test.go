@@ -6,10 +6,10 @@ import (
 	"github.com/krest-dev/krest/proxy/config"
 )
 
-// TestBuildAllocs bounds the allocations of building one streamed binary
-// record: the decoder's own, the key and value entities and their type
-// strings; the record, its buffer and the result are reused.
-// A numeric partition_id and timestamp cost nothing more.
+// TestBuildAllocs: building one streamed binary record and rendering its
+// result allocates nothing (the builder's decoder, raw forms and entities,
+// the chunk's batch and the result are reused). A numeric partition_id and
+// timestamp cost nothing more.
 func TestBuildAllocs(t *testing.T) {
 	value := `"value":{"type":"BINARY","data":"` + string(make64(1024)) + `"}`
 	for _, raw := range []string{
@@ -34,8 +34,8 @@ func TestBuildAllocs(t *testing.T) {
 		})
 		putChunk(c)
 		t.Logf("%.1f allocations per record of %.40s", allocs, raw)
-		if allocs > 8 {
-			t.Errorf("%.1f allocations per record of %.40s, budget 8", allocs, raw)
+		if allocs > 0 {
+			t.Errorf("%.1f allocations per record of %.40s, budget 0", allocs, raw)
 		}
 	}
 }

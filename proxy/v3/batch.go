@@ -57,7 +57,7 @@ func (a *API) ProduceBatch(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	if err := a.buildEntries(c, topic, cluster, entries, len(r.Body)); err != nil {
 		return err
 	}
-	c.send(a, kc.Producer)
+	c.send(a, kc.Producer, false)
 	if c.call != nil {
 		c.call.Wait()
 	}

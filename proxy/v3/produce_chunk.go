@@ -61,12 +61,15 @@ func putChunk(c *chunk) {
 // refuse adds an entry refused before Kafka.
 func (c *chunk) refuse(err error) { c.entries = append(c.entries, entry{fail: err}) }
 
-// send seals the chunk's records and starts their produce call.
-func (c *chunk) send(a *API, p *produce.Producer) {
+// send seals the chunk's records and starts their produce call. A
+// stream's records may linger in kgo to be batched with the stream's next
+// ones; a batch's client waits for the whole batch, which does not.
+func (c *chunk) send(a *API, p *produce.Producer, linger bool) {
 	if len(c.b.Records) == 0 {
 		return
 	}
 	c.b.Seal()
+	c.b.Linger = linger
 	call, err := p.Start(context.Background(), c.b)
 	if err != nil {
 		c.sendErr = err

@@ -3,12 +3,13 @@ package v3
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
-	"github.com/krest-dev/krest/proxy/produce"
-
 	"github.com/krest-dev/krest/proxy/config"
+	"github.com/krest-dev/krest/proxy/produce"
+	"github.com/krest-dev/krest/proxy/rest"
 )
 
 // splitObjects splits buf with the scanner, feeding it in pieces of n
@@ -167,4 +168,68 @@ func TestAppendInstant(t *testing.T) {
 			t.Errorf("%v: %s, want %s", tc.t, got, tc.want)
 		}
 	}
+}
+
+// FuzzFillFast: the allocation-free decode of a record (fillFast) accepts
+// only what the strict decoder accepts, and reads it the same; what it
+// does not take is left to the strict decoder (fill).
+func FuzzFillFast(f *testing.F) {
+	f.Add([]byte(`{"key":{"type":"BINARY","data":"Zm9vYmFy"},"value":{"type":"JSON","data":{"foo":"bar"}},"headers":[{"name":"h","value":"aGk="}],"timestamp":"2021-02-05T19:14:42Z","partition_id":1}`))
+	f.Add([]byte(`{"value":{"type":"STRING","data":"x"}}`))
+	f.Add([]byte(`{"value":{"schema_id":1,"subject":"s","subject_name_strategy":"TOPIC_NAME","data":{}}}`))
+	f.Add([]byte(`{"id":"a","value":null,"key":{}}`))
+	f.Add([]byte(`{"value":{"type":"BIN\u0041RY","data":"eA=="}}`))
+	f.Add([]byte(`{"value":{"type":5}}`))
+	f.Add([]byte(`{"headers":[{"name":null},{"name":"\u00e9"}],"key":[]}`))
+	b := builder{a: &API{Config: &config.Config{}}, topic: "t"}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		in := append([]byte(nil), raw...)
+		var strict produceRecord
+		strictErr := rest.DecodeJSONInPlace(in, &strict)
+		if err := b.fillFast(in); err != nil {
+			return // left to the strict decoder
+		}
+		if strictErr != nil {
+			t.Fatalf("%q: fillFast accepted what the strict decoder refuses: %v", raw, strictErr)
+		}
+		if diff := compareRecords(&b.rec, &strict); diff != "" {
+			t.Fatalf("%q: fillFast read %s", raw, diff)
+		}
+	})
+}
+
+// compareRecords names the first difference between two decoded records.
+func compareRecords(got, want *produceRecord) string {
+	if string(got.ID) != string(want.ID) || string(got.PartitionID) != string(want.PartitionID) || string(got.Timestamp) != string(want.Timestamp) {
+		return "another id, partition_id or timestamp"
+	}
+	if len(got.Headers) != len(want.Headers) {
+		return "another number of headers"
+	}
+	for i := range got.Headers {
+		if !sameString(got.Headers[i].Name, want.Headers[i].Name) || string(got.Headers[i].Value) != string(want.Headers[i].Value) {
+			return fmt.Sprintf("another header %d", i)
+		}
+	}
+	for _, p := range [][2]*produceData{{got.Key, want.Key}, {got.Value, want.Value}} {
+		g, w := p[0], p[1]
+		if (g == nil) != (w == nil) {
+			return "another key or value presence"
+		}
+		if g == nil {
+			continue
+		}
+		if !sameString(g.Type, w.Type) || !sameString(g.Subject, w.Subject) || !sameString(g.SubjectNameStrategy, w.SubjectNameStrategy) || !sameString(g.Schema, w.Schema) ||
+			string(g.SchemaID) != string(w.SchemaID) || string(g.SchemaVersion) != string(w.SchemaVersion) || string(g.Data) != string(w.Data) {
+			return "another key or value"
+		}
+	}
+	return ""
+}
+
+func sameString(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }

@@ -245,7 +245,7 @@ func (s *stream) dispatch() {
 	if len(s.cur.entries) == 0 {
 		return
 	}
-	s.cur.send(s.b.a, s.kc.Producer)
+	s.cur.send(s.b.a, s.kc.Producer, true)
 	s.chunks <- s.cur
 	s.cur = getChunk()
 }

@@ -107,7 +107,8 @@ var strategies = map[string]string{"TOPIC_NAME": "topic", "RECORD_NAME": "record
 type builder struct {
 	a       *API
 	topic   string
-	rec     produceRecord
+	rec     produceRecord // the record being built
+	state   decodeState   // how fill decodes it
 	schemas map[specKey]*schema.Registered
 }
 
@@ -145,11 +146,10 @@ func (b *builder) build(raw []byte, batch bool, out *produce.Batch, key, value *
 func (b *builder) decode(raw []byte, batch bool, out *produce.Batch, i int, key, value *side) ([]byte, error) {
 	// The record is decoded into the builder's own, reused: a builder
 	// serves one goroutine.
-	rec := &b.rec
-	*rec = produceRecord{Headers: rec.Headers[:0]}
-	if err := rest.DecodeJSONInPlace(raw, rec); err != nil {
-		return nil, recordJSONError(err)
+	if err := b.fill(raw); err != nil {
+		return nil, err
 	}
+	rec := &b.rec
 	if !batch && rec.ID != nil {
 		return nil, rest.Errorf(400, rest.CodeBadRequest, "Unrecognized field: id")
 	}
