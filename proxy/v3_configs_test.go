@@ -107,10 +107,13 @@ func boolStr(b bool) string {
 	return "false"
 }
 
-func TestV3TopicConfigs(t *testing.T) {
-	ts, cluster := v3Server(t, nil)
+// TestV3TopicConfigs runs on the real broker only: kfake describes a few
+// topic configs, not every one with its source and synonyms as Kafka does.
+func TestV3TopicConfigs(t *testing.T) { testV3TopicConfigs(t, realBroker(t)) }
+
+func testV3TopicConfigs(t *testing.T, b backend) {
+	ts, cluster := v3ServerOn(t, b, nil)
 	c := "/v3/clusters/" + cluster
-	b := realBroker(t)
 	topic, other := createTopic(t, b, 1), createTopic(t, b, 1)
 	tc := c + "/topics/" + topic + "/configs"
 
@@ -263,12 +266,17 @@ func brokerConfig(name, value string, isDefault bool, source, synonyms string) s
 	 "synonyms":` + synonyms + `}`
 }
 
-func TestV3BrokerConfigs(t *testing.T) {
-	ts, cluster := v3Server(t, nil)
+// TestV3BrokerConfigs runs on the real broker only: it names broker 1
+// throughout (kfake's is 0), and kfake's config sources and synonyms are
+// not Kafka's (see TestV3ClusterConfigs).
+func TestV3BrokerConfigs(t *testing.T) { testV3BrokerConfigs(t, realBroker(t)) }
+
+func testV3BrokerConfigs(t *testing.T, b backend) {
+	ts, cluster := v3ServerOn(t, b, nil)
 	c := "/v3/clusters/" + cluster
 	bc := c + "/brokers/1/configs"
 	const key = "log.cleaner.backoff.ms"
-	t.Cleanup(func() { resetConfig(t, key, 1) })
+	t.Cleanup(func() { resetConfig(t, b, key, 1) })
 
 	l, got := getConfigList(t, ts, bc)
 	if l.Kind != "KafkaBrokerConfigList" || l.Metadata.Self != ts.url+bc || len(l.Data) < 100 {
@@ -353,18 +361,23 @@ func TestV3BrokerConfigs(t *testing.T) {
 
 // resetConfig deletes a dynamic broker config a test may have left
 // behind: broker 1's, or with no broker the cluster-wide one.
-func resetConfig(t *testing.T, key string, brokers ...int32) {
+func resetConfig(t *testing.T, b backend, key string, brokers ...int32) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, _ = adminFor(t, realBroker(t)).AlterBrokerConfigs(ctx, []kadm.AlterConfig{{Op: kadm.DeleteConfig, Name: key}}, brokers...)
+	_, _ = adminFor(t, b).AlterBrokerConfigs(ctx, []kadm.AlterConfig{{Op: kadm.DeleteConfig, Name: key}}, brokers...)
 }
 
-func TestV3ClusterConfigs(t *testing.T) {
-	ts, cluster := v3Server(t, nil)
+// TestV3ClusterConfigs runs on the real broker only: kfake reports a
+// cluster-wide dynamic default as DYNAMIC_BROKER_CONFIG with the static
+// default as its synonym, where Kafka says DYNAMIC_DEFAULT_BROKER_CONFIG.
+func TestV3ClusterConfigs(t *testing.T) { testV3ClusterConfigs(t, realBroker(t)) }
+
+func testV3ClusterConfigs(t *testing.T, b backend) {
+	ts, cluster := v3ServerOn(t, b, nil)
 	c := "/v3/clusters/" + cluster
 	cc := c + "/broker-configs"
 	const key = "log.cleaner.backoff.ms"
-	t.Cleanup(func() { resetConfig(t, key) })
+	t.Cleanup(func() { resetConfig(t, b, key) })
 
 	clusterConfig := func(v string) string {
 		return `{"kind":"KafkaClusterConfig","metadata":{"self":"URL/v3/clusters/C/broker-configs/` + key + `",

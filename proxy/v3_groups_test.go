@@ -68,8 +68,12 @@ func groupGet(t *testing.T, ts *testServer, path string, v any) string {
 // left, krest's offset reset in all modes and its group delete.
 func TestV3ConsumerGroups(t *testing.T) {
 	t.Parallel()
-	b := realBroker(t)
-	ts, cluster := v3Server(t, nil)
+	eachV3Backend(t, testV3ConsumerGroups)
+}
+
+func testV3ConsumerGroups(t *testing.T, b backend) {
+	t.Parallel()
+	ts, cluster := v3ServerOn(t, b, nil)
 	c := "/v3/clusters/" + cluster
 	topic := createTopic(t, b, 2)
 	group := "grp-" + topic
@@ -122,7 +126,7 @@ func TestV3ConsumerGroups(t *testing.T) {
 	}
 	commit(m1, 0, 2)
 	commit(m2, 1, 1)
-	subst := []string{id1, "M1", id2, "M2", group, "G", topic, "T"}
+	subst := append([]string{id1, "M1", id2, "M2", group, "G", topic, "T"}, v3FakeSubst(b)...)
 
 	groupJSON := `{"kind":"KafkaConsumerGroup","metadata":{"self":"URL/v3/clusters/C/consumer-groups/G","resource_name":"crn:///kafka=C/consumer-group=G"},
 	 "cluster_id":"C","consumer_group_id":"G","is_simple":false,"partition_assignor":"range","state":"STABLE","type":"CLASSIC",
@@ -301,7 +305,8 @@ func TestV3ConsumerGroups(t *testing.T) {
 	 "metadata":{"self":"URL/v3/clusters/C/consumer-groups/F","resource_name":"crn:///kafka=C/consumer-group=F"},
 	 "cluster_id":"C","consumer_group_id":"F","is_simple":true,"partition_assignor":"","state":"EMPTY","type":"CLASSIC",
 	 "is_mixed_consumer_group":false,"coordinator":{"related":"URL/v3/clusters/C/brokers/1"},
-	 "consumers":{"related":"URL/v3/clusters/C/consumer-groups/F/consumers"},"lag_summary":{"related":"URL/v3/clusters/C/consumer-groups/F/lag-summary"}}`, fresh, "F")
+	 "consumers":{"related":"URL/v3/clusters/C/consumer-groups/F/consumers"},"lag_summary":{"related":"URL/v3/clusters/C/consumer-groups/F/lag-summary"}}`,
+		append([]string{fresh, "F"}, v3FakeSubst(b)...)...)
 	v3Do(t, ts, "DELETE", c+"/consumer-groups/"+fresh, "", 204)
 
 	v3Do(t, ts, "DELETE", g, "", 204)
@@ -320,8 +325,12 @@ func TestV3ConsumerGroups(t *testing.T) {
 // nothing has no lags.
 func TestV3ConsumerGroupWithoutOffsets(t *testing.T) {
 	t.Parallel()
-	b := realBroker(t)
-	ts, cluster := v3Server(t, nil)
+	eachV3Backend(t, testV3ConsumerGroupWithoutOffsets)
+}
+
+func testV3ConsumerGroupWithoutOffsets(t *testing.T, b backend) {
+	t.Parallel()
+	ts, cluster := v3ServerOn(t, b, nil)
 	topic := createTopic(t, b, 1)
 	group := "grp-" + topic
 	m := groupMember(t, b, group, topic, "solo")
@@ -343,8 +352,12 @@ func TestV3ConsumerGroupWithoutOffsets(t *testing.T) {
 // its group's consumers under its instance name.
 func TestV3ConsumerGroupKrestInstance(t *testing.T) {
 	t.Parallel()
-	b := realBroker(t)
-	ts, cluster := v3Server(t, nil)
+	eachV3Backend(t, testV3ConsumerGroupKrestInstance)
+}
+
+func testV3ConsumerGroupKrestInstance(t *testing.T, b backend) {
+	t.Parallel()
+	ts, cluster := v3ServerOn(t, b, nil)
 	topic := createTopic(t, b, 1)
 	group := "krest-" + topic
 	inst := newRESTConsumer(t, ts, group, `{"name":"inst-a","format":"binary","auto.offset.reset":"earliest"}`)
@@ -395,8 +408,12 @@ func TestV3ConsumerGroupKrestInstance(t *testing.T) {
 // assignor) is described with ConsumerGroupDescribe: type CONSUMER.
 func TestV3ConsumerGroupNextGen(t *testing.T) {
 	t.Parallel()
-	b := realBroker(t)
-	ts, cluster := v3Server(t, nil)
+	eachV3Backend(t, testV3ConsumerGroupNextGen)
+}
+
+func testV3ConsumerGroupNextGen(t *testing.T, b backend) {
+	t.Parallel()
+	ts, cluster := v3ServerOn(t, b, nil)
 	topic := createTopic(t, b, 2)
 	group := "kip848-" + topic
 	m := groupMember(t, b, group, topic, "ng", kgo.ServerSideBalancer())
@@ -419,7 +436,7 @@ func TestV3ConsumerGroupNextGen(t *testing.T) {
 	 "resource_name":"crn:///kafka=C/consumer-group=G"},"cluster_id":"C","consumer_group_id":"G","is_simple":false,
 	 "partition_assignor":"range","state":"STABLE","type":"CONSUMER","is_mixed_consumer_group":false,
 	 "coordinator":{"related":"URL/v3/clusters/C/brokers/1"},"consumers":{"related":"URL/v3/clusters/C/consumer-groups/G/consumers"},
-	 "lag_summary":{"related":"URL/v3/clusters/C/consumer-groups/G/lag-summary"}}`, group, "G")
+	 "lag_summary":{"related":"URL/v3/clusters/C/consumer-groups/G/lag-summary"}}`, append([]string{group, "G"}, v3FakeSubst(b)...)...)
 	got := groupGet(t, ts, g+"/consumers/"+id+"/assignments", nil)
 	if strings.Count(got, `"kind":"KafkaConsumerAssignment"`) != 2 {
 		t.Errorf("assignments: %s", got)

@@ -55,9 +55,11 @@ func streamProduce(t *testing.T, ts *testServer, cluster, topic string, write fu
 
 var timestampRE = regexp.MustCompile(`"timestamp":"[0-9T:.Z-]+"`)
 
-func TestV3StreamProduce(t *testing.T) {
-	ts, cluster := v3Server(t, nil)
-	topic := createTopic(t, realBroker(t), 1)
+func TestV3StreamProduce(t *testing.T) { eachV3Backend(t, testV3StreamProduce) }
+
+func testV3StreamProduce(t *testing.T, b backend) {
+	ts, cluster := v3ServerOn(t, b, nil)
+	topic := createTopic(t, b, 1)
 	lines := streamProduce(t, ts, cluster, topic, func(w io.Writer) {
 		fmt.Fprint(w, `{"key":{"type":"BINARY","data":"Zm9vYmFy"},"value":{"type":"JSON","data":{"foo":"bar"}},"headers":[{"name":"h","value":"aGk="},{"name":"n","value":null}],"timestamp":"2021-02-05T19:14:42Z"}`+"\n")
 		fmt.Fprint(w, `{"value":{"type":"BINARY","data":"not base64!"}}`)
@@ -87,7 +89,7 @@ func TestV3StreamProduce(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("results\n got: %s\nwant: %s", strings.Join(got, "\n      "), strings.Join(want, "\n      "))
 	}
-	recs := consumeAll(t, realBroker(t), topic, 3)
+	recs := consumeAll(t, b, topic, 3)
 	if string(recs[0].Key) != "foobar" || string(recs[0].Value) != `{"foo":"bar"}` || len(recs[0].Headers) != 2 ||
 		string(recs[0].Headers[0].Value) != "hi" || recs[0].Headers[1].Value != nil || recs[0].Timestamp.UnixMilli() != 1612552482000 {
 		t.Errorf("record 0: %+v", recs[0])
@@ -100,9 +102,11 @@ func TestV3StreamProduce(t *testing.T) {
 // TestV3StreamProduceMany streams 100,000 records through one chunked
 // request and checks every result, in order, while the request is still
 // being written.
-func TestV3StreamProduceMany(t *testing.T) {
-	ts, cluster := v3Server(t, nil)
-	topic := createTopic(t, realBroker(t), 1)
+func TestV3StreamProduceMany(t *testing.T) { eachV3Backend(t, testV3StreamProduceMany) }
+
+func testV3StreamProduceMany(t *testing.T, b backend) {
+	ts, cluster := v3ServerOn(t, b, nil)
+	topic := createTopic(t, b, 1)
 	const n = 100000
 	value := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("x", 100)))
 	lines := streamProduce(t, ts, cluster, topic, func(w io.Writer) {
@@ -137,9 +141,11 @@ func TestV3StreamProduceMany(t *testing.T) {
 	}
 }
 
-func TestV3BatchProduce(t *testing.T) {
-	ts, _ := v3Server(t, map[string]string{"api.v3.produce.batch.maximum.entries": "3"})
-	topic := createTopic(t, realBroker(t), 1)
+func TestV3BatchProduce(t *testing.T) { eachV3Backend(t, testV3BatchProduce) }
+
+func testV3BatchProduce(t *testing.T, b backend) {
+	ts, _ := v3ServerOn(t, b, map[string]string{"api.v3.produce.batch.maximum.entries": "3"})
+	topic := createTopic(t, b, 1)
 	path := "/v3/clusters/any-cluster/topics/" + topic + "/records:batch"
 	got, _ := v3Do(t, ts, "POST", path, `{"entries":[{"id":"1","value":{"type":"JSON","data":{"a":1}}},{"id":"b-2","value":{"type":"BINARY","data":"Message$"}},{"id":"c_3","key":{"type":"STRING","data":"k"}}]}`, 207)
 	got = timestampRE.ReplaceAllString(strings.ReplaceAll(got, topic, "T"), `"timestamp":"TS"`)
@@ -180,10 +186,12 @@ func streamAll(t *testing.T, ts *testServer, cluster, topic, body string) []stri
 // subject and version and by the subject's latest version, JSON Schema
 // and Protobuf by raw schema, and reads every record back with a v2
 // consumer.
-func TestV3ProduceSchemas(t *testing.T) {
+func TestV3ProduceSchemas(t *testing.T) { eachV3Backend(t, testV3ProduceSchemas) }
+
+func testV3ProduceSchemas(t *testing.T, b backend) {
 	_, url := startRegistry(t)
-	ts, cluster := v3Server(t, map[string]string{"schema.registry.url": url})
-	topic := createTopic(t, realBroker(t), 1)
+	ts, cluster := v3ServerOn(t, b, map[string]string{"schema.registry.url": url})
+	topic := createTopic(t, b, 1)
 	lines := streamAll(t, ts, cluster, topic, `{"value":{"type":"AVRO","schema":`+quote(userSchema)+`,"data":{"username":"ann","age":{"int":31}}}}`)
 	var first struct {
 		Value struct {
@@ -221,7 +229,7 @@ func TestV3ProduceSchemas(t *testing.T) {
 	}
 
 	// JSON Schema and Protobuf, by raw schema, keys too.
-	topic2 := createTopic(t, realBroker(t), 1)
+	topic2 := createTopic(t, b, 1)
 	lines = streamAll(t, ts, cluster, topic2, `{"key":{"type":"JSONSCHEMA","schema":"{\"type\":\"string\"}","data":"k1"},"value":{"type":"PROTOBUF","schema":"syntax = \"proto3\"; message M { string a = 1; }","data":{"a":"x"}}}`)
 	if len(lines) != 1 || !strings.Contains(lines[0], `"key":{"type":"JSONSCHEMA","subject":"`+topic2+`-key"`) || !strings.Contains(lines[0], `"value":{"type":"PROTOBUF","subject":"`+topic2+`-value"`) {
 		t.Fatalf("jsonschema/protobuf: %v", lines)
@@ -236,16 +244,18 @@ func TestV3ProduceSchemas(t *testing.T) {
 
 // TestV3StreamLimits checks the stream size cap and the stream duration
 // limit.
-func TestV3StreamLimits(t *testing.T) {
-	ts, cluster := v3Server(t, map[string]string{"api.v3.produce.request.size.limit.max.bytes": "200"})
-	topic := createTopic(t, realBroker(t), 1)
+func TestV3StreamLimits(t *testing.T) { eachV3Backend(t, testV3StreamLimits) }
+
+func testV3StreamLimits(t *testing.T, b backend) {
+	ts, cluster := v3ServerOn(t, b, map[string]string{"api.v3.produce.request.size.limit.max.bytes": "200"})
+	topic := createTopic(t, b, 1)
 	rec := `{"value":{"type":"STRING","data":"0123456789"}}` + "\n"
 	lines := streamAll(t, ts, cluster, topic, strings.Repeat(rec, 10))
 	if last := lines[len(lines)-1]; last != `{"error_code":400,"message":"Error processing message: Produce request size is larger than allowed threshold"}` || len(lines) > 5 {
 		t.Errorf("size limit: %v", lines)
 	}
 
-	ts2, _ := v3Server(t, map[string]string{"streaming.connection.max.duration.ms": "300", "streaming.connection.max.duration.grace.period.ms": "400"})
+	ts2, _ := v3ServerOn(t, b, map[string]string{"streaming.connection.max.duration.ms": "300", "streaming.connection.max.duration.grace.period.ms": "400"})
 	start := time.Now()
 	var got []string
 	for l := range streamProduce(t, ts2, cluster, topic, func(w io.Writer) {
@@ -275,9 +285,11 @@ func TestV3StreamLimits(t *testing.T) {
 // TestV3StreamSlowReader streams records as fast as it can to a client
 // that never reads its results: krest must stop reading the request once
 // its results back up, so that what it holds stays bounded.
-func TestV3StreamSlowReader(t *testing.T) {
-	ts, cluster := v3Server(t, map[string]string{"api.v3.produce.stream.max.in.flight": "256"})
-	topic := createTopic(t, realBroker(t), 1)
+func TestV3StreamSlowReader(t *testing.T) { eachV3Backend(t, testV3StreamSlowReader) }
+
+func testV3StreamSlowReader(t *testing.T, b backend) {
+	ts, cluster := v3ServerOn(t, b, map[string]string{"api.v3.produce.stream.max.in.flight": "256"})
+	topic := createTopic(t, b, 1)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.url, "http://"))
 	if err != nil {
 		t.Fatal(err)
@@ -324,12 +336,14 @@ func TestV3StreamSlowReader(t *testing.T) {
 // TestV3ProduceRateLimit: api.v3.produce.rate.limit.* limits each record
 // (429 results, the stream goes on), and the generic rate limits, which
 // Confluent does not apply to v3 produce, do not.
-func TestV3ProduceRateLimit(t *testing.T) {
-	ts, cluster := v3Server(t, map[string]string{
+func TestV3ProduceRateLimit(t *testing.T) { eachV3Backend(t, testV3ProduceRateLimit) }
+
+func testV3ProduceRateLimit(t *testing.T, b backend) {
+	ts, cluster := v3ServerOn(t, b, map[string]string{
 		"api.v3.produce.rate.limit.enabled": "true", "api.v3.produce.rate.limit.max.requests.global.per.sec": "5",
 		"rate.limit.enable": "true", "rate.limit.permits.per.sec": "1", "rate.limit.per.client.permits.per.sec": "1",
 	})
-	topic := createTopic(t, realBroker(t), 1)
+	topic := createTopic(t, b, 1)
 	lines := streamAll(t, ts, cluster, topic, strings.Repeat(`{"value":{"type":"STRING","data":"x"}}`, 20))
 	ok, limited := 0, 0
 	for _, l := range lines {
@@ -352,9 +366,11 @@ func TestV3ProduceRateLimit(t *testing.T) {
 }
 
 // TestV3StreamGzip streams a gzipped, chunked body.
-func TestV3StreamGzip(t *testing.T) {
-	ts, cluster := v3Server(t, nil)
-	topic := createTopic(t, realBroker(t), 1)
+func TestV3StreamGzip(t *testing.T) { eachV3Backend(t, testV3StreamGzip) }
+
+func testV3StreamGzip(t *testing.T, b backend) {
+	ts, cluster := v3ServerOn(t, b, nil)
+	topic := createTopic(t, b, 1)
 	pr, pw := io.Pipe()
 	go func() {
 		zw := gzip.NewWriter(pw)
@@ -373,11 +389,11 @@ func TestV3StreamGzip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || strings.Count(string(b), `"error_code":200`) != 3 {
-		t.Fatalf("%d %s", resp.StatusCode, b)
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || strings.Count(string(body), `"error_code":200`) != 3 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
-	recs := consumeAll(t, realBroker(t), topic, 3)
+	recs := consumeAll(t, b, topic, 3)
 	if string(recs[2].Value) != "v2" {
 		t.Errorf("record 2: %q", recs[2].Value)
 	}

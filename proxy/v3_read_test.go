@@ -41,9 +41,10 @@ func v3Read(t *testing.T, ts *testServer, cluster, topic, query string, want int
 // their BINARY fallbacks, paging with next by offset, timestamp and
 // max_records, max_bytes, the earliest offset after a records delete, and
 // every error.
-func TestV3ReadRecords(t *testing.T) {
-	ts, cluster := v3Server(t, nil)
-	b := realBroker(t)
+func TestV3ReadRecords(t *testing.T) { eachV3Backend(t, testV3ReadRecords) }
+
+func testV3ReadRecords(t *testing.T, b backend) {
+	ts, cluster := v3ServerOn(t, b, nil)
 	topic := createTopic(t, b, 1)
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 678e6, time.UTC)
 	recs := []*kgo.Record{
@@ -177,10 +178,11 @@ func TestV3ReadRecords(t *testing.T) {
 // schema and named by subject, id and version; a framed record whose id
 // the registry does not know, or whose subjects it fails to list, is
 // BINARY, as is everything with format=binary or without a registry.
-func TestV3ReadSchemas(t *testing.T) {
+func TestV3ReadSchemas(t *testing.T) { eachV3Backend(t, testV3ReadSchemas) }
+
+func testV3ReadSchemas(t *testing.T, b backend) {
 	reg, url := startRegistry(t)
-	ts, cluster := v3Server(t, map[string]string{"schema.registry.url": url})
-	b := realBroker(t)
+	ts, cluster := v3ServerOn(t, b, map[string]string{"schema.registry.url": url})
 	topic := createTopic(t, b, 1)
 	lines := streamAll(t, ts, cluster, topic, `{"key":{"type":"JSONSCHEMA","schema":"{\"type\":\"string\"}","data":"k1"},"value":{"type":"AVRO","schema":`+quote(userSchema)+`,"data":{"username":"ann","age":{"int":31}}}}
 {"value":{"type":"PROTOBUF","subject":"`+topic+`-pb","schema":"syntax = \"proto3\"; message M { string a = 1; }","data":{"a":"x"}}}`)
@@ -255,6 +257,6 @@ func TestV3ReadSchemas(t *testing.T) {
 		}
 	}
 	binary(v3Read(t, ts, cluster, topic, "?format=binary", 200))
-	plain, cluster2 := v3Server(t, nil)
+	plain, cluster2 := v3ServerOn(t, b, nil)
 	binary(v3Read(t, plain, cluster2, topic, "", 200))
 }

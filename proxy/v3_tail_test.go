@@ -124,9 +124,10 @@ func produceTo(t *testing.T, b backend, topic string, partition int32, n int) {
 // produced, resumes after a reconnect with Last-Event-ID with no gap and
 // no duplicate, picks up a partition added while it runs, and refuses bad
 // input before it starts.
-func TestV3Tail(t *testing.T) {
-	b := realBroker(t)
-	ts, cluster := v3Server(t, nil)
+func TestV3Tail(t *testing.T) { eachV3Backend(t, testV3Tail) }
+
+func testV3Tail(t *testing.T, b backend) {
+	ts, cluster := v3ServerOn(t, b, nil)
 	topic := createTopic(t, b, 2)
 	path := "/v3/clusters/" + cluster + "/topics/" + topic + "/records"
 	produceTo(t, b, topic, 0, 3)
@@ -202,9 +203,10 @@ func TestV3Tail(t *testing.T) {
 
 // TestV3TailNDJSON: one KafkaRecord per line, and a deleted topic ends the
 // stream with an error line.
-func TestV3TailNDJSON(t *testing.T) {
-	b := realBroker(t)
-	ts, cluster := v3Server(t, map[string]string{"consumer.stream.heartbeat.ms": "300"})
+func TestV3TailNDJSON(t *testing.T) { eachV3Backend(t, testV3TailNDJSON) }
+
+func testV3TailNDJSON(t *testing.T, b backend) {
+	ts, cluster := v3ServerOn(t, b, map[string]string{"consumer.stream.heartbeat.ms": "300"})
 	topic := createTopic(t, b, 1)
 	produceTo(t, b, topic, 0, 2)
 	ctx, cancel := context.WithCancel(context.Background())
