@@ -16,8 +16,9 @@ func v3Server(t *testing.T, props map[string]string) (*testServer, string) {
 	return v3ServerOn(t, realBroker(t), props)
 }
 
-// eachV3Backend runs f against kfake, made to look like the real broker
-// by v3FakeBroker, and against the real broker.
+// eachV3Backend is eachBackend for the v3 tests: f runs against kfake
+// (v3FakeBroker) and against the real broker. Where the two differ in what
+// a reply shows of the broker, v3Node and v3FakeSubst bridge them.
 func eachV3Backend(t *testing.T, f func(t *testing.T, b backend)) {
 	t.Run("kfake", func(t *testing.T) { f(t, v3FakeBroker(t)) })
 	t.Run("kafka", func(t *testing.T) { f(t, realBroker(t)) })
