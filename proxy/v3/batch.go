@@ -122,15 +122,7 @@ func (a *API) appendBatchResults(ok, failed *pool.Buffer, c *chunk, topic, clust
 	nOK, nFail := 0, 0
 	for i := range c.entries {
 		e := &c.entries[i]
-		code, msg := 0, ""
-		refused, kafkaFailed := c.outcome(e)
-		switch {
-		case refused != nil:
-			code, msg = failure(refused)
-		case kafkaFailed != nil:
-			code, msg = deliveryFailure(kafkaFailed)
-		}
-		if code != 0 {
+		if code, msg := c.failure(e); code != 0 {
 			if nFail > 0 {
 				failed.B = append(failed.B, ',')
 			}

@@ -3,12 +3,12 @@ package v3
 import (
 	"context"
 	"errors"
-	"strconv"
 	"sync"
 
 	"github.com/krest-dev/krest/codec"
 	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/produce"
+	"github.com/krest-dev/krest/proxy/rest"
 )
 
 // chunk is the records of one read of a stream, or of one records:batch
@@ -93,22 +93,23 @@ func (c *chunk) outcome(e *entry) (refused, failed error) {
 	return nil, c.b.Errs[e.rec]
 }
 
-// appendResult appends the result line of entry e of c.
-func appendResult(dst []byte, cluster string, c *chunk, e *entry) []byte {
-	code, msg := 0, ""
+// failure is the error_code and message of entry e of c, refused or
+// failed by Kafka; 0 when it was produced.
+func (c *chunk) failure(e *entry) (int, string) {
 	refused, failed := c.outcome(e)
 	switch {
 	case refused != nil:
-		code, msg = failure(refused)
+		return failure(refused)
 	case failed != nil:
-		code, msg = deliveryFailure(failed)
+		return deliveryFailure(failed)
 	}
-	if code != 0 {
-		dst = append(dst, `{"error_code":`...)
-		dst = strconv.AppendInt(dst, int64(code), 10)
-		dst = append(dst, `,"message":`...)
-		dst = codec.AppendQuote(dst, msg)
-		return append(dst, "}\r\n"...)
+	return 0, ""
+}
+
+// appendResult appends the result line of entry e of c.
+func appendResult(dst []byte, cluster string, c *chunk, e *entry) []byte {
+	if code, msg := c.failure(e); code != 0 {
+		return append(rest.AppendErrorBody(dst, code, msg), "\r\n"...)
 	}
 	dst = append(dst, `{"error_code":200,`...)
 	dst = appendSuccess(dst, cluster, &c.b.Records[e.rec], &e.key, &e.value)
