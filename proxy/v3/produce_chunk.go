@@ -5,7 +5,6 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/krest-dev/krest/codec"
 	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/produce"
 	"github.com/krest-dev/krest/proxy/rest"
