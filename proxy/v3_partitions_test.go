@@ -26,10 +26,7 @@ func v3Errors(t *testing.T, ts *testServer, cases []struct{ method, path, body, 
 	}
 }
 
-// TestV3Partitions runs on the real broker only for now: it names broker 1
-// in its requests and replies, and kfake's one broker is 0 and cannot be
-// renumbered (its controller is always its first node).
-func TestV3Partitions(t *testing.T) { testV3Partitions(t, realBroker(t)) }
+func TestV3Partitions(t *testing.T) { eachV3Backend(t, testV3Partitions) }
 
 func testV3Partitions(t *testing.T, b backend) {
 	ts, cluster := v3ServerOn(t, b, nil)
@@ -43,11 +40,12 @@ func testV3Partitions(t *testing.T, b backend) {
 		 "replicas":{"related":"URL/v3/clusters/C/topics/T/partitions/` + p + `/replicas"},
 		 "reassignment":{"related":"URL/v3/clusters/C/topics/T/partitions/` + p + `/reassignment"}}`
 	}
+	subst := append([]string{name, "T"}, v3FakeSubst(b)...)
 	got, _ := v3Do(t, ts, "GET", c+"/topics/"+name+"/partitions", "", 200)
 	v3Equal(t, ts, cluster, got, `{"kind":"KafkaPartitionList","metadata":{"self":"URL/v3/clusters/C/topics/T/partitions","next":null},
-	 "data":[`+part("0")+`,`+part("1")+`]}`, name, "T")
+	 "data":[`+part("0")+`,`+part("1")+`]}`, subst...)
 	got, _ = v3Do(t, ts, "GET", c+"/topics/"+name+"/partitions/1", "", 200)
-	v3Equal(t, ts, cluster, got, part("1"), name, "T")
+	v3Equal(t, ts, cluster, got, part("1"), subst...)
 
 	offsets := `{"kind":"KafkaPartitionWithOffsets","metadata":{"self":"URL/v3/clusters/C/topics/T/partitions/1/offset",
 	 "resource_name":"crn:///kafka=C/topic=T/partition=1/offset_type=earliest_and_latest"},
@@ -63,9 +61,9 @@ func testV3Partitions(t *testing.T, b backend) {
 	 "broker":{"related":"URL/v3/clusters/C/brokers/1"}}`
 	got, _ = v3Do(t, ts, "GET", c+"/topics/"+name+"/partitions/1/replicas", "", 200)
 	v3Equal(t, ts, cluster, got, `{"kind":"KafkaReplicaList","metadata":{"self":"URL/v3/clusters/C/topics/T/partitions/1/replicas","next":null},
-	 "data":[`+replica+`]}`, name, "T")
-	got, _ = v3Do(t, ts, "GET", c+"/topics/"+name+"/partitions/1/replicas/1", "", 200)
-	v3Equal(t, ts, cluster, got, replica, name, "T")
+	 "data":[`+replica+`]}`, subst...)
+	got, _ = v3Do(t, ts, "GET", c+"/topics/"+name+"/partitions/1/replicas/"+v3Node(b), "", 200)
+	v3Equal(t, ts, cluster, got, replica, subst...)
 
 	// Confluent's 404s differ by endpoint; a {topic} of "-" is a topic.
 	v3Errors(t, ts, []struct{ method, path, body, want string }{
@@ -90,15 +88,14 @@ func testV3Partitions(t *testing.T, b backend) {
 	})
 }
 
-// TestV3PartitionReplicasByBroker runs on the real broker only for now, as
-// TestV3Partitions does: it asks for broker 1's replicas.
-func TestV3PartitionReplicasByBroker(t *testing.T) { testV3PartitionReplicasByBroker(t, realBroker(t)) }
+func TestV3PartitionReplicasByBroker(t *testing.T) { eachV3Backend(t, testV3PartitionReplicasByBroker) }
 
 func testV3PartitionReplicasByBroker(t *testing.T, b backend) {
 	ts, cluster := v3ServerOn(t, b, nil)
 	c := "/v3/clusters/" + cluster
 	name := createTopic(t, b, 2)
-	got, _ := v3Do(t, ts, "GET", c+"/brokers/1/partition-replicas", "", 200)
+	byBroker := c + "/brokers/" + v3Node(b) + "/partition-replicas"
+	got, _ := v3Do(t, ts, "GET", byBroker, "", 200)
 	var list struct {
 		Kind     string `json:"kind"`
 		Metadata struct {
@@ -110,7 +107,7 @@ func testV3PartitionReplicasByBroker(t *testing.T, b backend) {
 	if err := json.Unmarshal([]byte(got), &list); err != nil {
 		t.Fatal(err)
 	}
-	if list.Kind != "KafkaReplicaList" || list.Metadata.Self != ts.url+c+"/brokers/1/partition-replicas" || list.Metadata.Next != nil {
+	if list.Kind != "KafkaReplicaList" || list.Metadata.Self != ts.url+byBroker || list.Metadata.Next != nil {
 		t.Fatalf("envelope: %s", got)
 	}
 	type key struct {
@@ -152,14 +149,14 @@ func testV3PartitionReplicasByBroker(t *testing.T, b backend) {
 		v3Equal(t, ts, cluster, d, `{"kind":"KafkaReplica","metadata":{"self":"URL/v3/clusters/C/topics/T/partitions/`+p+`/replicas/1",
 		 "resource_name":"crn:///kafka=C/topic=T/partition=`+p+`/replica=1"},
 		 "cluster_id":"C","topic_name":"T","partition_id":`+p+`,"broker_id":1,"is_leader":true,"is_in_sync":true,
-		 "broker":{"related":"URL/v3/clusters/C/brokers/1"}}`, name, "T")
+		 "broker":{"related":"URL/v3/clusters/C/brokers/1"}}`, append([]string{name, "T"}, v3FakeSubst(b)...)...)
 	}
 }
 
 // TestV3Reassignments covers what one broker allows: nothing is ever in
 // progress, since a reassignment onto broker 1 completes at once. It runs
-// on the real broker only for now, as TestV3Partitions does: it moves
-// replicas to broker 1 (kfake's broker is 0).
+// on the real broker only: kfake does not check a reassignment's replicas
+// (an unknown broker, an empty list, a broker twice), which Kafka refuses.
 func TestV3Reassignments(t *testing.T) { testV3Reassignments(t, realBroker(t)) }
 
 func testV3Reassignments(t *testing.T, b backend) {

@@ -50,7 +50,8 @@ func v3FakeSubst(b backend) []string {
 	if b.fake == nil {
 		return nil
 	}
-	return []string{`C/brokers/0"`, `C/brokers/1"`, `C/brokers/0/`, `C/brokers/1/`, `/broker=0"`, `/broker=1"`, `"broker_id":0,`, `"broker_id":1,`, `"rack":"krack"`, `"rack":null`}
+	return []string{`C/brokers/0"`, `C/brokers/1"`, `C/brokers/0/`, `C/brokers/1/`, `/broker=0"`, `/broker=1"`, `"broker_id":0,`, `"broker_id":1,`,
+		`/replicas/0"`, `/replicas/1"`, `/replica=0"`, `/replica=1"`, `"rack":"krack"`, `"rack":null`}
 }
 
 // v3ServerOn starts krest on b and returns it with the cluster's id.
