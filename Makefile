@@ -9,7 +9,7 @@ FUZZTIME         ?= 30000x
 ARGS             ?=
 WITH_BROKER      := .ci/kafka/with-broker.sh
 
-.PHONY: all build run test unit lint deps kafka-jars fuzz faults allocs bench bench-quick profiles clean
+.PHONY: all build run test unit lint deps kafka-jars fuzz faults allocs bench bench-quick profiles clean image release release-tools
 
 all: build
 
@@ -17,19 +17,53 @@ all: build
 # profile-guided optimisation.
 PGO := $(if $(wildcard profiles/merged.pprof),-pgo=profiles/merged.pprof,-pgo=off)
 
+# krest -version prints these: builds here run with -buildvcs=false, so the
+# linker stamps them (make release stamps its own from goreleaser).
+VERSION          ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT           ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE             ?= $(shell git log -1 --format=%cI 2>/dev/null)
+STAMP            := -X github.com/krest-dev/krest/proxy/metrics.Version=$(VERSION) \
+                    -X github.com/krest-dev/krest/proxy/metrics.Commit=$(COMMIT) \
+                    -X github.com/krest-dev/krest/proxy/metrics.Date=$(DATE)
+
+# Release tools, go-installed into .cache/tools (goreleaser v2.18 needs a newer Go).
+TOOLS            := $(CURDIR)/.cache/tools
+GORELEASER       ?= github.com/goreleaser/goreleaser/v2@v2.17.0
+SYFT             ?= github.com/anchore/syft/cmd/syft@v1.57.2
+IMAGE            ?= krest
+
 build:
-	$(GO) build $(PGO) -o bin/krest ./cmd/krest
+	$(GO) build $(PGO) -ldflags "$(STAMP)" -o bin/krest ./cmd/krest
+
+## image: the container image $(IMAGE) (FROM scratch): a static PGO build staged with CA certificates, user 65532 and /tmp, then docker build
+image:
+	rm -rf bin/image
+	mkdir -p bin/image/rootfs/usr/bin bin/image/rootfs/etc/ssl/certs bin/image/rootfs/tmp
+	CGO_ENABLED=0 $(GO) build $(PGO) -trimpath -ldflags "-s -w $(STAMP)" -o bin/image/rootfs/usr/bin/krest ./cmd/krest
+	cp /etc/ssl/certs/ca-certificates.crt bin/image/rootfs/etc/ssl/certs/
+	cp deploy/image/passwd deploy/image/group bin/image/rootfs/etc/
+	chmod 1777 bin/image/rootfs/tmp
+	docker build -t $(IMAGE) .
+
+## release: linux amd64/arm64 archives, .deb and .rpm with the systemd unit, checksums.txt and SBOMs in dist/ (a snapshot unless HEAD is tagged; nothing is published)
+release: release-tools
+	PATH="$(TOOLS):$$PATH" goreleaser release --clean --skip=publish $(if $(shell git describe --tags --exact-match 2>/dev/null),,--snapshot)
+
+release-tools:
+	@test -x $(TOOLS)/goreleaser || GOBIN=$(TOOLS) GOFLAGS=-buildvcs=false $(GO) install $(GORELEASER)
+	@test -x $(TOOLS)/syft || GOBIN=$(TOOLS) GOFLAGS=-buildvcs=false $(GO) install $(SYFT)
 
 ## run: build and start krest on :8082 (pass flags with ARGS="-bootstrap.servers host:9092")
 run: build
 	./bin/krest $(ARGS)
 
-## deps: download Go modules and tools, the Kafka jars, and Debian's prometheus, chromium and haproxy (for the scrape, browser and scale-out tests)
-deps: kafka-jars
+## deps: download Go modules and tools, the Kafka jars, goreleaser and syft, and Debian's prometheus, chromium, haproxy and docker.io (for the scrape, browser, scale-out and image tests)
+deps: kafka-jars release-tools
 	$(GO) mod download
 	@command -v prometheus >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null && pkill -x prometheus || true; }
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null && pkill -x haproxy || true; }
+	@command -v dockerd >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io ca-certificates >/dev/null; }
 	@test -x $(GOBIN)/staticcheck || GOFLAGS=-buildvcs=false $(GO) install $(STATICCHECK)
 
 kafka-jars:
@@ -88,4 +122,4 @@ profiles: kafka-jars
 	$(GO) tool pprof -top -nodecount=25 bin/krest-noprofile profiles/latest/cpu.pprof > profiles/latest/top.txt
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -70,6 +70,9 @@ func printConfig(w io.Writer, props map[string]string, sources map[string]string
 // versionLine is what -version prints and the start-up line carries.
 func versionLine() string {
 	v, commit := metrics.Build()
+	if metrics.Date != "" {
+		return fmt.Sprintf("krest %s (commit %s of %s, %s)", v, commit, metrics.Date, runtime.Version())
+	}
 	return fmt.Sprintf("krest %s (commit %s, %s)", v, commit, runtime.Version())
 }
 

@@ -42,21 +42,30 @@ type Metrics struct {
 	Produce429, AuthFailures *vm.Counter
 }
 
-// Build returns the version and VCS commit of the running binary, as the
-// Go toolchain recorded them.
+// Version, Commit and Date are stamped at link time by make build and make
+// release (-ldflags "-X github.com/krest-dev/krest/proxy/metrics.Version=…"):
+// builds run with -buildvcs=false, so the toolchain records no commit.
+var Version, Commit, Date string
+
+// Build returns the version and VCS commit of the running binary: the
+// link-time stamp when there is one, else what the Go toolchain recorded.
 func Build() (version, commit string) {
 	version, commit = "(devel)", "unknown"
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return version, commit
-	}
-	if info.Main.Version != "" {
-		version = info.Main.Version
-	}
-	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" {
-			commit = s.Value
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if info.Main.Version != "" {
+			version = info.Main.Version
 		}
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				commit = s.Value
+			}
+		}
+	}
+	if Version != "" {
+		version = Version
+	}
+	if Commit != "" {
+		commit = Commit
 	}
 	return version, commit
 }

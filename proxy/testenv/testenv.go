@@ -105,6 +105,9 @@ var installHints = map[string]string{
 	"chromium":   "apt-get install chromium; make deps does",
 	"prometheus": "apt-get install prometheus; make deps does",
 	"promtool":   "it comes with Debian's prometheus; make deps installs it",
+	"dockerd":    "apt-get install docker.io; make deps does",
+	"docker":     "apt-get install docker.io; make deps does",
+	"dpkg-deb":   "Debian's dpkg",
 }
 
 // Tool returns the path of the program name, found on PATH or at one of
