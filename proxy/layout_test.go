@@ -23,7 +23,7 @@ func TestImportRule(t *testing.T) {
 	t.Parallel()
 	httpLayer := map[string]bool{module + "/proxy": true, module + "/proxy/rest": true, module + "/proxy/v2": true, module + "/proxy/v3": true}
 	kafkaSide := map[string]bool{}
-	for _, pkg := range []string{"produce", "schema", "admin", "consumer", "config", "keystore", "jaas", "kafkaerr", "auth", "identity", "clients"} {
+	for _, pkg := range []string{"produce", "schema", "admin", "consumer", "config", "keystore", "jaas", "kafkaerr", "auth", "identity", "clients", "tracing"} {
 		kafkaSide[module+"/proxy/"+pkg] = true
 	}
 	out, err := exec.Command("go", "list", module+"/proxy/...").Output()

@@ -7,11 +7,15 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/config"
 	"github.com/krest-dev/krest/proxy/metrics"
 	"github.com/krest-dev/krest/proxy/rest"
+	"github.com/krest-dev/krest/proxy/tracing"
 )
 
 // observer runs around every request: it counts it in the metrics of its
@@ -24,6 +28,7 @@ type observer struct {
 	compress  bool
 	unmatched *metrics.Route
 	cors      config.CORS
+	tracer    *tracing.Tracer // nil: tracing off
 }
 
 // corsPreflight answers an OPTIONS preflight of an allowed origin; it
@@ -79,6 +84,11 @@ func (o *observer) wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		start := time.Now()
 		o.unmatched.Start() // the in-flight gauge is shared by every route
+		var span trace.Span
+		if o.tracer != nil {
+			span = o.tracer.StartServer(rest.HeaderCarrier{H: &ctx.Request.Header}, "unmatched")
+			ctx.SetUserValue(rest.SpanKey, span)
+		}
 		if !o.corsPreflight(ctx) {
 			next(ctx)
 			o.setCORS(ctx) // after next: WriteError resets the response
@@ -103,14 +113,71 @@ func (o *observer) wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 			out = len(ctx.Response.Body())
 		}
 		rm.Done(status, start, in, out)
+		if span != nil {
+			endSpan(ctx, span, name, status)
+		}
 		if o.access && o.log.Enabled(ctx, slog.LevelInfo) {
 			principal, _ := ctx.UserValue(rest.PrincipalKey).(string)
-			o.log.LogAttrs(ctx, slog.LevelInfo, "request",
+			attrs := []slog.Attr{
 				slog.String("method", string(ctx.Method())), slog.String("route", name), slog.Int("status", status),
 				slog.Int("bytes_in", in), slog.Int("bytes_out", out), slog.Duration("duration", time.Since(start)),
-				slog.String("remote", ctx.RemoteAddr().String()), slog.String("principal", principal))
+				slog.String("remote", ctx.RemoteAddr().String()), slog.String("principal", principal),
+			}
+			if span != nil {
+				sc := span.SpanContext()
+				attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+			}
+			o.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 		}
 	}
+}
+
+// endSpan names a request's server span by its route and ends it with
+// what the request did: the standard HTTP attributes, the topic, the
+// records it carried and, for an error, Kafka-REST's error code.
+func endSpan(ctx *fasthttp.RequestCtx, span trace.Span, route string, status int) {
+	span.SetName(route)
+	if !span.IsRecording() {
+		span.End()
+		return
+	}
+	attrs := []attribute.KeyValue{
+		attribute.String("http.request.method", string(ctx.Method())),
+		attribute.String("url.path", string(ctx.Path())),
+		attribute.String("http.route", route),
+		attribute.Int("http.response.status_code", status),
+		attribute.String("network.peer.address", ctx.RemoteIP().String()),
+	}
+	if topic, ok := ctx.UserValue("topic").(string); ok {
+		attrs = append(attrs, attribute.String("messaging.destination.name", topic))
+	}
+	if n := rest.NotedRecords(ctx); n >= 0 {
+		attrs = append(attrs, attribute.Int("messaging.batch.message_count", n))
+	}
+	if status >= 400 {
+		if code, ok := errorCode(ctx.Response.Body()); ok {
+			attrs = append(attrs, attribute.Int("krest.error_code", code))
+		}
+	}
+	span.SetAttributes(attrs...)
+	if status >= 500 {
+		span.SetStatus(codes.Error, fasthttp.StatusMessage(status))
+	}
+	span.End()
+}
+
+// errorCode reads the error_code of a JSON error body (rest.WriteError's:
+// it begins with it).
+func errorCode(body []byte) (int, bool) {
+	rest, ok := bytes.CutPrefix(body, []byte(`{"error_code":`))
+	if !ok {
+		return 0, false
+	}
+	n, i := 0, 0
+	for ; i < len(rest) && i < 9 && rest[i] >= '0' && rest[i] <= '9'; i++ {
+		n = n*10 + int(rest[i]-'0')
+	}
+	return n, i > 0
 }
 
 // gzipResponse compresses a response of at least minCompress bytes when

@@ -28,6 +28,7 @@ import (
 	"github.com/krest-dev/krest/proxy/produce"
 	"github.com/krest-dev/krest/proxy/rest"
 	"github.com/krest-dev/krest/proxy/schema"
+	"github.com/krest-dev/krest/proxy/tracing"
 	"github.com/krest-dev/krest/proxy/v2"
 	"github.com/krest-dev/krest/proxy/v3"
 )
@@ -54,9 +55,10 @@ type Server struct {
 	dir       *directory.Directory // consumer instance owners (nil: forwarding off)
 	trust     *peerTrust           // verifies forwarded requests (nil: forwarding off)
 	v3        *v3.API
-	table     []rest.Route // every route served, for the OpenAPI test
-	memory    *pool.Budget // request.memory.max.bytes
-	tls       *tls.Config  // https listeners; nil without one
+	table     []rest.Route    // every route served, for the OpenAPI test
+	memory    *pool.Budget    // request.memory.max.bytes
+	tls       *tls.Config     // https listeners; nil without one
+	tracer    *tracing.Tracer // nil: tracing off
 
 	closeOnce sync.Once
 }
@@ -69,6 +71,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	}
 	version, commit := metrics.Build()
 	m := metrics.New(cfg.MetricsTopicLabels, version, commit)
+	tc := cfg.Tracing
+	tracer, err := tracing.New(context.Background(), tracing.Config{Endpoint: tc.Endpoint, Sampler: tc.Sampler, SamplerArg: tc.SamplerArg, ServiceName: tc.Service, Version: version})
+	if err != nil {
+		return nil, err
+	}
 	m.RecordErrorCodes(rest.CodeKafkaAuthentication, rest.CodeKafkaAuthorization, rest.CodeUnknownTopic,
 		rest.CodePartitionNotFound, rest.CodeKafkaError, rest.CodeKafkaRetriable)
 	producer, err := produce.New(append(cfg.ProducerOpts(), kgo.WithHooks(m.KafkaHooks("producer"))), produce.Options{
@@ -77,9 +84,10 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		DeliveryTimeout: cfg.ProduceDeliveryTimeout,
 	})
 	if err != nil {
+		_ = tracer.Shutdown(context.Background())
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, producer: producer, metrics: m}
+	s := &Server{tracer: tracer, cfg: cfg, log: log, producer: producer, metrics: m}
 	fd := cfg.FrontDoor
 	if s.door, err = auth.NewDoor(auth.Config{
 		Method: fd.Method, Realm: fd.Realm, Roles: fd.Roles, SkipPaths: fd.SkipPaths, JAASFile: fd.JAASFile,
@@ -175,7 +183,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.conns = newConnTracker()
 	s.limit = &connLimit{max: cfg.MaxConnections, perIP: cfg.MaxConnectionsPerIP, byIP: map[string]int{}}
 	handler, table := routes(chain, api.Routes(), s.v3.Routes(), s.trust, s.door, fd.Propagate, pol,
-		&observer{metrics: m, log: log, access: cfg.AccessLog, compress: cfg.Compression, unmatched: m.Route("unmatched"), cors: cfg.CORS},
+		&observer{metrics: m, log: log, access: cfg.AccessLog, compress: cfg.Compression, unmatched: m.Route("unmatched"), cors: cfg.CORS, tracer: s.tracer},
 		s.opsRoutes())
 	s.table = table
 	s.http = &fasthttp.Server{
@@ -352,6 +360,14 @@ func (s *Server) closeClients() {
 		s.callers.Close()
 	}
 	s.producer.Close()
+	if s.tracer != nil {
+		// What the batcher holds is exported, for at most a few seconds.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.tracer.Shutdown(ctx); err != nil {
+			s.log.Warn("tracing: exporting the last spans failed", "error", err)
+		}
+		cancel()
+	}
 	for _, cl := range []*kgo.Client{s.adminCl, s.readCl} {
 		if cl != nil {
 			cl.Close()

@@ -122,6 +122,9 @@ type Config struct {
 	// Endpoints switches endpoints off; RateLimit limits request rates.
 	Endpoints Endpoints
 	RateLimit RateLimit
+	// Tracing is OpenTelemetry tracing (otel.*), off unless an OTLP
+	// endpoint is set.
+	Tracing Tracing
 
 	// Compression gzips responses of 1 KiB and more for clients that
 	// accept it ("compression.enable", default true, as Confluent's).

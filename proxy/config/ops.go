@@ -26,7 +26,19 @@ type RateLimit struct {
 	Timeout     time.Duration  // rate.limit.timeout.ms, default 0: answer 429 at once
 }
 
+// Tracing is OpenTelemetry tracing's settings (otel.*): each, when set,
+// takes the place of the OTEL_* environment variable of the same name,
+// which the OpenTelemetry SDK reads otherwise. Tracing is off unless an
+// endpoint is set here or in the environment.
+type Tracing struct {
+	Endpoint   string // otel.exporter.otlp.endpoint (OTEL_EXPORTER_OTLP_ENDPOINT): the collector's OTLP/HTTP URL
+	Sampler    string // otel.traces.sampler (OTEL_TRACES_SAMPLER)
+	SamplerArg string // otel.traces.sampler.arg (OTEL_TRACES_SAMPLER_ARG)
+	Service    string // otel.service.name (OTEL_SERVICE_NAME), default krest
+}
+
 var opsKeys = map[string]bool{
+	"otel.exporter.otlp.endpoint": true, "otel.traces.sampler": true, "otel.traces.sampler.arg": true, "otel.service.name": true,
 	"api.endpoints.allowlist": true, "api.endpoints.blocklist": true, "api.v2.enable": true, "api.v3.enable": true,
 	"rate.limit.enable": true, "rate.limit.permits.per.sec": true, "rate.limit.per.client.permits.per.sec": true,
 	"rate.limit.default.cost": true, "rate.limit.costs": true, "rate.limit.timeout.ms": true,
@@ -40,6 +52,8 @@ var opsIgnored = map[string]string{
 }
 
 func (c *Config) parseOps(get func(string) string) error {
+	c.Tracing = Tracing{Endpoint: get("otel.exporter.otlp.endpoint"), Sampler: get("otel.traces.sampler"),
+		SamplerArg: get("otel.traces.sampler.arg"), Service: get("otel.service.name")}
 	c.Endpoints.Allow = splitList(get("api.endpoints.allowlist"))
 	c.Endpoints.Block = splitList(get("api.endpoints.blocklist"))
 	for _, v := range []string{"v2", "v3"} {

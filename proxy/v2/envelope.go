@@ -11,6 +11,7 @@ import (
 	"github.com/krest-dev/krest/proxy/produce"
 	"github.com/krest-dev/krest/proxy/rest"
 	"github.com/krest-dev/krest/proxy/schema"
+	"github.com/krest-dev/krest/proxy/tracing"
 )
 
 // produceRequest is the body of a v1/v2 produce: Confluent's ProduceRequest.
@@ -167,6 +168,12 @@ func (j *produceJob) missingSchemas() error {
 func (j *produceJob) build(format codec.Format, topic string, pathPartition int32) error {
 	b := j.batch
 	b.Grow(len(j.req.Records))
+	trace := produce.Null // the request's trace context, in the arena once
+	if j.traceparent != nil {
+		off := len(b.Arena.B)
+		b.Arena.B = append(b.Arena.B, j.traceparent...)
+		trace = produce.Span{Off: off, End: len(b.Arena.B)}
+	}
 	for i := range j.req.Records {
 		in := &j.req.Records[i]
 		key, err := j.embed(format, in.Key, j.keySchema)
@@ -177,12 +184,17 @@ func (j *produceJob) build(format codec.Format, topic string, pathPartition int3
 		if err != nil {
 			return embedError(format, i, "value", err)
 		}
+		traced := false // the record carries a trace context of its own
 		for _, h := range in.Headers {
 			v, err := j.embed(codec.Binary, h.Value, nil)
 			if err != nil {
 				return rest.BadRequest(fmt.Errorf("header %q: %w", h.Name, err))
 			}
 			b.AddHeader(i, h.Name, v)
+			traced = traced || h.Name == tracing.HeaderTraceParent
+		}
+		if trace.Off >= 0 && !traced {
+			b.AddHeader(i, tracing.HeaderTraceParent, trace)
 		}
 		partition := pathPartition
 		if p, ok, err := recordPartition(in.Partition, i); err != nil {

@@ -73,6 +73,8 @@ func (a *API) produce(ctx *fasthttp.RequestCtx, r rest.Request, pathPartition in
 	if err := job.parse(r.Body); err != nil {
 		return err
 	}
+	job.traceparent = rest.TraceParent(ctx)
+	rest.NoteRecords(ctx, len(job.req.Records))
 	if format.UsesSchema() {
 		if err := a.requestSchemas(job, topic, format); err != nil {
 			return err
@@ -228,6 +230,9 @@ type produceJob struct {
 	keySchema, valueSchema *schema.Registered
 	batch                  *produce.Batch
 	out                    []byte
+	// traceparent is the request's trace context, written into each
+	// record's headers (nil: tracing off).
+	traceparent []byte
 }
 
 // maxPooledJobBytes keeps jobs that rendered a huge response out of the
@@ -263,7 +268,7 @@ const maxPooledJobRecords = 4096
 func (j *produceJob) reset() {
 	clear(j.req.Records) // drop the raw values, which reference the body
 	j.out = j.out[:0]
-	j.keySchema, j.valueSchema = nil, nil
+	j.keySchema, j.valueSchema, j.traceparent = nil, nil, nil
 	// The decoder leaves fields absent from the next body untouched, so
 	// every field of the envelope is reset, not just the records.
 	j.req = produceRequest{Records: j.req.Records[:0]}

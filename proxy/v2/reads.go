@@ -13,6 +13,7 @@ import (
 	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/consumer"
 	"github.com/krest-dev/krest/proxy/rest"
+	"github.com/krest-dev/krest/proxy/tracing"
 )
 
 // ReadRecords is GET .../records?timeout=&max_bytes=.
@@ -66,6 +67,8 @@ func (a *API) read(ctx *fasthttp.RequestCtx, offer rest.Offer, topic string, ver
 		if err != nil {
 			return err
 		}
+		tracing.LinkRecords(rest.Span(ctx), recs)
+		rest.NoteRecords(ctx, len(recs))
 		style := recordStyle{topic: version == 2, extensions: version == 2}
 		buf := pool.GetBuffer()
 		defer pool.PutBuffer(buf)

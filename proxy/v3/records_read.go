@@ -14,6 +14,7 @@ import (
 	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/rest"
 	"github.com/krest-dev/krest/proxy/schema"
+	"github.com/krest-dev/krest/proxy/tracing"
 )
 
 // Bounds of a stateless read's max_records.
@@ -94,6 +95,8 @@ func (a *API) ReadRecords(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 	self := cl.u.self(partitionPath(topic, p, "records")...)
 	buf := pool.GetBuffer()
 	defer pool.PutBuffer(buf)
+	tracing.LinkRecords(rest.Span(ctx), recs)
+	rest.NoteRecords(ctx, len(recs))
 	buf.Grow(readSize(recs))
 	b := append(buf.B, `{"kind":"KafkaRecordList","metadata":{"self":`...)
 	if raw := ctx.URI().QueryString(); len(raw) > 0 {
