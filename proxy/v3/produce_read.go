@@ -188,7 +188,7 @@ var errStreamMemory = rest.Errorf(429, rest.CodeTooManyRequests, "Request memory
 // record builds one record into the chunk being filled, or refuses it
 // there; false ends the stream.
 func (s *stream) record(raw []byte) bool {
-	s.slot()
+	s.room()
 	c := s.cur
 	if time.Since(s.start) > s.maxDuration {
 		c.refuse(errStreamTooLong)
@@ -227,10 +227,10 @@ func (s *stream) record(raw []byte) bool {
 	return true
 }
 
-// slot takes room in the window for one more record; when the window is
+// room takes room in the window for one more record; when the window is
 // full, the chunk being filled is sent first, so that its answers free
 // room.
-func (s *stream) slot() {
+func (s *stream) room() {
 	select {
 	case s.window <- struct{}{}:
 	default:
@@ -252,6 +252,6 @@ func (s *stream) dispatch() {
 
 // refuse answers one last error result and ends the stream.
 func (s *stream) refuse(err error) {
-	s.slot()
+	s.room()
 	s.cur.refuse(err)
 }
