@@ -137,6 +137,16 @@ func checkNoSecrets(t *testing.T, where, text string) {
 
 const jaasPrefix = "org.apache.kafka.common.security."
 
+// scramProps are the client settings of user with pass on b's SASL_SSL
+// listener.
+func scramProps(b securedBroker, user, pass string) map[string]string {
+	return map[string]string{
+		"client.security.protocol": "SASL_SSL", "client.sasl.mechanism": "SCRAM-SHA-512",
+		"client.sasl.jaas.config":        jaasPrefix + `scram.ScramLoginModule required username="` + user + `" password="` + pass + `";`,
+		"client.ssl.truststore.location": b.file("ca.pem"),
+	}
+}
+
 func TestSecuredRoundTrips(t *testing.T) {
 	b := secured(t)
 	idp := newTokenEndpoint(t)
@@ -241,19 +251,12 @@ func roundTrip(t *testing.T, b securedBroker, ts *testServer) {
 
 func TestSecuredFailures(t *testing.T) {
 	b := secured(t)
-	scramProps := func(user, pass string) map[string]string {
-		return map[string]string{
-			"client.security.protocol": "SASL_SSL", "client.sasl.mechanism": "SCRAM-SHA-512",
-			"client.sasl.jaas.config":        jaasPrefix + `scram.ScramLoginModule required username="` + user + `" password="` + pass + `";`,
-			"client.ssl.truststore.location": b.file("ca.pem"),
-		}
-	}
 	binary := map[string]string{"Content-Type": "application/vnd.kafka.binary.v2+json"}
 	oneRecord := []byte(`{"records":[{"value":"eA=="}]}`)
 
 	t.Run("no ACLs: 403 on produce, nothing written", func(t *testing.T) {
 		topic := secTopic(t, b)
-		ts, logs := startSecured(t, b.saslSSL, scramProps("mallory", "mallory-secret"))
+		ts, logs := startSecured(t, b.saslSSL, scramProps(b, "mallory", "mallory-secret"))
 		start := time.Now()
 		status, body, _ := ts.do(t, "POST", "/topics/"+topic, binary, oneRecord)
 		if status != 403 || !strings.Contains(body, `"error_code":40301`) {
@@ -285,7 +288,7 @@ func TestSecuredFailures(t *testing.T) {
 
 	t.Run("wrong password: prompt 401", func(t *testing.T) {
 		topic := secTopic(t, b)
-		ts, logs := startSecured(t, b.saslSSL, scramProps("alice", "wrong-secret"))
+		ts, logs := startSecured(t, b.saslSSL, scramProps(b, "alice", "wrong-secret"))
 		for _, req := range []struct {
 			method, path string
 			headers      map[string]string

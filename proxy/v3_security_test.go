@@ -13,13 +13,6 @@ import (
 // (15 s here) that records to a broker that never answers would wait.
 func TestSecuredV3Produce(t *testing.T) {
 	b := secured(t)
-	scramProps := func(user, pass string) map[string]string {
-		return map[string]string{
-			"client.security.protocol": "SASL_SSL", "client.sasl.mechanism": "SCRAM-SHA-512",
-			"client.sasl.jaas.config":        jaasPrefix + `scram.ScramLoginModule required username="` + user + `" password="` + pass + `";`,
-			"client.ssl.truststore.location": b.file("ca.pem"),
-		}
-	}
 	json := map[string]string{"Content-Type": "application/json"}
 	for _, tc := range []struct {
 		name, user, pass string
@@ -30,7 +23,7 @@ func TestSecuredV3Produce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			topic := secTopic(t, b)
-			ts, logs := startSecured(t, b.saslSSL, scramProps(tc.user, tc.pass))
+			ts, logs := startSecured(t, b.saslSSL, scramProps(b, tc.user, tc.pass))
 			base := "/v3/clusters/any/topics/" + topic
 			for _, req := range []struct {
 				path, body, want string

@@ -74,9 +74,10 @@ func appendSide(dst []byte, s *side) []byte {
 	return append(dst, '}')
 }
 
-// appendSuccess appends the fields of a produced record's result after
-// its opening (error_code or id).
-func appendSuccess(dst []byte, cluster string, r *kgo.Record, key, value *side) []byte {
+// appendPlace appends where a record sits, as a produce result and a
+// KafkaRecord both begin: "cluster_id", "topic_name", "partition_id",
+// "offset" and "timestamp".
+func appendPlace(dst []byte, cluster string, r *kgo.Record) []byte {
 	dst = append(dst, `"cluster_id":`...)
 	dst = codec.AppendQuote(dst, cluster)
 	dst = append(dst, `,"topic_name":`...)
@@ -87,7 +88,13 @@ func appendSuccess(dst []byte, cluster string, r *kgo.Record, key, value *side) 
 	dst = strconv.AppendInt(dst, r.Offset, 10)
 	dst = append(dst, `,"timestamp":"`...)
 	dst = appendInstant(dst, r.Timestamp)
-	dst = append(dst, '"')
+	return append(dst, '"')
+}
+
+// appendSuccess appends the fields of a produced record's result after
+// its opening (error_code or id).
+func appendSuccess(dst []byte, cluster string, r *kgo.Record, key, value *side) []byte {
+	dst = appendPlace(dst, cluster, r)
 	if key.present {
 		dst = append(dst, `,"key":`...)
 		dst = appendSide(dst, key)

@@ -243,17 +243,9 @@ func (rr *recordReader) end() {
 
 // appendRecord appends r as a KafkaRecord.
 func (rr *recordReader) appendRecord(dst []byte, cluster string, r *kgo.Record) []byte {
-	dst = append(dst, `{"kind":"KafkaRecord","cluster_id":`...)
-	dst = codec.AppendQuote(dst, cluster)
-	dst = append(dst, `,"topic_name":`...)
-	dst = codec.AppendQuote(dst, r.Topic)
-	dst = append(dst, `,"partition_id":`...)
-	dst = strconv.AppendInt(dst, int64(r.Partition), 10)
-	dst = append(dst, `,"offset":`...)
-	dst = strconv.AppendInt(dst, r.Offset, 10)
-	dst = append(dst, `,"timestamp":"`...)
-	dst = appendInstant(dst, r.Timestamp)
-	dst = append(dst, `","headers":`...)
+	dst = append(dst, `{"kind":"KafkaRecord",`...)
+	dst = appendPlace(dst, cluster, r)
+	dst = append(dst, `,"headers":`...)
 	dst = codec.AppendHeaders(dst, r.Headers)
 	dst = append(dst, `,"key":`...)
 	dst = rr.appendData(dst, r.Key, true)
