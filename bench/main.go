@@ -144,7 +144,7 @@ func main() {
 	flag.StringVar(&cfg.out, "out", "bench/results", "directory for results (JSON, SVG)")
 	krestArgs := flag.String("krest-args", "", "extra krest flags, space separated")
 	logFile := flag.String("krest-log", "", "append krest's log to this file (add -krest-args \"-log.level debug\" for more)")
-	rows := flag.String("rows", "", "comma-separated rows to run (1..8, idle); empty = all")
+	rows := flag.String("rows", "", "comma-separated rows to run (1..11, idle); empty = all")
 	runs := flag.Int("runs", 0, "repetitions of every row, reported as median and spread (0: 3 at full scale, else 1)")
 	cpuProfile := flag.String("cpuprofile", "", "write the bench process's own CPU profile (the load generator's) to this file")
 	flag.Parse()
@@ -217,6 +217,7 @@ func run(cfg config) (*report, error) {
 
 	steps := []func(config, *krestProc, *kadm.Client) (row, error){
 		rowProduceBatch, rowProduceSmall, rowConsume, rowAvro, rowLatency, rowProduceStream, rowStreamLatency, rowStreamConsume,
+		rowTracingOff, rowTracing1, rowTracing100,
 	}
 	// Every row once, then again: repetitions far apart in time see more
 	// of the machine's noise than back-to-back ones.
@@ -230,7 +231,9 @@ func run(cfg config) (*report, error) {
 			if err != nil {
 				return nil, err
 			}
-			r.PeakRSSMiB = float64(k.stats().peakRSS) / (1 << 20)
+			if r.PeakRSSMiB == 0 { // a row with a krest of its own says its own
+				r.PeakRSSMiB = float64(k.stats().peakRSS) / (1 << 20)
+			}
 			perStep[i] = append(perStep[i], r)
 		}
 	}
