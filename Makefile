@@ -69,6 +69,14 @@ deps: kafka-jars release-tools
 kafka-jars:
 	@.ci/kafka/fetch-jars.sh >/dev/null
 
+# The Helm chart's tests (./deploy/helm, in make test) need helm,
+# helm-unittest, kubeconform and Kubernetes JSON schemas: pinned in
+# .ci/chart/tools.sh, cached in ~/.cache/krest/chart-tools.
+.PHONY: chart-tools chart-apiserver
+deps: chart-tools
+chart-tools:
+	@.ci/chart/tools.sh >/dev/null
+
 ## test: lint, then every test (with -race) against a real Kafka broker, the fault suite, then a short fuzz
 test: deps lint
 	$(WITH_BROKER) $(GO) test -race -count=1 -shuffle=on ./...
