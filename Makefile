@@ -46,7 +46,10 @@ image:
 	docker build -t $(IMAGE) .
 
 ## release: linux amd64/arm64 archives, .deb and .rpm with the systemd unit, checksums.txt and SBOMs in dist/ (a snapshot unless HEAD is tagged; nothing is published)
+# goreleaser drops the commit and its date in a clone without a remote (CI's
+# is one): git then gets the project's URL from the environment.
 release: release-tools
+	$(if $(shell git remote),,GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url GIT_CONFIG_VALUE_0=https://github.com/krest-dev/krest.git) \
 	PATH="$(TOOLS):$$PATH" goreleaser release --clean --skip=publish $(if $(shell git describe --tags --exact-match 2>/dev/null),,--snapshot)
 
 release-tools:
@@ -76,6 +79,10 @@ kafka-jars:
 deps: chart-tools
 chart-tools:
 	@.ci/chart/tools.sh >/dev/null
+
+## chart-apiserver: the Helm chart and the README's commands against a real kube-apiserver and etcd built from k8s.io/kubernetes (.ci/kube/build.sh: ~5.5 min warm, much more cold; then about a minute)
+chart-apiserver: chart-tools
+	@kube=$$(.ci/kube/build.sh) && KREST_KUBE_BIN=$$kube $(GO) test -tags apiserver -count=1 -run '^TestAPIServer$$' -v ./deploy/helm
 
 ## test: lint, then every test (with -race) against a real Kafka broker, the fault suite, then a short fuzz
 test: deps lint

@@ -88,6 +88,10 @@ func TestRelease(t *testing.T) {
 					t.Errorf("%s lacks %s:\n%s", name, f, list)
 				}
 			}
+			// The unit's ExecReload runs /bin/kill, in Debian's procps.
+			if deps := run(t, nil, dpkgDeb, "-f", filepath.Join(dist, name), "Depends"); !strings.Contains(deps, "procps") {
+				t.Errorf("%s depends on %q, want procps", name, deps)
+			}
 		case strings.HasSuffix(name, ".rpm"):
 			rpms++
 		}
