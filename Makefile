@@ -26,10 +26,13 @@ STAMP            := -X github.com/krest-dev/krest/proxy/metrics.Version=$(VERSIO
                     -X github.com/krest-dev/krest/proxy/metrics.Commit=$(COMMIT) \
                     -X github.com/krest-dev/krest/proxy/metrics.Date=$(DATE)
 
-# Release tools, go-installed into .cache/tools (goreleaser v2.18 needs a newer Go).
-TOOLS            := $(CURDIR)/.cache/tools
-GORELEASER       ?= github.com/goreleaser/goreleaser/v2@v2.17.0
-SYFT             ?= github.com/anchore/syft/cmd/syft@v1.57.2
+# Release tools, go-installed into ~/.cache/krest/release-tools, a directory
+# per version (goreleaser v2.18 needs a newer Go).
+GORELEASER_VERSION := v2.17.0
+SYFT_VERSION     := v1.57.2
+TOOLS            := $(HOME)/.cache/krest/release-tools
+GORELEASER_BIN   := $(TOOLS)/goreleaser-$(GORELEASER_VERSION)
+SYFT_BIN         := $(TOOLS)/syft-$(SYFT_VERSION)
 IMAGE            ?= krest
 
 build:
@@ -50,11 +53,11 @@ image:
 # is one): git then gets the project's URL from the environment.
 release: release-tools
 	$(if $(shell git remote),,GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url GIT_CONFIG_VALUE_0=https://github.com/krest-dev/krest.git) \
-	PATH="$(TOOLS):$$PATH" goreleaser release --clean --skip=publish $(if $(shell git describe --tags --exact-match 2>/dev/null),,--snapshot)
+	PATH="$(GORELEASER_BIN):$(SYFT_BIN):$$PATH" goreleaser release --clean --skip=publish $(if $(shell git describe --tags --exact-match 2>/dev/null),,--snapshot)
 
 release-tools:
-	@test -x $(TOOLS)/goreleaser || GOBIN=$(TOOLS) GOFLAGS=-buildvcs=false $(GO) install $(GORELEASER)
-	@test -x $(TOOLS)/syft || GOBIN=$(TOOLS) GOFLAGS=-buildvcs=false $(GO) install $(SYFT)
+	@test -x $(GORELEASER_BIN)/goreleaser || GOBIN=$(GORELEASER_BIN) GOFLAGS=-buildvcs=false $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+	@test -x $(SYFT_BIN)/syft || GOBIN=$(SYFT_BIN) GOFLAGS=-buildvcs=false $(GO) install github.com/anchore/syft/cmd/syft@$(SYFT_VERSION)
 
 ## run: build and start krest on :8082 (pass flags with ARGS="-bootstrap.servers host:9092")
 run: build

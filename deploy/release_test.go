@@ -23,10 +23,11 @@ import (
 // binary, the unit and the config file, and an amd64 binary whose -version
 // carries the snapshot's version, the commit and its date.
 func TestRelease(t *testing.T) {
-	tools := filepath.Join(root, ".cache", "tools")
-	_, err1 := os.Stat(filepath.Join(tools, "goreleaser"))
-	_, err2 := os.Stat(filepath.Join(tools, "syft"))
-	testenv.Require(t, "goreleaser and syft in .cache/tools (make deps installs them)", err1 == nil && err2 == nil)
+	home, _ := os.UserHomeDir()
+	tools := filepath.Join(home, ".cache", "krest", "release-tools")
+	goreleaser, _ := filepath.Glob(filepath.Join(tools, "goreleaser-*", "goreleaser"))
+	syft, _ := filepath.Glob(filepath.Join(tools, "syft-*", "syft"))
+	testenv.Require(t, "goreleaser and syft in "+tools+" (make deps installs them)", len(goreleaser) > 0 && len(syft) > 0)
 	dpkgDeb := testenv.Tool(t, "dpkg-deb")
 
 	start := time.Now()
