@@ -244,49 +244,6 @@ func tail(path string) string {
 	return string(b)
 }
 
-// readmeHelm returns the commands of the README's "Kubernetes (Helm)"
-// section, its first sh block (the chart) and its second (the plain
-// manifests), with the YAML block that is krest-values.yaml.
-func readmeHelm(t *testing.T) (install, plain []string, values string) {
-	t.Helper()
-	b, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, ok := strings.Cut(string(b), "\n### Kubernetes (Helm)\n")
-	if !ok {
-		t.Fatal(`README.md has no "### Kubernetes (Helm)" section`)
-	}
-	if i := strings.Index(section, "\n## "); i >= 0 {
-		section = section[:i]
-	}
-	var sh [][]string
-	for rest := section; ; {
-		_, block, ok := strings.Cut(rest, "\n```")
-		if !ok {
-			break
-		}
-		lang, body, _ := strings.Cut(block, "\n")
-		body, rest, _ = strings.Cut(body, "```\n")
-		switch lang {
-		case "yaml":
-			values = body
-		case "sh":
-			var cmds []string
-			for line := range strings.Lines(strings.ReplaceAll(body, "\\\n", " ")) {
-				if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-					cmds = append(cmds, line)
-				}
-			}
-			sh = append(sh, cmds)
-		}
-	}
-	if len(sh) != 2 || values == "" {
-		t.Fatalf("the README's Kubernetes (Helm) section has %d sh blocks and values %q; the test expects two and a yaml block", len(sh), values)
-	}
-	return sh[0], sh[1], values
-}
-
 // shell returns a function running a README command with bash in a
 // directory holding krest-values.yaml and the repository's deploy/, with the
 // test's kubectl and helm first on PATH and its API server as KUBECONFIG.

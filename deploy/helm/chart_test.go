@@ -78,9 +78,21 @@ func (tl tools) template(t *testing.T, values string) []byte {
 	return run(t, nil, tl.helm, args...)
 }
 
+// readmeValues writes the README's krest-values.yaml into a file and
+// returns its path.
+func readmeValues(t *testing.T) string {
+	t.Helper()
+	_, _, values := readmeHelm(t)
+	f := filepath.Join(t.TempDir(), "krest-values.yaml")
+	if err := os.WriteFile(f, []byte(values), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 func TestLint(t *testing.T) {
 	tl := chartTools(t)
-	for _, values := range []string{"", fullValues, plainValues} {
+	for _, values := range []string{"", fullValues, plainValues, readmeValues(t)} {
 		args := []string{"lint", "--strict", chart, "--kube-version", kubeVersion}
 		if values != "" {
 			args = append(args, "-f", values)
@@ -95,7 +107,7 @@ func TestLint(t *testing.T) {
 // field the schemas do not know.
 func TestKubeconform(t *testing.T) {
 	tl := chartTools(t)
-	for _, values := range []string{"", fullValues, plainValues} {
+	for _, values := range []string{"", fullValues, plainValues, readmeValues(t)} {
 		out := tl.template(t, values)
 		res := run(t, out, tl.kubeconform, "-strict", "-summary",
 			"-schema-location", filepath.Join(tl.schemas, "{{.ResourceKind}}{{.KindSuffix}}.json"))
@@ -158,4 +170,47 @@ func TestDashboardCopy(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from %s: go test ./deploy/helm -run TestDashboardCopy -update copies it", dst, src)
 	}
+}
+
+// readmeHelm returns the commands of the README's "Kubernetes (Helm)"
+// section, its first sh block (the chart) and its second (the plain
+// manifests), with the YAML block that is krest-values.yaml.
+func readmeHelm(t *testing.T) (install, plain []string, values string) {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n### Kubernetes (Helm)\n")
+	if !ok {
+		t.Fatal(`README.md has no "### Kubernetes (Helm)" section`)
+	}
+	if i := strings.Index(section, "\n## "); i >= 0 {
+		section = section[:i]
+	}
+	var sh [][]string
+	for rest := section; ; {
+		_, block, ok := strings.Cut(rest, "\n```")
+		if !ok {
+			break
+		}
+		lang, body, _ := strings.Cut(block, "\n")
+		body, rest, _ = strings.Cut(body, "```\n")
+		switch lang {
+		case "yaml":
+			values = body
+		case "sh":
+			var cmds []string
+			for line := range strings.Lines(strings.ReplaceAll(body, "\\\n", " ")) {
+				if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+					cmds = append(cmds, line)
+				}
+			}
+			sh = append(sh, cmds)
+		}
+	}
+	if len(sh) != 2 || values == "" {
+		t.Fatalf("the README's Kubernetes (Helm) section has %d sh blocks and values %q; the test expects two and a yaml block", len(sh), values)
+	}
+	return sh[0], sh[1], values
 }
