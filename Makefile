@@ -9,7 +9,7 @@ FUZZTIME         ?= 30000x
 ARGS             ?=
 WITH_BROKER      := .ci/kafka/with-broker.sh
 
-.PHONY: all build run test unit lint deps kafka-jars fuzz faults allocs bench bench-quick profiles clean image release release-tools
+.PHONY: all build run test unit lint deps kafka-jars fuzz faults allocs jaeger bench bench-quick profiles clean image release release-tools
 
 all: build
 
@@ -82,6 +82,13 @@ kafka-jars:
 deps: chart-tools
 chart-tools:
 	@.ci/chart/tools.sh >/dev/null
+
+# The tracing test (TestTracingJaeger) sends krest's spans to a real Jaeger,
+# built from its Go module, pinned by .ci/tracing/jaeger (7 CPU-minutes,
+# once; cached under ~/.cache/krest).
+deps: jaeger
+jaeger:
+	@.ci/tracing/jaeger.sh >/dev/null
 
 ## chart-apiserver: the Helm chart and the README's commands against a real kube-apiserver and etcd built from k8s.io/kubernetes (.ci/kube/build.sh builds them once: 33 min from an empty Go build cache here; then 14 s)
 chart-apiserver: chart-tools
