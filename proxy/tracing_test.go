@@ -162,10 +162,34 @@ func testTracing(t *testing.T, b backend) {
 	if status, body, _ := ts.do(t, "GET", "/v3/clusters/"+clusters.Data[0].ID+"/topics/"+topic+"/partitions/0/records?offset=0", traced, nil); status != 200 {
 		t.Fatalf("v3 read: %d %s", status, body)
 	}
+	// A tail's stream has a span of its own, the child of the tail's
+	// server span, linked to the records it sent.
+	tailPath := "/v3/clusters/" + clusters.Data[0].ID + "/topics/" + topic + "/records?from=earliest"
+	events, stop := openTailWith(t, ts, tailPath, traced)
+	for n := 0; n < 4; {
+		select {
+		case ev := <-events:
+			n += len(ev.records)
+		case <-time.After(20 * time.Second):
+			t.Fatalf("the tail sent %d records, want 4", n)
+		}
+	}
+	stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := ts.tracer.Flush(ctx); err != nil {
-		t.Fatal(err)
+	for len(sink.named("api.v3.records.tail.stream")) == 0 && ctx.Err() == nil {
+		if err := ts.tracer.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tails, streams := sink.named("api.v3.records.tail"), sink.named("api.v3.records.tail.stream")
+	if len(tails) != 1 || len(streams) != 1 {
+		t.Fatalf("%d tail spans and %d tail stream spans, want 1 and 1", len(tails), len(streams))
+	}
+	if hex.EncodeToString(streams[0].TraceId) != traceID || string(streams[0].ParentSpanId) != string(tails[0].SpanId) || len(streams[0].Links) != 4 {
+		t.Errorf("the tail's stream span: trace %x, parent %x (the tail's server span is %x), %d links; want the client's trace, the server span, 4 links",
+			streams[0].TraceId, streams[0].ParentSpanId, tails[0].SpanId, len(streams[0].Links))
 	}
 
 	want := map[string]string{"api.v2.produce-to-topic": "2", "api.v3.produce.produce-to-topic": "", "api.v3.batch-produce.produce-to-topic": "1"}

@@ -28,11 +28,21 @@ type tailEvent struct {
 // openTail opens a tail and returns its events as they arrive.
 func openTail(t *testing.T, ts *testServer, path, lastID string) (<-chan tailEvent, func()) {
 	t.Helper()
+	var headers map[string]string
+	if lastID != "" {
+		headers = map[string]string{"Last-Event-ID": lastID}
+	}
+	return openTailWith(t, ts, path, headers)
+}
+
+// openTailWith is openTail with these request headers.
+func openTailWith(t *testing.T, ts *testServer, path string, headers map[string]string) (<-chan tailEvent, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", ts.url+path, nil)
 	req.Header.Set("Accept", "text/event-stream")
-	if lastID != "" {
-		req.Header.Set("Last-Event-ID", lastID)
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

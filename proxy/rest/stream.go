@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/krest-dev/krest/proxy/tracing"
 )
 
 // Framing is how a streamed reply frames what it carries.
@@ -78,6 +81,7 @@ type StreamWriter struct {
 	gone     chan struct{}
 	goneOnce sync.Once
 	watching chan struct{} // closed when the watcher's read ends; nil without WatchClient
+	span     trace.Span    // nil: tracing off
 }
 
 // Stream answers the request with a reply that streams for longer than a
@@ -86,17 +90,29 @@ type StreamWriter struct {
 // headers as the handler set them) buffered, and the framing's opening
 // after it. The first Flush sends them. The writer is closed (Close) and
 // the connection with it when f returns; f must not keep it.
+//
+// While tracing is on, the stream has a span of its own, the child of the
+// request's server span named by its route with ".stream" (Span), ended
+// by Close.
 func Stream(ctx *fasthttp.RequestCtx, o StreamOptions, f func(w *StreamWriter)) {
 	length := UntilClose
 	if o.Framing == FrameChunked {
 		length = Chunked
 	}
+	parent, name := Span(ctx), "stream"
+	if rt, ok := ctx.UserValue(RouteKey).(*Route); ok {
+		name = rt.Name + ".stream"
+	}
 	Hijack(ctx, length, func(c net.Conn, head []byte) {
 		w := NewStreamWriter(c, head, o)
+		w.span = tracing.StartStream(parent, name)
 		defer w.Close()
 		f(w)
 	})
 }
+
+// Span is the stream's span (see Stream), nil when tracing is off.
+func (w *StreamWriter) Span() trace.Span { return w.span }
 
 // NewStreamWriter returns a writer of a streamed reply on c, with head
 // (the reply's status line and headers) and the framing's opening
@@ -304,6 +320,10 @@ func (w *StreamWriter) Close() error {
 	if w.watching != nil {
 		_ = w.conn.SetReadDeadline(time.Now())
 		<-w.watching
+	}
+	if w.span != nil {
+		w.span.End()
+		w.span = nil
 	}
 	return err
 }

@@ -169,6 +169,18 @@ func (t *Tracer) StartServer(headers propagation.TextMapCarrier, name string) tr
 	return span
 }
 
+// StartStream starts the span of a stream that outlives its request's
+// server span (parent, ended when the connection was taken over): its
+// child, named name, ended by the stream. nil when tracing is off.
+func StartStream(parent trace.Span, name string) trace.Span {
+	if parent == nil {
+		return nil
+	}
+	tr := parent.TracerProvider().Tracer("github.com/krest-dev/krest")
+	_, span := tr.Start(trace.ContextWithSpan(context.Background(), parent), name, trace.WithSpanKind(trace.SpanKindServer))
+	return span
+}
+
 // HeaderTraceParent and HeaderTraceState are the W3C trace context's
 // header names, as records carry them.
 const (

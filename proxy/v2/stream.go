@@ -12,6 +12,7 @@ import (
 	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/consumer"
 	"github.com/krest-dev/krest/proxy/rest"
+	"github.com/krest-dev/krest/proxy/tracing"
 )
 
 // errStreamOpen refuses a second stream of one instance.
@@ -172,6 +173,7 @@ func (s *recordStream) run(w *rest.StreamWriter) {
 			}
 			return
 		}
+		tracing.LinkRecords(w.Span(), recs[:sent])
 		inst.MarkDelivered(recs[:sent])
 		if sent < len(recs) {
 			inst.Unread(recs[sent:])

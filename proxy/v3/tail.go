@@ -13,6 +13,7 @@ import (
 	"github.com/krest-dev/krest/proxy/admin"
 	"github.com/krest-dev/krest/proxy/consumer"
 	"github.com/krest-dev/krest/proxy/rest"
+	"github.com/krest-dev/krest/proxy/tracing"
 )
 
 // Bounds of a topic tail.
@@ -215,6 +216,7 @@ func (t *topicTail) run(w *rest.StreamWriter) {
 			return
 		}
 		t.count(recs)
+		tracing.LinkRecords(w.Span(), recs)
 	}
 }
 
