@@ -75,7 +75,7 @@ func (f *forwarder) Forward(ctx *fasthttp.RequestCtx, body []byte) bool {
 		return false
 	}
 	if len(f.peers) > 0 && !slices.Contains(f.peers, owner.URL) {
-		f.log.Warn("consumer instance owner is not in consumer.forwarding.peers; not forwarding", "group", group, "instance", name, "owner", owner.ID, "url", owner.URL)
+		f.log.WarnContext(ctx, "consumer instance owner is not in consumer.forwarding.peers; not forwarding", "group", group, "instance", name, "owner", owner.ID, "url", owner.URL)
 		rest.WriteError(ctx, errInstanceGone)
 		return true
 	}

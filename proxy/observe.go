@@ -123,11 +123,7 @@ func (o *observer) wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 				slog.Int("bytes_in", in), slog.Int("bytes_out", out), slog.Duration("duration", time.Since(start)),
 				slog.String("remote", ctx.RemoteAddr().String()), slog.String("principal", principal),
 			}
-			if span != nil {
-				sc := span.SpanContext()
-				attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
-			}
-			o.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+			o.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...) // tracing.LogHandler adds the trace
 		}
 	}
 }

@@ -76,6 +76,10 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if tracer != nil {
+		// A log line written with a traced request's context names its trace.
+		log = slog.New(tracing.LogHandler(log.Handler()))
+	}
 	m.RecordErrorCodes(rest.CodeKafkaAuthentication, rest.CodeKafkaAuthorization, rest.CodeUnknownTopic,
 		rest.CodePartitionNotFound, rest.CodeKafkaError, rest.CodeKafkaRetriable)
 	producer, err := produce.New(append(cfg.ProducerOpts(), kgo.WithHooks(m.KafkaHooks("producer"))), produce.Options{

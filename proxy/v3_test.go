@@ -9,13 +9,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
-// v3Server starts krest on the real broker and returns it with the
-// cluster's id.
-func v3Server(t *testing.T, props map[string]string) (*testServer, string) {
-	t.Helper()
-	return v3ServerOn(t, realBroker(t), props)
-}
-
 // eachV3Backend is eachBackend for the v3 tests: f runs against kfake
 // (v3FakeBroker) and against the real broker. Where the two differ in what
 // a reply shows of the broker, v3Node and v3FakeSubst bridge them.

@@ -9,7 +9,7 @@ import (
 
 // SpanKey holds the request's server span (a trace.Span) while tracing is
 // on; nothing is set when it is off.
-const SpanKey = "krest.span"
+const SpanKey = tracing.SpanKey
 
 // recordsKey holds the number of records a traced request carried.
 const recordsKey = "krest.span.records"

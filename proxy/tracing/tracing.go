@@ -18,6 +18,7 @@ package tracing
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -262,3 +263,33 @@ func hasHeader(hs []kgo.RecordHeader, name string) bool {
 	}
 	return false
 }
+
+// SpanKey is the request value under which the HTTP layer keeps a traced
+// request's server span (a trace.Span); LogHandler looks there.
+const SpanKey = "krest.span"
+
+// LogHandler wraps h so that a log line written with a traced request's
+// context (the request itself, or a context carrying a span) names the
+// trace: trace_id and span_id.
+func LogHandler(h slog.Handler) slog.Handler { return logHandler{h} }
+
+type logHandler struct{ slog.Handler }
+
+func (l logHandler) Handle(ctx context.Context, r slog.Record) error {
+	var sc trace.SpanContext
+	if s, ok := ctx.Value(SpanKey).(trace.Span); ok {
+		sc = s.SpanContext()
+	} else {
+		sc = trace.SpanContextFromContext(ctx)
+	}
+	if sc.IsValid() {
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+	}
+	return l.Handler.Handle(ctx, r)
+}
+
+func (l logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return logHandler{l.Handler.WithAttrs(attrs)}
+}
+
+func (l logHandler) WithGroup(name string) slog.Handler { return logHandler{l.Handler.WithGroup(name)} }

@@ -2,6 +2,8 @@ package tracing
 
 import (
 	"context"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -101,5 +103,39 @@ func TestLinkRecords(t *testing.T) {
 	}
 	if allocs := testing.AllocsPerRun(100, func() { LinkRecords(nil, recs) }); allocs != 0 {
 		t.Errorf("LinkRecords without a span: %v allocations", allocs)
+	}
+}
+
+// valueCtx answers Value as fasthttp's RequestCtx does: its user values.
+type valueCtx struct {
+	context.Context
+	vals map[any]any
+}
+
+func (c valueCtx) Value(k any) any { return c.vals[k] }
+
+// TestLogHandler: a log line written with a traced request (its span under
+// SpanKey) or a context carrying a span names the trace; others do not.
+func TestLogHandler(t *testing.T) {
+	tp := sdktrace.NewTracerProvider()
+	_, span := tp.Tracer("t").Start(context.Background(), "request")
+	defer span.End()
+	var out strings.Builder
+	log := slog.New(LogHandler(slog.NewTextHandler(&out, nil))).With("k", "v")
+	want := "trace_id=" + span.SpanContext().TraceID().String() + " span_id=" + span.SpanContext().SpanID().String()
+	for _, tc := range []struct {
+		name  string
+		ctx   context.Context
+		trace bool
+	}{
+		{"request", valueCtx{context.Background(), map[any]any{SpanKey: span}}, true},
+		{"context", trace.ContextWithSpan(context.Background(), span), true},
+		{"none", context.Background(), false},
+	} {
+		out.Reset()
+		log.InfoContext(tc.ctx, "line")
+		if got := strings.Contains(out.String(), want) && strings.Contains(out.String(), "k=v"); got != tc.trace {
+			t.Errorf("%s: %q, want the trace: %v", tc.name, out.String(), tc.trace)
+		}
 	}
 }
