@@ -111,7 +111,7 @@ func testTracing(t *testing.T, b backend) {
 	const traceID, parent = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
 	traced := map[string]string{"traceparent": "00-" + traceID + "-" + parent + "-01"}
 
-	h := map[string]string{"Content-Type": "application/vnd.kafka.binary.v2+json", "traceparent": traced["traceparent"]}
+	h := map[string]string{"Content-Type": "application/vnd.kafka.binary.v2+json", "traceparent": traced["traceparent"], "tracestate": "congo=t61rcWkgMzE"}
 	if status, body, _ := ts.do(t, "POST", "/topics/"+topic, h, []byte(`{"records":[{"value":"eA=="},{"value":"eQ==","headers":[{"name":"traceparent","value":"MDAtYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWEtYmJiYmJiYmJiYmJiYmJiYi0wMQ=="}]}]}`)); status != 200 {
 		t.Fatalf("v2 produce: %d %s", status, body)
 	}
@@ -144,6 +144,17 @@ func testTracing(t *testing.T, b backend) {
 			t.Fatalf("record %d carries %d traceparent headers", i, n)
 		}
 		carried = append(carried, tp)
+	}
+	for i, want := range []string{"congo=t61rcWkgMzE", "", "", ""} {
+		got := ""
+		for _, hd := range recs[i].Headers {
+			if hd.Key == tracing.HeaderTraceState {
+				got = string(hd.Value)
+			}
+		}
+		if got != want {
+			t.Errorf("record %d: tracestate %q, want %q", i, got, want)
+		}
 	}
 	if !strings.Contains(carried[1], "aaaaaaaa") {
 		t.Errorf("the record with its own traceparent carries %q", carried[1])

@@ -30,6 +30,20 @@ func TraceParent(ctx *fasthttp.RequestCtx) []byte {
 	return tracing.AppendTraceParent(make([]byte, 0, 55), s.SpanContext())
 }
 
+// TraceState is the tracestate header value records produced by the
+// request carry with their traceparent: the vendor state the request came
+// with, nil when there was none or tracing is off.
+func TraceState(ctx *fasthttp.RequestCtx) []byte {
+	s := Span(ctx)
+	if s == nil {
+		return nil
+	}
+	if ts := s.SpanContext().TraceState(); ts.Len() > 0 {
+		return []byte(ts.String())
+	}
+	return nil
+}
+
 // NoteRecords records on a traced request's span how many records it
 // carried; nothing when tracing is off.
 func NoteRecords(ctx *fasthttp.RequestCtx, n int) {

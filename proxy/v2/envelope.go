@@ -168,11 +168,17 @@ func (j *produceJob) missingSchemas() error {
 func (j *produceJob) build(format codec.Format, topic string, pathPartition int32) error {
 	b := j.batch
 	b.Grow(len(j.req.Records))
-	trace := produce.Null // the request's trace context, in the arena once
+	// The request's trace context, in the arena once.
+	trace, state := produce.Null, produce.Null
 	if j.traceparent != nil {
 		off := len(b.Arena.B)
 		b.Arena.B = append(b.Arena.B, j.traceparent...)
 		trace = produce.Span{Off: off, End: len(b.Arena.B)}
+		if j.tracestate != nil {
+			off = len(b.Arena.B)
+			b.Arena.B = append(b.Arena.B, j.tracestate...)
+			state = produce.Span{Off: off, End: len(b.Arena.B)}
+		}
 	}
 	for i := range j.req.Records {
 		in := &j.req.Records[i]
@@ -195,6 +201,9 @@ func (j *produceJob) build(format codec.Format, topic string, pathPartition int3
 		}
 		if trace.Off >= 0 && !traced {
 			b.AddHeader(i, tracing.HeaderTraceParent, trace)
+			if state.Off >= 0 {
+				b.AddHeader(i, tracing.HeaderTraceState, state)
+			}
 		}
 		partition := pathPartition
 		if p, ok, err := recordPartition(in.Partition, i); err != nil {

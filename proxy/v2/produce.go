@@ -73,7 +73,7 @@ func (a *API) produce(ctx *fasthttp.RequestCtx, r rest.Request, pathPartition in
 	if err := job.parse(r.Body); err != nil {
 		return err
 	}
-	job.traceparent = rest.TraceParent(ctx)
+	job.traceparent, job.tracestate = rest.TraceParent(ctx), rest.TraceState(ctx)
 	rest.NoteRecords(ctx, len(job.req.Records))
 	if format.UsesSchema() {
 		if err := a.requestSchemas(job, topic, format); err != nil {
@@ -233,6 +233,7 @@ type produceJob struct {
 	// traceparent is the request's trace context, written into each
 	// record's headers (nil: tracing off).
 	traceparent []byte
+	tracestate  []byte // and its vendor state, if any
 }
 
 // maxPooledJobBytes keeps jobs that rendered a huge response out of the
@@ -268,7 +269,7 @@ const maxPooledJobRecords = 4096
 func (j *produceJob) reset() {
 	clear(j.req.Records) // drop the raw values, which reference the body
 	j.out = j.out[:0]
-	j.keySchema, j.valueSchema, j.traceparent = nil, nil, nil
+	j.keySchema, j.valueSchema, j.traceparent, j.tracestate = nil, nil, nil, nil
 	// The decoder leaves fields absent from the next body untouched, so
 	// every field of the envelope is reset, not just the records.
 	j.req = produceRequest{Records: j.req.Records[:0]}

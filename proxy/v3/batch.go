@@ -55,7 +55,8 @@ func (a *API) ProduceBatch(ctx *fasthttp.RequestCtx, r rest.Request) error {
 	c := getChunk()
 	defer putChunk(c)
 	rest.NoteRecords(ctx, len(entries))
-	if err := a.buildEntries(c, topic, cluster, entries, len(r.Body), rest.TraceParent(ctx)); err != nil {
+	b := builder{a: a, topic: topic, traceparent: rest.TraceParent(ctx), tracestate: rest.TraceState(ctx)}
+	if err := a.buildEntries(c, &b, cluster, entries, len(r.Body)); err != nil {
 		return err
 	}
 	c.send(a, kc.Producer, false)
@@ -76,11 +77,10 @@ func (a *API) ProduceBatch(ctx *fasthttp.RequestCtx, r rest.Request) error {
 // bytes) into c, each once, checking their ids: distinct, valid strings.
 // An entry refused (rate limit, a bad record) is a failure of its own; a
 // bad id refuses the request.
-func (a *API) buildEntries(c *chunk, topic, cluster string, entries []sonic.NoCopyRawMessage, bodySize int, traceparent []byte) error {
+func (a *API) buildEntries(c *chunk, b *builder, cluster string, entries []sonic.NoCopyRawMessage, bodySize int) error {
 	c.b.Reserve(len(entries))
 	c.b.Arena.B = slices.Grow(c.b.Arena.B, bodySize) // decoded records are rarely larger than their JSON
 	c.entries = slices.Grow(c.entries, len(entries))
-	b := builder{a: a, topic: topic, traceparent: traceparent}
 	seen := make(map[string]struct{}, len(entries))
 	for _, raw := range entries {
 		var e entry

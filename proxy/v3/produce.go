@@ -112,7 +112,7 @@ func (a *API) ProduceRecords(ctx *fasthttp.RequestCtx, _ rest.Request) error {
 	}
 	cfg := a.Config
 	s := &stream{
-		b: builder{a: a, topic: topic, traceparent: rest.TraceParent(ctx)}, kc: kc, release: release, cluster: cluster, body: body, whole: data,
+		b: builder{a: a, topic: topic, traceparent: rest.TraceParent(ctx), tracestate: rest.TraceState(ctx)}, kc: kc, release: release, cluster: cluster, body: body, whole: data,
 		idle: cfg.IdleTimeout, maxBytes: cfg.V3Produce.MaxStreamBytes,
 		maxRecord: cfg.MaxRequestBytes, mem: a.Memory, start: time.Now(),
 		maxDuration: cfg.V3Produce.MaxDuration, grace: cfg.V3Produce.Grace,

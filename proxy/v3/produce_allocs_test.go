@@ -82,7 +82,7 @@ func TestBatchProduceAllocs(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := getChunk()
-		if err := a.buildEntries(c, "t", "c", entries, len(in), nil); err != nil {
+		if err := a.buildEntries(c, &builder{a: a, topic: "t"}, "c", entries, len(in)); err != nil {
 			t.Fatal(err)
 		}
 		c.b.Seal()

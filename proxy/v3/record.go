@@ -112,6 +112,7 @@ type builder struct {
 	// traceparent is the request's trace context, written into each
 	// record's headers (nil: tracing off).
 	traceparent []byte
+	tracestate  []byte // and its vendor state, if any
 	schemas     map[specKey]*schema.Registered
 }
 
@@ -194,6 +195,11 @@ func (b *builder) decode(raw []byte, batch bool, out *produce.Batch, i int, key,
 		off := len(arena.B)
 		arena.B = append(arena.B, b.traceparent...)
 		out.AddHeader(i, tracing.HeaderTraceParent, produce.Span{Off: off, End: len(arena.B)})
+		if b.tracestate != nil {
+			off = len(arena.B)
+			arena.B = append(arena.B, b.tracestate...)
+			out.AddHeader(i, tracing.HeaderTraceState, produce.Span{Off: off, End: len(arena.B)})
+		}
 	}
 	k := produce.Null
 	if key.present = rec.Key != nil; key.present {
