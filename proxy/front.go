@@ -54,7 +54,7 @@ func checkCaller(ctx *fasthttp.RequestCtx, door *auth.Door, propagate bool, trus
 	} else if door.Open() && !(fwd && propagate && principal != "") {
 		return true // the common case, decided without a call
 	}
-	p, err := door.Check(string(ctx.Path()), ctx.Request.Header.Peek(fasthttp.HeaderAuthorization), cert, ctx.RemoteIP())
+	p, err := door.Check(ctx, string(ctx.Path()), ctx.Request.Header.Peek(fasthttp.HeaderAuthorization), cert, ctx.RemoteIP())
 	if err == nil {
 		if p.Name == "" && fwd && principal != "" {
 			// A client certificate's principal, as the peer that saw the

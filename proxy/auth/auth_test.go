@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/md5"
@@ -131,7 +132,7 @@ func TestBasic(t *testing.T) {
 		{"/open/x", nil, 0, "", ""},
 	}
 	for _, tt := range tests {
-		p, err := d.Check(tt.path, tt.auth, nil, nil)
+		p, err := d.Check(context.Background(), tt.path, tt.auth, nil, nil)
 		if tt.status == 0 {
 			if err != nil || p.Name != tt.principal {
 				t.Errorf("%s %s: %+v %v", tt.path, tt.auth, p, err)
@@ -153,7 +154,7 @@ func TestBasic(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if _, err := d.Check("/topics", basicHeader("alice", "new-pw"), nil, nil); err == nil {
+		if _, err := d.Check(context.Background(), "/topics", basicHeader("alice", "new-pw"), nil, nil); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -222,7 +223,7 @@ func TestBearer(t *testing.T) {
 		{"garbage", "a.b.c", 401, "Unauthorized: invalid bearer token: malformed"},
 	}
 	for _, tt := range tests {
-		p, err := d.Check("/topics", []byte("Bearer "+tt.token), nil, nil)
+		p, err := d.Check(context.Background(), "/topics", []byte("Bearer "+tt.token), nil, nil)
 		if tt.status == 0 {
 			if err != nil || p.Name != "alice" {
 				t.Errorf("%s: %+v %v", tt.name, p, err)

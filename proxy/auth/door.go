@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -126,8 +127,9 @@ var errCertUnmapped = &Error{Status: 401, Msg: "Unauthorized: the client certifi
 // Check authenticates a request to path with its Authorization header
 // and the client's certificate (nil if none): a Principal, or an *Error.
 // remote is the client's address: failures are counted by it (and by user
-// name) and it names the client in the log of failures.
-func (d *Door) Check(path string, authorization []byte, cert *x509.Certificate, remote net.IP) (Principal, error) {
+// name) and it names the client in the log of failures, written with ctx
+// (the request's: a traced request's log lines name its trace).
+func (d *Door) Check(ctx context.Context, path string, authorization []byte, cert *x509.Certificate, remote net.IP) (Principal, error) {
 	p := Anonymous
 	if cert != nil {
 		name, ok := d.certs.Map(cert)
@@ -157,13 +159,13 @@ func (d *Door) Check(path string, authorization []byte, cert *x509.Certificate, 
 			d.cfg.OnFailure()
 		}
 		if ok, suppressed := d.fails.shouldLog(addressKey(remote), time.Now()); ok {
-			d.log.Info("authentication failed", "remote", remoteString(remote), "path", path, "reason", err.Error(), "failures_not_logged", suppressed)
+			d.log.InfoContext(ctx, "authentication failed", "remote", remoteString(remote), "path", path, "reason", err.Error(), "failures_not_logged", suppressed)
 		}
 		return Principal{}, &Error{Status: 401, Challenge: d.challenge, Msg: "Unauthorized: " + err.Error()}
 	}
 	if !d.anyRole && !slices.ContainsFunc(p.Roles, func(r string) bool { return slices.Contains(d.cfg.Roles, r) }) {
 		if ok, suppressed := d.fails.shouldLog(addressKey(remote), time.Now()); ok {
-			d.log.Info("authorization failed", "remote", remoteString(remote), "path", path, "principal", p.Name, "failures_not_logged", suppressed)
+			d.log.InfoContext(ctx, "authorization failed", "remote", remoteString(remote), "path", path, "principal", p.Name, "failures_not_logged", suppressed)
 		}
 		return Principal{}, &Error{Status: 403, Msg: "Forbidden: none of the roles allowed in (authentication.roles)"}
 	}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -53,7 +54,7 @@ func TestFailureLimit(t *testing.T) {
 	}
 	attacker, other, third := net.ParseIP("10.0.0.1"), net.ParseIP("10.0.0.2"), net.ParseIP("10.0.0.3")
 	status := func(user, pass string, ip net.IP) (int, time.Duration) {
-		_, err := d.Check("/topics", basicHeader(user, pass), nil, ip)
+		_, err := d.Check(context.Background(), "/topics", basicHeader(user, pass), nil, ip)
 		var e *Error
 		if errors.As(err, &e) {
 			return e.Status, e.RetryAfter
@@ -124,7 +125,7 @@ func TestUnknownUserDecoy(t *testing.T) {
 	if _, ok := u.cred.(bcryptCredential); known || !ok {
 		t.Fatalf("unknown user checked against %T (known %v), want the bcrypt credential", u.cred, known)
 	}
-	if _, err := d.Check("/topics", basicHeader("nobody", "alice-pw"), nil, nil); err == nil {
+	if _, err := d.Check(context.Background(), "/topics", basicHeader("nobody", "alice-pw"), nil, nil); err == nil {
 		t.Fatal("the decoy's password let an unknown user in")
 	}
 }
@@ -142,7 +143,7 @@ func BenchmarkGuessing(b *testing.B) {
 	hashed := 0
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		_, err := d.Check("/topics", basicHeader("alice", "guess"), nil, attacker)
+		_, err := d.Check(context.Background(), "/topics", basicHeader("alice", "guess"), nil, attacker)
 		var e *Error
 		if errors.As(err, &e) && e.Status == 401 {
 			hashed++
