@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -36,6 +37,21 @@ func command(env []string, name string, args ...string) *exec.Cmd {
 	cmd.Dir = root
 	cmd.Env = append(cmd.Environ(), env...)
 	return cmd
+}
+
+// stampedCommit returns the commit a krest -version line carries, failing
+// the test unless it is HEAD or, as others may commit while the test
+// builds, one of its ancestors.
+func stampedCommit(t *testing.T, version string) string {
+	t.Helper()
+	m := regexp.MustCompile(`\(commit ([0-9a-f]{40}) of 20`).FindStringSubmatch(version)
+	if m == nil {
+		t.Fatalf("krest -version %q carries no commit and date", version)
+	}
+	if err := command(nil, "git", "merge-base", "--is-ancestor", m[1], "HEAD").Run(); err != nil {
+		t.Fatalf("krest -version %q: commit %s is not HEAD or before it: %v", version, m[1], err)
+	}
+	return m[1]
 }
 
 // freePort returns a loopback port nothing listens on now.
