@@ -173,6 +173,16 @@ func testTracing(t *testing.T, b backend) {
 	if status, body, _ := ts.do(t, "GET", "/v3/clusters/"+clusters.Data[0].ID+"/topics/"+topic+"/partitions/0/records?offset=0", traced, nil); status != 200 {
 		t.Fatalf("v3 read: %d %s", status, body)
 	}
+	// A v2 consumer instance's reads link their spans the same way.
+	c := newRESTConsumer(t, ts, "tracing-"+topic, `{"format":"binary","auto.offset.reset":"earliest"}`)
+	c.mustCall(t, "POST", "/assignments", `{"partitions":[{"topic":"`+topic+`","partition":0}]}`, 204)
+	for n, deadline := 0, time.Now().Add(20*time.Second); n < 4; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the consumer instance read %d records, want 4", n)
+		}
+		n += len(c.records(t, "", "application/vnd.kafka.binary.v2+json"))
+	}
+
 	// A tail's stream has a span of its own, the child of the tail's
 	// server span, linked to the records it sent.
 	tailPath := "/v3/clusters/" + clusters.Data[0].ID + "/topics/" + topic + "/records?from=earliest"
@@ -193,6 +203,18 @@ func testTracing(t *testing.T, b backend) {
 			t.Fatal(err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	all, ours := 0, 0
+	for _, sp := range sink.named("api.v2.consumers.consume") {
+		for _, l := range sp.Links {
+			all++
+			if hex.EncodeToString(l.TraceId) == traceID {
+				ours++
+			}
+		}
+	}
+	if all != 4 || ours != 3 {
+		t.Errorf("the consumer instance's read spans link %d spans, %d of the client's trace; want 4 and 3", all, ours)
 	}
 	tails, streams := sink.named("api.v3.records.tail"), sink.named("api.v3.records.tail.stream")
 	if len(tails) != 1 || len(streams) != 1 {
