@@ -27,7 +27,7 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Rows) != 9 {
+	if len(rep.Rows) != 12 { // rows 1 to 11 and idle
 		t.Fatalf("%d rows", len(rep.Rows))
 	}
 	for _, r := range rep.Rows[:4] {
@@ -62,6 +62,11 @@ func TestSmoke(t *testing.T) {
 	}
 	if r := rep.Rows[4]; r.Krest.P50ms <= 0 || r.Franz.P50ms <= 0 {
 		t.Errorf("latency row measured nothing: %+v", r)
+	}
+	for _, r := range rep.Rows[8:11] { // tracing off, at 1% and at 100%
+		if r.Krest.Records == 0 || r.CPUMicrosPerReq <= 0 {
+			t.Errorf("tracing row %q measured nothing: %+v", r.Name, r)
+		}
 	}
 	for _, f := range []string{"bench-smoke.json", "bench-smoke.svg"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
