@@ -59,6 +59,21 @@ func dropACLs(t *testing.T, seeds []string, n aclTestNames) {
 	}
 }
 
+// waitACLs reads the ACL list at path until it holds n ACLs (for at most
+// 10 s) and returns the last reply: Kafka's broker applies an ACL change to
+// what DescribeAcls reads a moment after the controller acknowledged it.
+func waitACLs(t *testing.T, ts *testServer, path string, n int) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, _ := v3Do(t, ts, "GET", path, "", 200)
+		if strings.Count(got, `"KafkaAcl"`) == n || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // aclBody is a CreateAclRequest.
 func aclBody(resourceType, name, pattern, principal, host, op, perm string) string {
 	return `{"resource_type":"` + resourceType + `","resource_name":"` + name + `","pattern_type":"` + pattern +
@@ -101,7 +116,7 @@ func testV3ACLs(t *testing.T, b backend) {
 		}
 	}
 	// MATCH finds the literal and the prefixed ACL, sorted by name (P < T).
-	got, _ = v3Do(t, ts, "GET", match, "", 200)
+	got = waitACLs(t, ts, match, 2)
 	eq(got, `{"kind":"KafkaAclList","metadata":{"self":"`+matchURL+`","next":null},"data":[`+bob+`,`+alice+`]}`)
 
 	// Batch: 204. Jackson takes an enum's ordinal too (2 is DENY); a
@@ -110,6 +125,8 @@ func testV3ACLs(t *testing.T, b backend) {
 		strings.Replace(aclBody("GROUP", n.group, "LITERAL", "User:alice", "*", "READ", "DENY"), `"DENY"`, `2`, 1)+`,`+
 		aclBody("CLUSTER", "kafka-cluster", "LITERAL", n.principal, "*", "IDEMPOTENT_WRITE", "ALLOW")+`]}`, 204)
 	v3Do(t, ts, "POST", c+"/acls:batch", `{"data":[]}`, 204)
+	waitACLs(t, ts, c+"/acls?resource_name="+n.group, 1)
+	waitACLs(t, ts, c+"/acls?resource_type=cluster&principal="+url.QueryEscape(n.principal), 1)
 	group := `{"kind":"KafkaAcl","metadata":{"self":"URL/v3/clusters/C/acls?resource_type=GROUP&resource_name=G&pattern_type=LITERAL&principal=User%3Aalice&host=*&operation=READ&permission=DENY"},
 	 "cluster_id":"C","resource_type":"GROUP","resource_name":"G","pattern_type":"LITERAL","principal":"User:alice","host":"*","operation":"READ","permission":"DENY"}`
 	clusterACL := `{"kind":"KafkaAcl","metadata":{"self":"URL/v3/clusters/C/acls?resource_type=CLUSTER&resource_name=kafka-cluster&pattern_type=LITERAL&principal=U&host=*&operation=IDEMPOTENT_WRITE&permission=ALLOW"},
@@ -158,7 +175,7 @@ func testV3ACLs(t *testing.T, b backend) {
 	eq(got, `{"data":[`+bob+`]}`)
 	got, _ = v3Do(t, ts, "DELETE", match+"&operation=ANY&permission=ANY", "", 200)
 	eq(got, `{"data":[]}`)
-	got, _ = v3Do(t, ts, "GET", match, "", 200)
+	got = waitACLs(t, ts, match, 0)
 	eq(got, `{"kind":"KafkaAclList","metadata":{"self":"`+matchURL+`","next":null},"data":[]}`)
 }
 
