@@ -165,17 +165,6 @@ func TestTopicRecreatedTail(t *testing.T) {
 	})
 }
 
-// clusterIDOf is the cluster id krest's v3 API names.
-func clusterIDOf(t *testing.T, ts *testServer) string {
-	t.Helper()
-	code, body, _ := ts.do(t, "GET", "/v3/clusters", nil, nil)
-	if code != 200 {
-		t.Fatalf("GET /v3/clusters: %d %s", code, body)
-	}
-	cluster := body[strings.Index(body, `"cluster_id":"`)+len(`"cluster_id":"`):]
-	return cluster[:strings.IndexByte(cluster, '"')]
-}
-
 // recreateTopic deletes topic and creates it again (one partition), behind
 // krest's back.
 func recreateTopic(t *testing.T, b backend, topic string) {

@@ -168,16 +168,8 @@ func TestTracingJaeger(t *testing.T) {
 	if status, body, _ := ts.do(t, "POST", "/topics/"+topic, h, []byte(`{"records":[{"value":"eA=="},{"value":"eQ=="}]}`)); status != 200 {
 		t.Fatalf("produce: %d %s", status, body)
 	}
-	_, body, _ := ts.do(t, "GET", "/v3/clusters", nil, nil)
-	var clusters struct {
-		Data []struct {
-			ID string `json:"cluster_id"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal([]byte(body), &clusters); err != nil || len(clusters.Data) != 1 {
-		t.Fatalf("clusters: %s", body)
-	}
-	if status, body, _ := ts.do(t, "GET", "/v3/clusters/"+clusters.Data[0].ID+"/topics/"+topic+"/partitions/0/records?offset=0", nil, nil); status != 200 || !strings.Contains(body, `"traceparent"`) {
+	cluster := clusterIDOf(t, ts)
+	if status, body, _ := ts.do(t, "GET", "/v3/clusters/"+cluster+"/topics/"+topic+"/partitions/0/records?offset=0", nil, nil); status != 200 || !strings.Contains(body, `"traceparent"`) {
 		t.Fatalf("read: %d %s", status, body)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

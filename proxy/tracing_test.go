@@ -4,7 +4,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -161,16 +160,8 @@ func testTracing(t *testing.T, b backend) {
 	}
 
 	// A read through krest links its span to the records' traces.
-	_, body, _ := ts.do(t, "GET", "/v3/clusters", nil, nil)
-	var clusters struct {
-		Data []struct {
-			ID string `json:"cluster_id"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal([]byte(body), &clusters); err != nil || len(clusters.Data) != 1 {
-		t.Fatalf("clusters: %s", body)
-	}
-	if status, body, _ := ts.do(t, "GET", "/v3/clusters/"+clusters.Data[0].ID+"/topics/"+topic+"/partitions/0/records?offset=0", traced, nil); status != 200 {
+	cluster := clusterIDOf(t, ts)
+	if status, body, _ := ts.do(t, "GET", "/v3/clusters/"+cluster+"/topics/"+topic+"/partitions/0/records?offset=0", traced, nil); status != 200 {
 		t.Fatalf("v3 read: %d %s", status, body)
 	}
 	// A v2 consumer instance's reads link their spans the same way.
@@ -185,7 +176,7 @@ func testTracing(t *testing.T, b backend) {
 
 	// A tail's stream has a span of its own, the child of the tail's
 	// server span, linked to the records it sent.
-	tailPath := "/v3/clusters/" + clusters.Data[0].ID + "/topics/" + topic + "/records?from=earliest"
+	tailPath := "/v3/clusters/" + cluster + "/topics/" + topic + "/records?from=earliest"
 	events, stop := openTailWith(t, ts, tailPath, traced)
 	for n := 0; n < 4; {
 		select {

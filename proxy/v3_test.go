@@ -51,6 +51,12 @@ func v3FakeSubst(b backend) []string {
 func v3ServerOn(t *testing.T, b backend, props map[string]string) (*testServer, string) {
 	t.Helper()
 	ts := startServer(t, b, props)
+	return ts, clusterIDOf(t, ts)
+}
+
+// clusterIDOf is the cluster id krest's v3 API names.
+func clusterIDOf(t *testing.T, ts *testServer) string {
+	t.Helper()
 	code, body, _ := ts.do(t, "GET", "/v3/clusters", nil, nil)
 	if code != 200 {
 		t.Fatalf("GET /v3/clusters: %d %s", code, body)
@@ -63,7 +69,7 @@ func v3ServerOn(t *testing.T, b backend, props map[string]string) (*testServer, 
 	if err := json.Unmarshal([]byte(body), &list); err != nil || len(list.Data) != 1 {
 		t.Fatalf("GET /v3/clusters: %v %s", err, body)
 	}
-	return ts, list.Data[0].ClusterID
+	return list.Data[0].ClusterID
 }
 
 // v3Equal compares a v3 reply with the expected JSON, in which URL stands
