@@ -13,6 +13,8 @@ type spread struct {
 	RatioFranz [2]float64 `json:"ratio_franz_go,omitempty"`
 	RatioShape [2]float64 `json:"ratio_franz_go_same_shape,omitempty"`
 	CPUVsFranz [2]float64 `json:"krest_cpu_vs_franz_go,omitempty"`
+	RatioFloor [2]float64 `json:"ratio_http_floor,omitempty"`
+	CPUVsFloor [2]float64 `json:"krest_cpu_vs_http_floor,omitempty"`
 	P99ms      [2]float64 `json:"p99_ms,omitempty"`
 }
 
@@ -102,6 +104,10 @@ func aggregate(rs []row) row {
 	out.Java = medianMetric(ptrs(func(r row) *metric { return r.Java }))
 	out.Franz = medianMetric(ptrs(func(r row) *metric { return r.Franz }))
 	out.FranzShape = medianMetric(ptrs(func(r row) *metric { return r.FranzShape }))
+	out.Floor = medianMetric(ptrs(func(r row) *metric { return r.Floor }))
+	out.FloorCPUMicrosPerReq = median(of(rs, func(r row) float64 { return r.FloorCPUMicrosPerReq }))
+	out.RatioFloor = median(of(rs, func(r row) float64 { return r.RatioFloor }))
+	out.CPUVsFloor = median(of(rs, func(r row) float64 { return r.CPUVsFloor }))
 	out.RatioFranzShape = median(of(rs, func(r row) float64 { return r.RatioFranzShape }))
 	out.RatioJava = median(of(rs, func(r row) float64 { return r.RatioJava }))
 	out.RatioFranz = median(of(rs, func(r row) float64 { return r.RatioFranz }))
@@ -115,6 +121,8 @@ func aggregate(rs []row) row {
 		RatioFranz: bounds(of(rs, func(r row) float64 { return r.RatioFranz })),
 		RatioShape: bounds(of(rs, func(r row) float64 { return r.RatioFranzShape })),
 		CPUVsFranz: bounds(of(rs, func(r row) float64 { return r.CPUVsFranz })),
+		RatioFloor: bounds(of(rs, func(r row) float64 { return r.RatioFloor })),
+		CPUVsFloor: bounds(of(rs, func(r row) float64 { return r.CPUVsFloor })),
 		P99ms:      bounds(of(rs, func(r row) float64 { return r.Krest.P99ms })),
 	}
 	if m := out.Krest.RecordsPerSec; m > 0 {

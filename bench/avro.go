@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bytedance/sonic"
@@ -61,9 +63,16 @@ func rowAvro(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 		return r, err
 	}
 	r.Krest = toMetric(res, size)
-	if r.Franz, err = baseline(size, func() (loadResult, error) {
-		return franzAvro(cfg.brokers, topic, resp.ID, c, cfg.scale.avroRecords)
-	}); err != nil {
+	if r.Franz, err = baseline(size, onNewTopic(adm, "bench-avro-franz", 4, func(topic string) (loadResult, error) {
+		return franzAvroProcess(cfg.brokers, topic, resp.ID, cfg.scale.avroRecords, 0, 0)
+	})); err != nil {
+		return r, err
+	}
+	// krest's shape: 8 clients, each with one request of 100 records in
+	// flight, waiting for all of them before the next.
+	if r.FranzShape, err = baseline(size, onNewTopic(adm, "bench-avro-shape", 4, func(topic string) (loadResult, error) {
+		return franzAvroProcess(cfg.brokers, topic, resp.ID, cfg.scale.avroRecords, 8, perReq)
+	})); err != nil {
 		return r, err
 	}
 	ratios(&r)
@@ -71,26 +80,74 @@ func rowAvro(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 }
 
 // franzAvro encodes each record from the same JSON with the same codec and
-// Confluent framing, and produces it with franz-go.
-func franzAvro(brokers, topic string, id int, c *avro.Codec, n int64) (loadResult, error) {
+// Confluent framing, and produces it with franz-go: open loop (every record
+// produced asynchronously, kgo buffering up to 1 Mi of them) when conns is
+// 0, else in krest's shape: conns goroutines, each producing batch records
+// and waiting for all of them (ProduceSync) before its next batch.
+func franzAvro(brokers, topic string, id int, n int64, conns, batch int) (loadResult, error) {
+	c, err := avro.Parse(benchAvroSchema)
+	if err != nil {
+		return loadResult{}, err
+	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...), kgo.DefaultProduceTopic(topic),
 		kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.MaxBufferedRecords(1<<20))
 	if err != nil {
 		return loadResult{}, err
 	}
 	defer cl.Close()
-	var h sr.ConfluentHeader
-	start := time.Now()
 	ctx := context.Background()
-	for range n {
+	encode := func(h *sr.ConfluentHeader) ([]byte, error) {
 		v, _ := h.AppendEncode(nil, id, nil)
-		if v, err = c.AppendBinary(v, []byte(benchAvroValue)); err != nil {
+		return c.AppendBinary(v, []byte(benchAvroValue))
+	}
+	start := time.Now()
+	if conns == 0 {
+		var h sr.ConfluentHeader
+		for range n {
+			v, err := encode(&h)
+			if err != nil {
+				return loadResult{}, err
+			}
+			cl.Produce(ctx, &kgo.Record{Value: v}, nil)
+		}
+		if err := cl.Flush(ctx); err != nil {
 			return loadResult{}, err
 		}
-		cl.Produce(ctx, &kgo.Record{Value: v}, nil)
+		return loadResult{records: n, elapsed: time.Since(start)}, nil
 	}
-	if err := cl.Flush(ctx); err != nil {
+	var sent, done atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() {
+			var h sr.ConfluentHeader
+			recs := make([]*kgo.Record, batch)
+			for sent.Add(int64(batch)) <= n {
+				for i := range recs {
+					v, err := encode(&h)
+					if err != nil {
+						firstErr.CompareAndSwap(nil, err)
+						return
+					}
+					recs[i] = &kgo.Record{Value: v}
+				}
+				if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				done.Add(int64(batch))
+			}
+		})
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
 		return loadResult{}, err
 	}
-	return loadResult{records: n, elapsed: time.Since(start)}, nil
+	return loadResult{records: done.Load(), elapsed: time.Since(start)}, nil
+}
+
+// franzAvroProcess is franzAvro in a process of its own.
+func franzAvroProcess(brokers, topic string, id int, n int64, conns, batch int) (loadResult, error) {
+	return franzProcess("-mode", "avro", "-brokers", brokers, "-topic", topic, "-records", strconv.FormatInt(n, 10),
+		"-schema-id", strconv.Itoa(id), "-conns", strconv.Itoa(conns), "-batch", strconv.Itoa(batch))
 }

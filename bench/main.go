@@ -88,6 +88,13 @@ type row struct {
 	RatioJava       float64 `json:"ratio_java,omitempty"`
 	RatioFranz      float64 `json:"ratio_franz_go,omitempty"`
 	RatioFranzShape float64 `json:"ratio_franz_go_same_shape,omitempty"`
+	// Floor is the HTTP floor under the row's load (row 2): a do-nothing
+	// fasthttp server in a process of its own. RatioFloor is krest's rate
+	// over it, CPUVsFloor krest's CPU per request over its.
+	Floor                *metric `json:"http_floor,omitempty"`
+	FloorCPUMicrosPerReq float64 `json:"http_floor_cpu_us_per_request,omitempty"`
+	RatioFloor           float64 `json:"ratio_http_floor,omitempty"`
+	CPUVsFloor           float64 `json:"krest_cpu_vs_http_floor,omitempty"`
 	// krest process CPU and memory while it served this row.
 	CPUSecPerGB       float64 `json:"krest_cpu_sec_per_gb,omitempty"`
 	CPUSecPerMRecords float64 `json:"krest_cpu_sec_per_million_records,omitempty"`
@@ -112,6 +119,13 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "native" {
 		if err := nativeCommand(os.Args[2:], os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "bench native:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if len(os.Args) == 2 && os.Args[1] == "floor" {
+		if err := floorCommand(); err != nil {
+			fmt.Fprintln(os.Stderr, "bench floor:", err)
 			os.Exit(1)
 		}
 		return
@@ -217,7 +231,7 @@ func run(cfg config) (*report, error) {
 
 	steps := []func(config, *krestProc, *kadm.Client) (row, error){
 		rowProduceBatch, rowProduceSmall, rowConsume, rowAvro, rowLatency, rowProduceStream, rowStreamLatency, rowStreamConsume,
-		rowTracingOff, rowTracing1, rowTracing100,
+		rowTracingOff, rowTracing1, rowTracing100, rowLoadedLatency,
 	}
 	// Every row once, then again: repetitions far apart in time see more
 	// of the machine's noise than back-to-back ones.
@@ -358,6 +372,12 @@ func ratios(r *row) {
 	if r.Franz != nil && r.Franz.CPUSecPerMRecords > 0 && r.CPUSecPerMRecords > 0 {
 		r.CPUVsFranz = r.CPUSecPerMRecords / r.Franz.CPUSecPerMRecords
 	}
+	if r.Floor != nil && r.Floor.RecordsPerSec > 0 {
+		r.RatioFloor = r.Krest.RecordsPerSec / r.Floor.RecordsPerSec
+	}
+	if r.FloorCPUMicrosPerReq > 0 && r.CPUMicrosPerReq > 0 {
+		r.CPUVsFloor = r.CPUMicrosPerReq / r.FloorCPUMicrosPerReq
+	}
 }
 
 // Row 1: 1 KiB binary values, 500 records per request.
@@ -376,6 +396,7 @@ func rowProduceBatch(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 		return r, err
 	}
 	r.Krest = toMetric(res, size)
+	row1Krest = r.Krest.RecordsPerSec
 	if cfg.java {
 		if r.Java, err = baseline(size, onNewTopic(adm, "bench-produce-java", 4, func(topic string) (loadResult, error) {
 			return javaProducer(cfg.libs, cfg.brokers, topic, int(cfg.scale.produceRecords), size)
@@ -401,14 +422,18 @@ func rowProduceSmall(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	if err != nil {
 		return r, err
 	}
-	res, err := measure(k, &r, size, whole(produceLoad{
+	load := produceLoad{
 		url: k.url + "/topics/" + topic, contentType: "application/vnd.kafka.binary.v2+json",
 		body: binaryBody(1, size), recsPerReq: 1, conns: 64, duration: cfg.scale.requestDuration, label: "krest 1-record requests",
-	}.run))
+	}
+	res, err := measure(k, &r, size, whole(load.run))
 	if err != nil {
 		return r, err
 	}
 	r.Krest = toMetric(res, size)
+	if r.Floor, r.FloorCPUMicrosPerReq, err = floorLoad(load, size); err != nil {
+		return r, err
+	}
 	if r.Franz, err = baseline(size, onNewTopic(adm, "bench-small-franz", 4, func(topic string) (loadResult, error) {
 		return franzProducerProcess(cfg.brokers, topic, 0, cfg.scale.requestDuration, size, 64, true)
 	})); err != nil {

@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// The franz-go baselines of rows 1 to 3 run as processes of their own
+// The franz-go baselines of rows 1 to 4 run as processes of their own
 // (`bench native …`, this binary again), so that their CPU is measured as
 // krest's is: what the process spent, not what the bench's own goroutines
 // did beside it.
@@ -43,7 +43,7 @@ func processCPU() time.Duration {
 // JSON on out.
 func nativeCommand(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("native", flag.ContinueOnError)
-	mode := fs.String("mode", "", "produce (asynchronous), produce-sync (each record awaited) or consume")
+	mode := fs.String("mode", "", "produce (asynchronous), produce-sync (each record awaited), avro (the bench Avro record), consume or consume-members")
 	brokers := fs.String("brokers", "", "Kafka bootstrap servers")
 	topic := fs.String("topic", "", "topic")
 	records := fs.Int64("records", 0, "records (0: run for -duration)")
@@ -52,6 +52,8 @@ func nativeCommand(args []string, out io.Writer) error {
 	conns := fs.Int("conns", 8, "producing goroutines, or consuming group members")
 	partitions := fs.Int("partitions", 4, "the topic's partitions (consume-members)")
 	fetchBytes := fs.Int("fetch-bytes", 2<<20, "bytes per fetch and partition (consume-members)")
+	schemaID := fs.Int("schema-id", 0, "the bench Avro schema's registry id (avro)")
+	batch := fs.Int("batch", 0, "records each goroutine produces and awaits at a time (avro with -conns > 0)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,12 +63,14 @@ func nativeCommand(args []string, out io.Writer) error {
 	switch *mode {
 	case "produce", "produce-sync":
 		res, err = franzProducer(*brokers, *topic, *records, *duration, *size, *conns, *mode == "produce-sync")
+	case "avro":
+		res, err = franzAvro(*brokers, *topic, *schemaID, *records, *conns, *batch)
 	case "consume":
 		res, err = franzConsumer(*brokers, *topic, *records, w.mark)
 	case "consume-members":
 		res, err = franzMembers(*brokers, *topic, *records, *conns, *partitions, int32(*fetchBytes), w.mark)
 	default:
-		return fmt.Errorf("-mode %q: want produce, produce-sync, consume or consume-members", *mode)
+		return fmt.Errorf("-mode %q: want produce, produce-sync, avro, consume or consume-members", *mode)
 	}
 	if err != nil {
 		return err

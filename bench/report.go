@@ -39,8 +39,8 @@ func printTable(w io.Writer, rep *report) {
 // spread and each ratio with its range.
 func markdownTable(rep *report) string {
 	var b strings.Builder
-	b.WriteString("| row | krest rec/s | krest MB/s | Java rec/s | krest/Java | franz-go rec/s | krest/franz-go | krest/franz-go in krest's shape | p50 / p99 / p99.9 ms (krest; native) | krest CPU s/GB | krest CPU s/M rec | krest CPU µs/req | native CPU s/GB (Java; franz-go) | krest CPU ÷ franz-go CPU | broker CPU s/GB (krest; franz-go) | load generator CPU s/GB | machine busy % (krest; franz-go) | krest peak RSS MiB |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| row | krest rec/s | krest MB/s | Java rec/s | krest/Java | franz-go rec/s | krest/franz-go | krest/franz-go in krest's shape | p50 / p99 / p99.9 ms (krest; native) | krest CPU s/GB | krest CPU s/M rec | krest CPU µs/req | HTTP floor req/s; CPU µs/req | krest ÷ floor: rate; CPU/req | native CPU s/GB (Java; franz-go) | krest CPU ÷ franz-go CPU | broker CPU s/GB (krest; franz-go) | load generator CPU s/GB | machine busy % (krest; franz-go) | krest peak RSS MiB |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n")
 	num := func(v float64, format string) string {
 		if v == 0 {
 			return "–"
@@ -90,10 +90,15 @@ func markdownTable(rep *report) string {
 		if strings.HasPrefix(r.Name, "idle") {
 			rate, mb = "–", "–"
 		}
+		floor, vsFloor := "–", "–"
+		if r.Floor != nil {
+			floor = fmt.Sprintf("%.0f; %.1f", r.Floor.RecordsPerSec, r.FloorCPUMicrosPerReq)
+			vsFloor = ratio(r.RatioFloor, sp.RatioFloor) + "; " + ratio(r.CPUVsFloor, sp.CPUVsFloor)
+		}
 		mu := r.Krest.Machine
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s; %s | %s | %s; %s | %s | %s; %s | %.0f |\n",
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s; %s | %s | %s; %s | %s | %s; %s | %.0f |\n",
 			r.Name, rate, mb, java, ratio(r.RatioJava, sp.RatioJava), franz, ratio(r.RatioFranz, sp.RatioFranz), ratio(r.RatioFranzShape, sp.RatioShape), lat,
-			num(r.CPUSecPerGB, "%.2f"), num(r.CPUSecPerMRecords, "%.2f"), num(r.CPUMicrosPerReq, "%.1f"),
+			num(r.CPUSecPerGB, "%.2f"), num(r.CPUSecPerMRecords, "%.2f"), num(r.CPUMicrosPerReq, "%.1f"), floor, vsFloor,
 			javaCPU, franzCPU, ratio(r.CPUVsFranz, sp.CPUVsFranz),
 			num(mu.BrokerCPUSecPerGB, "%.2f"), franzBroker, num(mu.LoadCPUSecPerGB, "%.2f"), num(mu.MachineBusyPct, "%.0f"), franzBusy,
 			r.PeakRSSMiB)

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/valyala/fasthttp"
+)
+
+// Row 12: end-to-end latency under load. Rows 5 and 7 pace 1,000 records/s,
+// which says little about a proxy under real traffic; this row paces half of
+// the rate row 1 measured for krest in the same run, with row 1's 1 KiB
+// records, and compares krest's end-to-end p99 and p99.9 with franz-go's at
+// the same rate.
+//
+// Both sides are driven by one generator: every millisecond, the records
+// due by then (rate × elapsed, less those already made) are made at once,
+// each stamped with that moment. franz-go produces each with Produce and
+// lingers 5 ms as krest's producer does; krest gets each millisecond's
+// records as one binary produce request, sent at once over one of 16
+// connections (queued, never dropped, when all are busy; the queueing is
+// in the figures). krest's records are read by one polling consumer
+// instance, franz-go's by one group consumer. The first second of each is
+// left out (connections and fetch sessions warming up).
+
+// stampedSize is the records' size, row 1's.
+const stampedSize = 1024
+
+// stampLen is the stamp's length at the head of each value: 8 bytes of
+// Unix nanoseconds and a pad byte, so that its base64 (12 characters)
+// joins the rest's, encoded once, without re-encoding the whole value.
+const stampLen = 9
+
+// row1Krest is row 1's krest rate in this run, which row 12 paces half of.
+var row1Krest float64
+
+// loadedRate is row 12's pace: half of row 1's krest rate, or, when row 1
+// did not run, half of what row 1 typically measures at this scale.
+func loadedRate(s scale) int {
+	if row1Krest > 0 {
+		return int(row1Krest / 2)
+	}
+	switch s.name {
+	case "full":
+		return 80_000
+	case "quick":
+		return 40_000
+	}
+	return 5_000
+}
+
+func rowLoadedLatency(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
+	rate := loadedRate(cfg.scale)
+	r := row{Name: fmt.Sprintf("12 e2e latency @ %d rec/s (half row 1), 1 KiB", rate)}
+	topic, err := createTopic(adm, "bench-loaded-krest", 4)
+	if err != nil {
+		return r, err
+	}
+	lat, err := measure(k, &r, stampedSize, whole(func() (loadResult, error) {
+		return krestLoadedLatency(k.url, topic, rate, cfg.scale.latencyDuration)
+	}))
+	if err != nil {
+		return r, err
+	}
+	r.Krest = latencyMetric(lat.latency, cfg.scale.latencyDuration-time.Second)
+	ft, err := createTopic(adm, "bench-loaded-franz", 4)
+	if err != nil {
+		return r, err
+	}
+	flat, err := franzLoadedLatency(cfg.brokers, ft, rate, cfg.scale.latencyDuration)
+	if err != nil {
+		return r, err
+	}
+	m := latencyMetric(flat, cfg.scale.latencyDuration-time.Second)
+	r.Franz = &m
+	return r, nil
+}
+
+// generate calls emit every millisecond for d with the records due by then
+// at rate and the moment they are made at (their stamp).
+func generate(rate int, d time.Duration, emit func(n int, at time.Time)) int64 {
+	start := time.Now()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	var made int64
+	for now := range tick.C {
+		el := now.Sub(start)
+		if el > d {
+			break
+		}
+		due := int64(el.Seconds() * float64(rate))
+		if n := due - made; n > 0 {
+			emit(int(n), now)
+			made = due
+		}
+	}
+	return made
+}
+
+// stampAt writes at into a value's stamp.
+func stampAt(dst []byte, at time.Time) {
+	binary.BigEndian.PutUint64(dst, uint64(at.UnixNano()))
+	dst[8] = 0
+}
+
+// latencyWindow collects the latencies of records stamped from its start
+// on, under a lock; seen counts every record received.
+type latencyWindow struct {
+	from int64
+	mu   sync.Mutex
+	lat  latencies
+	seen atomic.Int64
+}
+
+func (w *latencyWindow) add(stamp []byte, now int64) {
+	w.seen.Add(1)
+	if len(stamp) < 8 {
+		return
+	}
+	t := int64(binary.BigEndian.Uint64(stamp))
+	if t < w.from {
+		return
+	}
+	w.mu.Lock()
+	w.lat = append(w.lat, time.Duration(now-t))
+	w.mu.Unlock()
+}
+
+// await waits until n records have arrived, for up to 30 s.
+func (w *latencyWindow) await(n int64) error {
+	end := time.Now().Add(30 * time.Second)
+	for w.seen.Load() < n {
+		if time.Now().After(end) {
+			return fmt.Errorf("%d of %d records arrived", w.seen.Load(), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
+}
+
+// krestLoadedLatency produces at rate through krest for d and reads the
+// records back through one polling consumer instance.
+func krestLoadedLatency(base, topic string, rate int, d time.Duration) (loadResult, error) {
+	inst, err := createInstance(base, fmt.Sprintf("loaded-%d", time.Now().UnixNano()), "c", topic, `,"auto.offset.reset":"latest"`)
+	if err != nil {
+		return loadResult{}, err
+	}
+	defer httpJSON("DELETE", inst, "")
+	httpJSON("GET", inst+"/records?timeout=3000", "") // the member joins before the clock starts
+	win := &latencyWindow{from: time.Now().Add(time.Second).UnixNano()}
+	stop := make(chan struct{})
+	readDone := make(chan error, 1)
+	go func() {
+		cl := &fasthttp.Client{ReadTimeout: time.Minute}
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		req.SetRequestURI(inst + "/records?timeout=200&max_bytes=16777216")
+		req.Header.Set("Accept", "application/vnd.kafka.binary.v2+json")
+		stamp := make([]byte, stampLen)
+		for {
+			select {
+			case <-stop:
+				readDone <- nil
+				return
+			default:
+			}
+			if err := cl.Do(req, resp); err != nil || resp.StatusCode() != 200 {
+				readDone <- fmt.Errorf("read: %v %d %s", err, resp.StatusCode(), abbreviate(resp.Body()))
+				return
+			}
+			now := time.Now().UnixNano()
+			body := resp.Body()
+			for {
+				i := bytes.Index(body, []byte(`"value":"`))
+				if i < 0 {
+					break
+				}
+				body = body[i+len(`"value":"`):]
+				if len(body) < 12 {
+					break
+				}
+				n, _ := base64.StdEncoding.Decode(stamp, body[:12])
+				win.add(stamp[:n], now)
+			}
+		}
+	}()
+	rest := base64.StdEncoding.EncodeToString(payload(stampedSize)[stampLen:])
+	work := make(chan []byte, 1<<16)
+	var sent atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	cl := &fasthttp.Client{MaxConnsPerHost: 16, ReadTimeout: time.Minute}
+	url := base + "/topics/" + topic
+	for range 16 {
+		wg.Go(func() {
+			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseRequest(req)
+			defer fasthttp.ReleaseResponse(resp)
+			req.SetRequestURI(url)
+			req.Header.SetMethod("POST")
+			req.Header.SetContentType("application/vnd.kafka.binary.v2+json")
+			for body := range work {
+				req.SetBodyRaw(body)
+				if err := cl.Do(req, resp); err != nil || resp.StatusCode() != 200 || bytes.Contains(resp.Body(), []byte(`"error_code":5`)) {
+					firstErr.CompareAndSwap(nil, fmt.Errorf("produce: %v %d %s", err, resp.StatusCode(), abbreviate(resp.Body())))
+				}
+			}
+		})
+	}
+	stamp := make([]byte, stampLen)
+	made := generate(rate, d, func(n int, at time.Time) {
+		stampAt(stamp, at)
+		head := base64.StdEncoding.EncodeToString(stamp)
+		var b strings.Builder
+		b.Grow(n * (len(rest) + 24))
+		b.WriteString(`{"records":[`)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`{"value":"`)
+			b.WriteString(head)
+			b.WriteString(rest)
+			b.WriteString(`"}`)
+		}
+		b.WriteString(`]}`)
+		work <- []byte(b.String())
+		sent.Add(int64(n))
+	})
+	close(work)
+	wg.Wait()
+	err = win.await(made)
+	close(stop)
+	if rerr := <-readDone; rerr != nil && err == nil {
+		err = rerr
+	}
+	if ferr, _ := firstErr.Load().(error); ferr != nil {
+		err = ferr
+	}
+	fmt.Fprintf(os.Stderr, "  krest loaded latency: %d records at %d/s, %d received\n", made, rate, win.seen.Load())
+	return loadResult{records: win.seen.Load(), elapsed: d, latency: win.lat}, err
+}
+
+// franzLoadedLatency is the same through franz-go: a producer lingering 5
+// ms as krest's does and one group consumer.
+func franzLoadedLatency(brokers, topic string, rate int, d time.Duration) (latencies, error) {
+	seeds := strings.Split(brokers, ",")
+	prod, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(5*time.Millisecond),
+		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.MaxBufferedRecords(1<<20))
+	if err != nil {
+		return nil, err
+	}
+	defer prod.Close()
+	cons, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeTopics(topic), kgo.ConsumerGroup(fmt.Sprintf("franz-loaded-%d", time.Now().UnixNano())),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()), kgo.FetchMaxWait(200*time.Millisecond))
+	if err != nil {
+		return nil, err
+	}
+	defer cons.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	warm, wcancel := context.WithTimeout(ctx, 3*time.Second) // joins and gets its assignment first
+	cons.PollFetches(warm)
+	wcancel()
+	win := &latencyWindow{from: time.Now().Add(time.Second).UnixNano()}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			fs := cons.PollFetches(ctx)
+			now := time.Now().UnixNano()
+			fs.EachRecord(func(r *kgo.Record) { win.add(r.Value, now) })
+		}
+	}()
+	value := payload(stampedSize)
+	var firstErr atomic.Value
+	made := generate(rate, d, func(n int, at time.Time) {
+		for range n {
+			v := make([]byte, stampedSize)
+			copy(v[stampLen:], value[stampLen:])
+			stampAt(v, at)
+			prod.Produce(ctx, &kgo.Record{Value: v}, func(_ *kgo.Record, err error) {
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+				}
+			})
+		}
+	})
+	err = win.await(made)
+	cancel()
+	<-done
+	if ferr, _ := firstErr.Load().(error); ferr != nil {
+		err = ferr
+	}
+	fmt.Fprintf(os.Stderr, "  franz-go loaded latency: %d records at %d/s, %d received\n", made, rate, win.seen.Load())
+	return win.lat, err
+}
