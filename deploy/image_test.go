@@ -16,8 +16,8 @@ import (
 )
 
 // imageMaxBytes guards the image's size against creeping up (the issue's
-// target was 30 MB; the static PGO build alone is about 38 MB).
-const imageMaxBytes = 45 << 20
+// target was 30 MB; the image is 41.5 MB, the README says where it goes).
+const imageMaxBytes = 43 << 20
 
 // startDockerd starts Debian's Docker daemon on a socket, data root and
 // exec root of the test's own (vfs storage, no iptables, no bridge: the
