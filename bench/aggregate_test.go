@@ -7,11 +7,19 @@ import (
 )
 
 // TestMain lets the test binary serve as the franz-go baseline process
-// (`bench native`), as the bench binary does.
+// (`bench native`) and the HTTP floor (`bench floor`), as the bench binary
+// does.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "native" {
 		if err := nativeCommand(os.Args[2:], os.Stdout); err != nil {
 			os.Stderr.WriteString("bench native: " + err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	if len(os.Args) > 1 && os.Args[1] == "floor" {
+		if err := floorCommand(os.Args[2:]); err != nil {
+			os.Stderr.WriteString("bench floor: " + err.Error() + "\n")
 			os.Exit(1)
 		}
 		os.Exit(0)

@@ -27,7 +27,7 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Rows) != 12 { // rows 1 to 11 and idle
+	if len(rep.Rows) != 13 { // rows 1 to 12 and idle
 		t.Fatalf("%d rows", len(rep.Rows))
 	}
 	for _, r := range rep.Rows[:4] {
@@ -43,10 +43,19 @@ func TestSmoke(t *testing.T) {
 	if r := rep.Rows[2]; r.FranzShape == nil || r.FranzShape.Records == 0 || r.RatioFranzShape <= 0 {
 		t.Errorf("row 3's franz-go baseline in krest's shape did not run: %+v", r.FranzShape)
 	}
+	if r := rep.Rows[3]; r.FranzShape == nil || r.FranzShape.Records == 0 || r.FranzShape.CPUSecPerMRecords <= 0 || r.RatioFranzShape <= 0 {
+		t.Errorf("row 4's franz-go baseline in krest's shape did not run: %+v", r.FranzShape)
+	}
+	if r := rep.Rows[1]; r.Floor == nil || r.Floor.Records == 0 || r.FloorCPUMicrosPerReq <= 0 || r.RatioFloor <= 0 || r.CPUVsFloor <= 0 {
+		t.Errorf("row 2's HTTP floor did not run: %+v", r.Floor)
+	}
+	if r := rep.Rows[11]; r.Krest.P99ms <= 0 || r.Franz == nil || r.Franz.P99ms <= 0 || r.Krest.Records == 0 {
+		t.Errorf("the loaded latency row measured nothing: %+v", r)
+	}
 	if m := rep.Rows[2].Krest.Machine; m.MachineBusyPct <= 0 || m.BrokerCPUSecPerGB <= 0 || m.LoadCPUSecPerGB <= 0 {
 		t.Errorf("row 3's machine use was not measured: %+v", m)
 	}
-	for _, r := range rep.Rows[:3] { // franz-go in a process of its own
+	for _, r := range rep.Rows[:4] { // franz-go in a process of its own
 		if r.Franz == nil || r.Franz.CPUSecPerMRecords <= 0 || r.CPUVsFranz <= 0 {
 			t.Errorf("row %q: franz-go's CPU was not measured: %+v", r.Name, r.Franz)
 		}

@@ -2,11 +2,15 @@ package main
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
+	"runtime/pprof"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -24,12 +28,39 @@ import (
 // floorResponse is what krest answers to a one-record produce.
 const floorResponse = `{"offsets":[{"partition":0,"offset":0,"error_code":null,"error":null}],"key_schema_id":null,"value_schema_id":null}`
 
+// floorProfile, when set (-floor-cpuprofile), is where `bench floor`
+// writes its CPU profile, up to its first SIGTERM.
+var floorProfile string
+
 // floorCommand is `bench floor`: it listens on a loopback port, prints the
-// address on stdout and serves until killed.
-func floorCommand() error {
+// address on stdout and serves until killed (with -cpuprofile, until
+// SIGTERM, which ends the profile first).
+func floorCommand(args []string) error {
+	fs := flag.NewFlagSet("floor", flag.ContinueOnError)
+	profile := fs.String("cpuprofile", "", "write a CPU profile here until SIGTERM")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
+	}
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGTERM)
+		go func() {
+			<-sig
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(0)
+		}()
 	}
 	fmt.Println(ln.Addr().String())
 	s := &fasthttp.Server{
@@ -50,7 +81,11 @@ func startFloor() (*krestProc, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &krestProc{cmd: exec.Command(exe, "floor")}
+	args := []string{"floor"}
+	if floorProfile != "" {
+		args = append(args, "-cpuprofile", floorProfile)
+	}
+	p := &krestProc{cmd: exec.Command(exe, args...)}
 	p.cmd.Stderr = &p.stderr
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
@@ -80,12 +115,6 @@ func startFloor() (*krestProc, error) {
 	}
 }
 
-// kill ends a process that has no clean shutdown to test (the floor).
-func (p *krestProc) kill() {
-	p.cmd.Process.Kill()
-	p.cmd.Wait()
-}
-
 // floorLoad measures the floor under load: the same load as krest's,
 // against the bare server.
 func floorLoad(load produceLoad, size int) (*metric, float64, error) {
@@ -93,7 +122,7 @@ func floorLoad(load produceLoad, size int) (*metric, float64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	defer f.kill()
+	defer f.stop()
 	load.url = f.url + "/topics/floor"
 	load.label = "HTTP floor"
 	var r row

@@ -31,7 +31,8 @@ import (
 // connections (queued, never dropped, when all are busy; the queueing is
 // in the figures). krest's records are read by one polling consumer
 // instance, franz-go's by one group consumer. The first second of each is
-// left out (connections and fetch sessions warming up).
+// left out (connections and fetch sessions warming up; a quarter of the
+// run when that is shorter than 4 s).
 
 // stampedSize is the records' size, row 1's.
 const stampedSize = 1024
@@ -72,7 +73,7 @@ func rowLoadedLatency(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	if err != nil {
 		return r, err
 	}
-	r.Krest = latencyMetric(lat.latency, cfg.scale.latencyDuration-time.Second)
+	r.Krest = latencyMetric(lat.latency, cfg.scale.latencyDuration-warmup(cfg.scale.latencyDuration))
 	ft, err := createTopic(adm, "bench-loaded-franz", 4)
 	if err != nil {
 		return r, err
@@ -81,10 +82,13 @@ func rowLoadedLatency(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	if err != nil {
 		return r, err
 	}
-	m := latencyMetric(flat, cfg.scale.latencyDuration-time.Second)
+	m := latencyMetric(flat, cfg.scale.latencyDuration-warmup(cfg.scale.latencyDuration))
 	r.Franz = &m
 	return r, nil
 }
+
+// warmup is how much of a run of d the percentiles leave out.
+func warmup(d time.Duration) time.Duration { return min(time.Second, d/4) }
 
 // generate calls emit every millisecond for d with the records due by then
 // at rate and the moment they are made at (their stamp).
@@ -137,11 +141,11 @@ func (w *latencyWindow) add(stamp []byte, now int64) {
 }
 
 // await waits until n records have arrived, for up to 30 s.
-func (w *latencyWindow) await(n int64) error {
+func (w *latencyWindow) await(who string, n int64) error {
 	end := time.Now().Add(30 * time.Second)
 	for w.seen.Load() < n {
 		if time.Now().After(end) {
-			return fmt.Errorf("%d of %d records arrived", w.seen.Load(), n)
+			return fmt.Errorf("%s: %d of %d records arrived", who, w.seen.Load(), n)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -151,13 +155,15 @@ func (w *latencyWindow) await(n int64) error {
 // krestLoadedLatency produces at rate through krest for d and reads the
 // records back through one polling consumer instance.
 func krestLoadedLatency(base, topic string, rate int, d time.Duration) (loadResult, error) {
-	inst, err := createInstance(base, fmt.Sprintf("loaded-%d", time.Now().UnixNano()), "c", topic, `,"auto.offset.reset":"latest"`)
+	// The topic is new: reading it from the start misses nothing, however
+	// late the member's join completes.
+	inst, err := createInstance(base, fmt.Sprintf("loaded-%d", time.Now().UnixNano()), "c", topic, "")
 	if err != nil {
 		return loadResult{}, err
 	}
 	defer httpJSON("DELETE", inst, "")
 	httpJSON("GET", inst+"/records?timeout=3000", "") // the member joins before the clock starts
-	win := &latencyWindow{from: time.Now().Add(time.Second).UnixNano()}
+	win := &latencyWindow{from: time.Now().Add(warmup(d)).UnixNano()}
 	stop := make(chan struct{})
 	readDone := make(chan error, 1)
 	go func() {
@@ -238,7 +244,7 @@ func krestLoadedLatency(base, topic string, rate int, d time.Duration) (loadResu
 	})
 	close(work)
 	wg.Wait()
-	err = win.await(made)
+	err = win.await("krest", made)
 	close(stop)
 	if rerr := <-readDone; rerr != nil && err == nil {
 		err = rerr
@@ -261,7 +267,7 @@ func franzLoadedLatency(brokers, topic string, rate int, d time.Duration) (laten
 	}
 	defer prod.Close()
 	cons, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeTopics(topic), kgo.ConsumerGroup(fmt.Sprintf("franz-loaded-%d", time.Now().UnixNano())),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()), kgo.FetchMaxWait(200*time.Millisecond))
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond))
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +277,7 @@ func franzLoadedLatency(brokers, topic string, rate int, d time.Duration) (laten
 	warm, wcancel := context.WithTimeout(ctx, 3*time.Second) // joins and gets its assignment first
 	cons.PollFetches(warm)
 	wcancel()
-	win := &latencyWindow{from: time.Now().Add(time.Second).UnixNano()}
+	win := &latencyWindow{from: time.Now().Add(warmup(d)).UnixNano()}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -295,7 +301,7 @@ func franzLoadedLatency(brokers, topic string, rate int, d time.Duration) (laten
 			})
 		}
 	})
-	err = win.await(made)
+	err = win.await("franz-go", made)
 	cancel()
 	<-done
 	if ferr, _ := firstErr.Load().(error); ferr != nil {

@@ -123,8 +123,8 @@ func main() {
 		}
 		return
 	}
-	if len(os.Args) == 2 && os.Args[1] == "floor" {
-		if err := floorCommand(); err != nil {
+	if len(os.Args) > 1 && os.Args[1] == "floor" {
+		if err := floorCommand(os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "bench floor:", err)
 			os.Exit(1)
 		}
@@ -158,8 +158,9 @@ func main() {
 	flag.StringVar(&cfg.out, "out", "bench/results", "directory for results (JSON, SVG)")
 	krestArgs := flag.String("krest-args", "", "extra krest flags, space separated")
 	logFile := flag.String("krest-log", "", "append krest's log to this file (add -krest-args \"-log.level debug\" for more)")
-	rows := flag.String("rows", "", "comma-separated rows to run (1..11, idle); empty = all")
+	rows := flag.String("rows", "", "comma-separated rows to run (1..12, idle); empty = all")
 	runs := flag.Int("runs", 0, "repetitions of every row, reported as median and spread (0: 3 at full scale, else 1)")
+	flag.StringVar(&floorProfile, "floor-cpuprofile", "", "write the HTTP floor server's CPU profile (row 2) to this file")
 	cpuProfile := flag.String("cpuprofile", "", "write the bench process's own CPU profile (the load generator's) to this file")
 	flag.Parse()
 	s, ok := scales[*scaleName]
