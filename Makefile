@@ -9,7 +9,7 @@ FUZZTIME         ?= 30000x
 ARGS             ?=
 WITH_BROKER      := .ci/kafka/with-broker.sh
 
-.PHONY: all build run test unit lint deps kafka-jars fuzz faults allocs jaeger bench bench-quick profiles clean image release goreleaser-tool syft-tool
+.PHONY: all build run test unit lint deps kafka-jars fuzz faults allocs jaeger bench bench-quick profiles clean image release goreleaser-tool sbom-tool
 
 all: build
 
@@ -33,12 +33,14 @@ STAMP            := -X github.com/krest-dev/krest/proxy/metrics.Version=$(VERSIO
                     -X github.com/krest-dev/krest/proxy/metrics.Date=$(DATE)
 
 # Release tools, go-installed into ~/.cache/krest/release-tools, a directory
-# per version (goreleaser v2.18 needs a newer Go).
+# per version (goreleaser v2.18 needs a newer Go). cyclonedx-gomod writes the
+# SBOMs from the module graph (its first build: about 1 CPU-minute, where
+# syft's took ~7).
 GORELEASER_VERSION := v2.17.0
-SYFT_VERSION     := v1.57.2
+CYCLONEDX_VERSION := v1.10.0
 TOOLS            := $(HOME)/.cache/krest/release-tools
 GORELEASER_BIN   := $(TOOLS)/goreleaser-$(GORELEASER_VERSION)
-SYFT_BIN         := $(TOOLS)/syft-$(SYFT_VERSION)
+CYCLONEDX_BIN    := $(TOOLS)/cyclonedx-gomod-$(CYCLONEDX_VERSION)
 IMAGE            ?= krest
 
 build:
@@ -54,28 +56,27 @@ image:
 	chmod 1777 bin/image/rootfs/tmp
 	docker build -t $(IMAGE) .
 
-## release: linux amd64/arm64 archives, .deb and .rpm with the systemd unit, checksums.txt and SBOMs in dist/ (a snapshot unless HEAD is tagged; nothing is published)
+## release: linux amd64/arm64 archives, .deb and .rpm with the systemd unit, checksums.txt and a CycloneDX SBOM per binary in dist/ (a snapshot unless HEAD is tagged; nothing is published)
 # goreleaser drops the commit and its date in a clone without a remote (CI's
 # is one): git then gets the project's URL from the environment.
-# RELEASE_SKIP=publish,sbom leaves out the SBOMs and syft (make test's
-# TestRelease does: syft's first build costs ~7 CPU-minutes).
+# RELEASE_SKIP=publish,sbom leaves out the SBOMs.
 RELEASE_SKIP     ?= publish
-release: goreleaser-tool $(if $(findstring sbom,$(RELEASE_SKIP)),,syft-tool)
+release: goreleaser-tool $(if $(findstring sbom,$(RELEASE_SKIP)),,sbom-tool)
 	$(if $(shell git remote),,GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url GIT_CONFIG_VALUE_0=https://github.com/krest-dev/krest.git) \
-	PATH="$(GORELEASER_BIN):$(SYFT_BIN):$$PATH" goreleaser release --clean --skip=$(RELEASE_SKIP) $(if $(shell git describe --tags --exact-match 2>/dev/null),,--snapshot)
+	PATH="$(GORELEASER_BIN):$(CYCLONEDX_BIN):$$PATH" goreleaser release --clean --skip=$(RELEASE_SKIP) $(if $(shell git describe --tags --exact-match 2>/dev/null),,--snapshot)
 
 goreleaser-tool:
 	@test -x $(GORELEASER_BIN)/goreleaser || GOBIN=$(GORELEASER_BIN) GOFLAGS=-buildvcs=false $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
 
-syft-tool:
-	@test -x $(SYFT_BIN)/syft || GOBIN=$(SYFT_BIN) GOFLAGS=-buildvcs=false $(GO) install github.com/anchore/syft/cmd/syft@$(SYFT_VERSION)
+sbom-tool:
+	@test -x $(CYCLONEDX_BIN)/cyclonedx-gomod || GOBIN=$(CYCLONEDX_BIN) GOFLAGS=-buildvcs=false $(GO) install github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@$(CYCLONEDX_VERSION)
 
 ## run: build and start krest on :8082 (pass flags with ARGS="-bootstrap.servers host:9092")
 run: build
 	./bin/krest $(ARGS)
 
-## deps: download Go modules and tools, the Kafka jars, goreleaser, and Debian's prometheus, chromium, haproxy and docker.io (for the scrape, browser, scale-out, image and release tests)
-deps: kafka-jars goreleaser-tool
+## deps: download Go modules and tools, the Kafka jars, goreleaser and cyclonedx-gomod, and Debian's prometheus, chromium, haproxy and docker.io (for the scrape, browser, scale-out, image and release tests)
+deps: kafka-jars goreleaser-tool sbom-tool
 	$(GO) mod download
 	@command -v prometheus >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null && pkill -x prometheus || true; }
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
