@@ -75,13 +75,14 @@ sbom-tool:
 run: build
 	./bin/krest $(ARGS)
 
-## deps: download Go modules and tools, the Kafka jars, goreleaser and cyclonedx-gomod, and Debian's prometheus, chromium, haproxy and docker.io (for the scrape, browser, scale-out, image and release tests)
+## deps: download Go modules and tools, the Kafka jars, goreleaser and cyclonedx-gomod, and Debian's prometheus, chromium, haproxy, docker.io and rpm (for the scrape, browser, scale-out, image and release tests)
 deps: kafka-jars goreleaser-tool sbom-tool
 	$(GO) mod download
 	@command -v prometheus >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null && pkill -x prometheus || true; }
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null && pkill -x haproxy || true; }
 	@command -v dockerd >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io ca-certificates >/dev/null; }
+	@command -v rpm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rpm >/dev/null; }
 	@test -x $(GOBIN)/staticcheck || GOFLAGS=-buildvcs=false $(GO) install $(STATICCHECK)
 
 kafka-jars:

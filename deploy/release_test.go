@@ -21,8 +21,8 @@ import (
 
 // TestRelease runs make release (a snapshot off a tag) and checks what it
 // leaves in dist/: an archive, a .deb, an .rpm and a CycloneDX SBOM per
-// architecture, checksums.txt matching every file, a .deb holding the
-// binary, the unit and the config file, SBOMs naming exactly the modules
+// architecture, checksums.txt matching every file, a .deb and .rpms holding
+// the binary, the unit and the config file, SBOMs naming exactly the modules
 // linked into each architecture's binary, and an amd64 binary whose
 // -version carries the snapshot's version, the commit and its date.
 func TestRelease(t *testing.T) {
@@ -31,6 +31,8 @@ func TestRelease(t *testing.T) {
 	goreleaser, _ := filepath.Glob(filepath.Join(tools, "goreleaser-*", "goreleaser"))
 	testenv.Require(t, "goreleaser in "+tools+" (make deps installs it)", len(goreleaser) > 0)
 	dpkgDeb := testenv.Tool(t, "dpkg-deb")
+	rpm, err := exec.LookPath("rpm")
+	testenv.Require(t, "rpm (apt-get install rpm; make deps does)", err == nil)
 
 	// make release installs cyclonedx-gomod for the SBOMs if make deps has
 	// not: the SBOMs are always made and checked.
@@ -50,6 +52,7 @@ func TestRelease(t *testing.T) {
 		want[arch] = []string{"krest_" + meta.Version + "_linux_" + arch + ".tar.gz", "krest_" + meta.Version + "_linux_" + arch + ".cdx.json"}
 	}
 	sums := map[string]string{}
+	rpmOf := map[string]string{}
 	b, err := os.ReadFile(filepath.Join(dist, "checksums.txt"))
 	if err != nil {
 		t.Fatal(err)
@@ -88,12 +91,20 @@ func TestRelease(t *testing.T) {
 					t.Errorf("%s lacks %s:\n%s", name, f, list)
 				}
 			}
+			if conf := run(t, nil, dpkgDeb, "-I", filepath.Join(dist, name), "conffiles"); conf != "/etc/krest/krest.properties\n" {
+				t.Errorf("%s's conffiles: %q, want /etc/krest/krest.properties", name, conf)
+			}
 			// The unit's ExecReload runs /bin/kill, in Debian's procps.
 			if deps := run(t, nil, dpkgDeb, "-f", filepath.Join(dist, name), "Depends"); !strings.Contains(deps, "procps") {
 				t.Errorf("%s depends on %q, want procps", name, deps)
 			}
 		case strings.HasSuffix(name, ".rpm"):
 			rpms++
+			for arch, rpmArch := range map[string]string{"amd64": "x86_64", "arm64": "aarch64"} {
+				if strings.HasSuffix(name, "."+rpmArch+".rpm") {
+					rpmOf[arch] = filepath.Join(dist, name)
+				}
+			}
 		}
 	}
 	if debs != 2 || rpms != 2 {
@@ -105,10 +116,53 @@ func TestRelease(t *testing.T) {
 		bins[arch] = filepath.Join(t.TempDir(), "krest")
 		extract(t, filepath.Join(dist, files[0]), "krest", bins[arch])
 		checkSBOM(t, filepath.Join(dist, files[1]), arch, bins[arch])
+		checkRPM(t, rpm, rpmOf[arch], arch, bins[arch])
 	}
 	out, err := exec.Command(bins["amd64"], "-version").CombinedOutput()
 	if v := string(out); err != nil || !strings.HasPrefix(v, "krest "+meta.Version+" (commit ") || stampedCommit(t, v) != meta.Commit {
 		t.Errorf("krest -version: %v %q, want version %s and commit %s", err, v, meta.Version, meta.Commit)
+	}
+}
+
+// checkRPM checks an architecture's .rpm as the .deb is checked, and
+// more: krest for that architecture, holding exactly the binary (the
+// archive's, by digest), the unit and the config file (marked config and
+// noreplace, as the .deb's conffile), root's, with their modes. Unlike the
+// .deb it needs no dependency for the unit's /bin/kill: on RPM systems
+// that is util-linux, which systemd itself requires.
+func checkRPM(t *testing.T, rpm, path, arch, bin string) {
+	t.Helper()
+	if path == "" {
+		t.Errorf("no .rpm for %s", arch)
+		return
+	}
+	query := func(format string) string {
+		out, err := exec.Command(rpm, "-qp", "--queryformat", format, path).Output()
+		if err != nil {
+			t.Fatalf("rpm -qp %s: %v", path, err)
+		}
+		return string(out)
+	}
+	rpmArch := map[string]string{"amd64": "x86_64", "arm64": "aarch64"}[arch]
+	if got := query("%{NAME} %{ARCH}"); got != "krest "+rpmArch {
+		t.Errorf("%s is %q, want krest %s", path, got, rpmArch)
+	}
+	digest := func(file string) string {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := sha256.Sum256(b)
+		return hex.EncodeToString(h[:])
+	}
+	// Digest algorithm 8 is SHA-256.
+	want := strings.Join([]string{
+		"/etc/krest/krest.properties -rw-r--r-- root:root cn 8 " + digest(filepath.Join(root, "deploy/systemd/krest.properties")),
+		"/usr/bin/krest -rwxr-xr-x root:root  8 " + digest(bin),
+		"/usr/lib/systemd/system/krest.service -rw-r--r-- root:root  8 " + digest(filepath.Join(root, "deploy/systemd/krest.service")),
+	}, "\n") + "\n"
+	if got := query("[%{FILENAMES} %{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILEFLAGS:fflags} %{FILEDIGESTALGO} %{FILEDIGESTS}\n]"); got != want {
+		t.Errorf("%s holds\n%swant\n%s", path, got, want)
 	}
 }
 
