@@ -1,8 +1,10 @@
 package deploy
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,9 +22,11 @@ import (
 const imageMaxBytes = 43 << 20
 
 // startDockerd starts Debian's Docker daemon on a socket, data root and
-// exec root of the test's own (vfs storage, no iptables, no bridge: the
-// containers use the host's network) and returns the DOCKER_HOST setting
-// for it. The daemon is stopped when the test ends.
+// exec root of the test's own (vfs storage, no iptables) and returns the
+// DOCKER_HOST setting for it. Containers get the default bridge
+// (docker0): without iptables, docker-proxy, the userland proxy, serves
+// published ports (-p) on the host. The daemon is stopped when the test
+// ends.
 func startDockerd(t *testing.T) string {
 	t.Helper()
 	dockerd := testenv.Tool(t, "dockerd")
@@ -31,7 +35,7 @@ func startDockerd(t *testing.T) string {
 	sock := filepath.Join(dir, "docker.sock")
 	cmd := exec.Command(dockerd, "--data-root", filepath.Join(dir, "root"), "--exec-root", filepath.Join(dir, "exec"),
 		"--pidfile", filepath.Join(dir, "pid"), "-H", "unix://"+sock,
-		"--storage-driver=vfs", "--iptables=false", "--ip6tables=false", "--bridge=none")
+		"--storage-driver=vfs", "--iptables=false", "--ip6tables=false")
 	logf, err := os.Create(filepath.Join(dir, "dockerd.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -115,6 +119,148 @@ func TestImage(t *testing.T) {
 		produceConsume(t, "http://127.0.0.1:"+port, "dev")
 		stopContainer(t, env, "krest-dev")
 	})
+	t.Run("readme", func(t *testing.T) {
+		for _, args := range readmeDockerRuns(t) {
+			t.Run(strings.Join(args[2:], " "), func(t *testing.T) { runAsWritten(t, env, args) })
+		}
+	})
+}
+
+// readmeDockerRuns returns the docker run command lines of the README's
+// "Container image" section (its first sh block), split into arguments.
+func readmeDockerRuns(t *testing.T) [][]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok1 := strings.Cut(string(b), "\n### Container image\n")
+	_, block, ok2 := strings.Cut(section, "```sh\n")
+	block, _, ok3 := strings.Cut(block, "\n```")
+	if !ok1 || !ok2 || !ok3 {
+		t.Fatal("README.md has no sh block under ### Container image")
+	}
+	var runs [][]string
+	for line := range strings.Lines(strings.ReplaceAll(block, "\\\n", " ")) {
+		line, _, _ = strings.Cut(line, " #")
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] != "docker" || f[1] != "run" {
+			continue
+		}
+		if strings.ContainsAny(line, "\"'$`*?;|&<>") {
+			t.Fatalf("README: %q needs a shell to split", line)
+		}
+		if !strings.Contains(line, " -p 8082:8082 ") {
+			t.Fatalf("README: %q does not publish 8082, where the test reaches krest", line)
+		}
+		runs = append(runs, f)
+	}
+	if len(runs) == 0 {
+		t.Fatal("README.md's Container image section has no docker run line")
+	}
+	return runs
+}
+
+// runAsWritten runs a README docker run command line as it is written
+// (in the foreground, publishing 8082 through the default bridge) and
+// reaches krest through 127.0.0.1:8082. Without bootstrap.servers
+// (dev mode) it produces and consumes; otherwise krest must log the
+// Kafka (and Schema Registry) the line gives it, which do not exist here,
+// and answer /-/healthy. docker stop must then end krest, and with it the
+// docker run command, with status 0.
+func runAsWritten(t *testing.T, env []string, args []string) {
+	ln, err := net.Listen("tcp", ":8082")
+	testenv.Require(t, "a free port 8082 for the README's docker run -p 8082:8082", err == nil)
+	ln.Close()
+
+	var out bytes.Buffer
+	cmd := command(env, args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }() //nolint:errcheck // its status is read below
+	id := ""
+	t.Cleanup(func() {
+		if id != "" {
+			command(env, "docker", "rm", "-f", id).Run() //nolint:errcheck // best effort
+		}
+		select {
+		case <-exited:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill() //nolint:errcheck
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("%s:\n%s", strings.Join(args, " "), out.String())
+		}
+	})
+	for deadline := time.Now().Add(30 * time.Second); id == ""; time.Sleep(100 * time.Millisecond) {
+		select {
+		case <-exited:
+			t.Fatalf("%s exited at once", strings.Join(args, " "))
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no container publishes 8082 within 30 s")
+		}
+		id = strings.TrimSpace(run(t, env, "docker", "ps", "-q", "--filter", "publish=8082"))
+	}
+	logs := func() string { b, _ := command(env, "docker", "logs", id).CombinedOutput(); return string(b) }
+
+	const url = "http://127.0.0.1:8082"
+	waitReady(t, url+"/-/healthy", 60*time.Second, logs)
+	bootstrap, registry := "", ""
+	for i, a := range args[:len(args)-1] {
+		switch v := args[i+1]; {
+		case a == "-bootstrap.servers":
+			bootstrap = v
+		case a == "-schema.registry.url":
+			registry = v
+		case a == "-e" && strings.HasPrefix(v, "KREST_BOOTSTRAP_SERVERS="):
+			bootstrap = strings.TrimPrefix(v, "KREST_BOOTSTRAP_SERVERS=")
+		case a == "-e" && strings.HasPrefix(v, "KREST_SCHEMA_REGISTRY_URL="):
+			registry = strings.TrimPrefix(v, "KREST_SCHEMA_REGISTRY_URL=")
+		}
+	}
+	var want []string
+	if bootstrap == "" {
+		want = append(want, "embedded dev Kafka broker")
+	} else {
+		want = append(want, "; Kafka at "+bootstrap)
+	}
+	if registry != "" {
+		want = append(want, "; Schema Registry at "+registry)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		l, missing := logs(), ""
+		for _, w := range want {
+			if !strings.Contains(l, w) {
+				missing = w
+			}
+		}
+		if missing == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("krest's log lacks %q:\n%s", missing, l)
+		}
+	}
+	if bootstrap == "" {
+		waitReady(t, url+"/-/ready", 60*time.Second, logs)
+		produceConsume(t, url, fmt.Sprintf("krest-readme-%d", time.Now().UnixNano()))
+	}
+
+	stopContainer(t, env, id)
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		t.Fatal("docker run did not return within 20 s of docker stop")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("%s exited with %d, want 0", strings.Join(args, " "), code)
+	}
 }
 
 // runContainer starts the image as the README's hardened run does and
