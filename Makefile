@@ -153,7 +153,7 @@ bench-quick: build kafka-jars
 profiles: kafka-jars
 	$(GO) build -pgo=off -o bin/krest-noprofile ./cmd/krest
 	mkdir -p profiles/latest
-	KREST_KAFKA_HEAP=2g $(WITH_BROKER) $(GO) run ./bench -scale full -runs 1 -rows 1,2,3,4 \
+	KREST_KAFKA_HEAP=2g $(WITH_BROKER) $(GO) run ./bench -scale full -runs 1 -rows 1,2,3,4,6 \
 	  -krest bin/krest-noprofile -out profiles/latest \
 	  -krest-args "-cpuprofile profiles/latest/cpu.pprof -memprofile profiles/latest/allocs.pprof"
 	$(GO) tool pprof -proto profiles/latest/cpu.pprof > profiles/merged.pprof
