@@ -130,24 +130,14 @@ func krestLatency(base, topic string, rate int, d time.Duration) (latencies, err
 
 // franzLatency is the same through native franz-go clients.
 func franzLatency(brokers, topic string, rate int, d time.Duration) (latencies, error) {
-	seeds := strings.Split(brokers, ",")
-	prod, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchCompression(kgo.NoCompression()))
+	prod, cons, err := franzLatencyClients(brokers, topic, "franz-lat", kgo.NewOffset().AtEnd(), 500*time.Millisecond)
 	if err != nil {
 		return nil, err
 	}
 	defer prod.Close()
-	cons, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeTopics(topic), kgo.ConsumerGroup(fmt.Sprintf("franz-lat-%d", time.Now().UnixNano())),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()), kgo.FetchMaxWait(500*time.Millisecond))
-	if err != nil {
-		return nil, err
-	}
 	defer cons.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// Join and get the assignment before measuring.
-	warm, wcancel := context.WithTimeout(ctx, 3*time.Second)
-	cons.PollFetches(warm)
-	wcancel()
 	var lat latencies
 	done := make(chan struct{})
 	go func() {
@@ -164,4 +154,27 @@ func franzLatency(brokers, topic string, rate int, d time.Duration) (latencies, 
 	cancel()
 	<-done
 	return lat, nil
+}
+
+// franzLatencyClients makes the latency rows' franz-go pair: a producer to
+// topic lingering 5 ms as krest's does, and a consumer in a group of its
+// own (named after group) starting at reset, which has joined and holds
+// its partitions when this returns.
+func franzLatencyClients(brokers, topic, group string, reset kgo.Offset, maxWait time.Duration) (prod, cons *kgo.Client, err error) {
+	seeds := strings.Split(brokers, ",")
+	prod, err = kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(5*time.Millisecond),
+		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.MaxBufferedRecords(1<<20))
+	if err != nil {
+		return nil, nil, err
+	}
+	cons, err = kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeTopics(topic), kgo.ConsumerGroup(fmt.Sprintf("%s-%d", group, time.Now().UnixNano())),
+		kgo.ConsumeResetOffset(reset), kgo.FetchMaxWait(maxWait))
+	if err != nil {
+		prod.Close()
+		return nil, nil, err
+	}
+	warm, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	cons.PollFetches(warm)
+	cancel()
+	return prod, cons, nil
 }

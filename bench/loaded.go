@@ -269,24 +269,14 @@ func krestLoadedLatency(base, topic string, rate int, d time.Duration) (loadResu
 // franzLoadedLatency is the same through franz-go: a producer lingering 5
 // ms as krest's does and one group consumer.
 func franzLoadedLatency(brokers, topic string, rate int, d time.Duration) (latencies, error) {
-	seeds := strings.Split(brokers, ",")
-	prod, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(5*time.Millisecond),
-		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.MaxBufferedRecords(1<<20))
+	prod, cons, err := franzLatencyClients(brokers, topic, "franz-loaded", kgo.NewOffset().AtStart(), 200*time.Millisecond)
 	if err != nil {
 		return nil, err
 	}
 	defer prod.Close()
-	cons, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeTopics(topic), kgo.ConsumerGroup(fmt.Sprintf("franz-loaded-%d", time.Now().UnixNano())),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond))
-	if err != nil {
-		return nil, err
-	}
 	defer cons.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	warm, wcancel := context.WithTimeout(ctx, 3*time.Second) // joins and gets its assignment first
-	cons.PollFetches(warm)
-	wcancel()
 	win := &latencyWindow{from: time.Now().Add(warmup(d)).UnixNano()}
 	done := make(chan struct{})
 	go func() {
