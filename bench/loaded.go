@@ -50,9 +50,15 @@ const stampLen = 9
 // row1Krest is row 1's krest rate in this run, which row 12 paces half of.
 var row1Krest float64
 
+// loadedRateFlag (-loaded-rate) sets row 12's pace instead.
+var loadedRateFlag int
+
 // loadedRate is row 12's pace: half of row 1's krest rate, or, when row 1
 // did not run, half of what row 1 typically measures at this scale.
 func loadedRate(s scale) int {
+	if loadedRateFlag > 0 {
+		return loadedRateFlag
+	}
 	if row1Krest > 0 {
 		return int(row1Krest / 2)
 	}
@@ -158,7 +164,7 @@ func (w *latencyWindow) await(who string, n int64) error {
 }
 
 // krestLoadedLatency produces at rate through krest for d and reads the
-// records back through one polling consumer instance.
+// records back through one polling consumer instance (readStamps).
 func krestLoadedLatency(base, topic string, rate int, d time.Duration) (loadResult, error) {
 	// The topic is new: reading it from the start misses nothing, however
 	// late the member's join completes.
@@ -171,43 +177,13 @@ func krestLoadedLatency(base, topic string, rate int, d time.Duration) (loadResu
 	win := &latencyWindow{from: time.Now().Add(warmup(d)).UnixNano()}
 	stop := make(chan struct{})
 	readDone := make(chan error, 1)
-	go func() {
-		cl := &fasthttp.Client{ReadTimeout: time.Minute}
-		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-		req.SetRequestURI(inst + "/records?timeout=200&max_bytes=16777216")
-		req.Header.Set("Accept", "application/vnd.kafka.binary.v2+json")
-		stamp := make([]byte, stampLen)
-		for {
-			select {
-			case <-stop:
-				readDone <- nil
-				return
-			default:
-			}
-			if err := cl.Do(req, resp); err != nil || resp.StatusCode() != 200 {
-				readDone <- fmt.Errorf("read: %v %d %s", err, resp.StatusCode(), abbreviate(resp.Body()))
-				return
-			}
-			now := time.Now().UnixNano()
-			body := resp.Body()
-			for {
-				i := bytes.Index(body, []byte(`"value":"`))
-				if i < 0 {
-					break
-				}
-				body = body[i+len(`"value":"`):]
-				if len(body) < 12 {
-					break
-				}
-				n, _ := base64.StdEncoding.Decode(stamp, body[:12])
-				win.add(stamp[:n], now)
-			}
-		}
-	}()
+	go func() { readDone <- readStamps(inst, win, stop) }()
 	rest := base64.StdEncoding.EncodeToString(payload(stampedSize)[stampLen:])
 	work := make(chan []byte, 1<<16)
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
+	var reqMu sync.Mutex
+	var reqLat latencies // of each produce request
 	cl := &fasthttp.Client{MaxConnsPerHost: 16, ReadTimeout: time.Minute}
 	url := base + "/topics/" + topic
 	for range 16 {
@@ -218,9 +194,18 @@ func krestLoadedLatency(base, topic string, rate int, d time.Duration) (loadResu
 			req.SetRequestURI(url)
 			req.Header.SetMethod("POST")
 			req.Header.SetContentType("application/vnd.kafka.binary.v2+json")
+			var mine latencies
+			defer func() {
+				reqMu.Lock()
+				reqLat = append(reqLat, mine...)
+				reqMu.Unlock()
+			}()
 			for body := range work {
 				req.SetBodyRaw(body)
-				if err := cl.Do(req, resp); err != nil || resp.StatusCode() != 200 || bytes.Contains(resp.Body(), []byte(`"error_code":5`)) {
+				t0 := time.Now()
+				err := cl.Do(req, resp)
+				mine = append(mine, time.Since(t0))
+				if err != nil || resp.StatusCode() != 200 || bytes.Contains(resp.Body(), []byte(`"error_code":5`)) {
 					firstErr.CompareAndSwap(nil, fmt.Errorf("produce: %v %d %s", err, resp.StatusCode(), abbreviate(resp.Body())))
 				}
 			}
@@ -262,7 +247,8 @@ func krestLoadedLatency(base, topic string, rate int, d time.Duration) (loadResu
 	if ferr, _ := firstErr.Load().(error); ferr != nil {
 		err = ferr
 	}
-	fmt.Fprintf(os.Stderr, "  krest loaded latency: %d records at %d/s, %d received\n", made, rate, win.seen.Load())
+	fmt.Fprintf(os.Stderr, "  krest loaded latency: %d records at %d/s, %d received; %d produce requests, p50 %v p99 %v max %v\n",
+		made, rate, win.seen.Load(), len(reqLat), reqLat.pct(0.5), reqLat.pct(0.99), reqLat.pct(1))
 	return loadResult{records: win.seen.Load(), elapsed: d, latency: win.lat}, err
 }
 
@@ -309,4 +295,46 @@ func franzLoadedLatency(brokers, topic string, rate int, d time.Duration) (laten
 	}
 	fmt.Fprintf(os.Stderr, "  franz-go loaded latency: %d records at %d/s, %d received\n", made, rate, win.seen.Load())
 	return win.lat, err
+}
+
+// valueKey precedes each record's value in a binary read.
+var valueKey = []byte(`"value":"`)
+
+// addStamps adds the stamps of the records in a binary read's JSON (an
+// array of records, or an SSE event's data) to w, received at now.
+func addStamps(w *latencyWindow, body []byte, now int64) {
+	var stamp [stampLen]byte
+	for {
+		i := bytes.Index(body, valueKey)
+		if i < 0 || len(body) < i+len(valueKey)+12 {
+			return
+		}
+		body = body[i+len(valueKey):]
+		n, _ := base64.StdEncoding.Decode(stamp[:], body[:12])
+		w.add(stamp[:n], now)
+	}
+}
+
+// readStamps polls inst's records into w until stop closes. Each poll
+// asks for at most 1 MiB (about 700 of these records): a latency-minded
+// client keeps each response short, so that no record waits behind a
+// long one being rendered and parsed.
+func readStamps(inst string, w *latencyWindow, stop chan struct{}) error {
+	cl := &fasthttp.Client{ReadTimeout: time.Minute}
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(inst + "/records?timeout=200&max_bytes=1048576")
+	req.Header.Set("Accept", "application/vnd.kafka.binary.v2+json")
+	for {
+		select {
+		case <-stop:
+			return nil
+		default:
+		}
+		if err := cl.Do(req, resp); err != nil || resp.StatusCode() != 200 {
+			return fmt.Errorf("read: %v %d %s", err, resp.StatusCode(), abbreviate(resp.Body()))
+		}
+		addStamps(w, resp.Body(), time.Now().UnixNano())
+	}
 }
