@@ -71,6 +71,7 @@ func loadedRate(s scale) int {
 	return 5_000
 }
 
+// rowLoadedLatency is row 12: krest and franz-go at the same loaded rate.
 func rowLoadedLatency(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	rate := loadedRate(cfg.scale)
 	r := row{Name: fmt.Sprintf("12 e2e latency @ %d rec/s (half row 1), 1 KiB", rate)}
