@@ -32,14 +32,17 @@ func TraceParent(ctx *fasthttp.RequestCtx) []byte {
 
 // TraceState is the tracestate header value records produced by the
 // request carry with their traceparent: the vendor state the request came
-// with, nil when there was none or tracing is off.
+// with, truncated to tracing.MaxRecordTraceState, nil when there was none
+// or tracing is off.
 func TraceState(ctx *fasthttp.RequestCtx) []byte {
 	s := Span(ctx)
 	if s == nil {
 		return nil
 	}
 	if ts := s.SpanContext().TraceState(); ts.Len() > 0 {
-		return []byte(ts.String())
+		if b := tracing.AppendRecordTraceState(nil, ts); len(b) > 0 {
+			return b
+		}
 	}
 	return nil
 }

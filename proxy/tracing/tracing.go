@@ -207,6 +207,43 @@ func AppendTraceParent(dst []byte, sc trace.SpanContext) []byte {
 	return append(dst, hex[f>>4], hex[f&15])
 }
 
+// MaxRecordTraceState bounds the tracestate a produced record carries: the
+// 512 characters W3C Trace Context asks every vendor to propagate at least.
+// The header is the caller's (up to 32 entries of up to 512 characters
+// each), and every record of the request carries it: without a bound, a
+// request of small records would grow by up to 16 KiB per record.
+const MaxRecordTraceState = 512
+
+// AppendRecordTraceState appends ts for a produced record, truncated as W3C
+// Trace Context says to: entries longer than 128 characters go first, then
+// entries from the end, until it fits MaxRecordTraceState.
+func AppendRecordTraceState(dst []byte, ts trace.TraceState) []byte {
+	const maxEntry = 128
+	start := len(dst)
+	if s := ts.String(); len(s) <= MaxRecordTraceState {
+		return append(dst, s...)
+	}
+	ts.Walk(func(key, value string) bool {
+		n := len(key) + 1 + len(value)
+		if n > maxEntry {
+			return true
+		}
+		sep := 0
+		if len(dst) > start {
+			sep = 1
+		}
+		if len(dst)-start+sep+n > MaxRecordTraceState {
+			return false // the rest are nearer the end: dropped
+		}
+		if sep == 1 {
+			dst = append(dst, ',')
+		}
+		dst = append(append(append(dst, key...), '='), value...)
+		return true
+	})
+	return dst
+}
+
 // maxLinks bounds the links of one read's span (the SDK's default limit).
 const maxLinks = 128
 

@@ -2,6 +2,7 @@ package tracing
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -136,6 +137,35 @@ func TestLogHandler(t *testing.T) {
 		log.InfoContext(tc.ctx, "line")
 		if got := strings.Contains(out.String(), want) && strings.Contains(out.String(), "k=v"); got != tc.trace {
 			t.Errorf("%s: %q, want the trace: %v", tc.name, out.String(), tc.trace)
+		}
+	}
+}
+
+func TestAppendRecordTraceState(t *testing.T) {
+	entry := func(key string, valueLen int) string { return key + "=" + strings.Repeat("v", valueLen) }
+	var many []string // 32 entries of 100 characters: 3,231 in all
+	for i := range 32 {
+		many = append(many, entry(fmt.Sprintf("k%02d", i), 96))
+	}
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"short, kept whole", "a=1,b=2", "a=1,b=2"},
+		{"a long entry kept while the whole fits", entry("big", 250) + ",a=1", entry("big", 250) + ",a=1"},
+		{"long entries go first", strings.Join([]string{entry("a", 100), entry("big", 250), entry("b", 100), entry("c", 100)}, ","),
+			strings.Join([]string{entry("a", 100), entry("b", 100), entry("c", 100)}, ",")},
+		{"then entries from the end", strings.Join(many, ","), strings.Join(many[:5], ",")}, // 5 × 100 + 4 commas = 504
+	} {
+		ts, err := trace.ParseTraceState(tc.in)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		got := string(AppendRecordTraceState([]byte("x"), ts))
+		if got != "x"+tc.want {
+			t.Errorf("%s: got %q (%d), want %q", tc.name, got, len(got)-1, tc.want)
+		}
+		if len(got)-1 > MaxRecordTraceState {
+			t.Errorf("%s: %d characters", tc.name, len(got)-1)
 		}
 	}
 }
