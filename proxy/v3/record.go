@@ -1,6 +1,7 @@
 package v3
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strconv"
@@ -113,7 +114,32 @@ type builder struct {
 	// record's headers (nil: tracing off).
 	traceparent []byte
 	tracestate  []byte // and its vendor state, if any
-	schemas     map[specKey]*schema.Registered
+	// traceAt and stateAt are where traceparent and tracestate sit in the
+	// arena of the batch being built, written there once per batch.
+	traceAt, stateAt produce.Span
+	schemas          map[specKey]*schema.Registered
+}
+
+// traceIn returns where b's trace context sits in out's arena, writing it
+// there unless an earlier record of out already did. A batch recycled
+// since holds other bytes at the same place, which the comparison sees.
+func (b *builder) traceIn(arena *[]byte) (trace, state produce.Span) {
+	a := *arena
+	t, st := b.traceAt, b.stateAt
+	if t.Off >= 0 && t.End <= len(a) && bytes.Equal(a[t.Off:t.End], b.traceparent) &&
+		(b.tracestate == nil || st.Off >= 0 && st.End <= len(a) && bytes.Equal(a[st.Off:st.End], b.tracestate)) {
+		return t, st
+	}
+	t = produce.Span{Off: len(a), End: len(a) + len(b.traceparent)}
+	a = append(a, b.traceparent...)
+	st = produce.Null
+	if b.tracestate != nil {
+		st = produce.Span{Off: len(a), End: len(a) + len(b.tracestate)}
+		a = append(a, b.tracestate...)
+	}
+	*arena = a
+	b.traceAt, b.stateAt = t, st
+	return t, st
 }
 
 // specKey identifies a schema request within a stream.
@@ -192,13 +218,10 @@ func (b *builder) decode(raw []byte, batch bool, out *produce.Batch, i int, key,
 		traced = traced || *h.Name == tracing.HeaderTraceParent
 	}
 	if b.traceparent != nil && !traced {
-		off := len(arena.B)
-		arena.B = append(arena.B, b.traceparent...)
-		out.AddHeader(i, tracing.HeaderTraceParent, produce.Span{Off: off, End: len(arena.B)})
+		trace, state := b.traceIn(&arena.B)
+		out.AddHeader(i, tracing.HeaderTraceParent, trace)
 		if b.tracestate != nil {
-			off = len(arena.B)
-			arena.B = append(arena.B, b.tracestate...)
-			out.AddHeader(i, tracing.HeaderTraceState, produce.Span{Off: off, End: len(arena.B)})
+			out.AddHeader(i, tracing.HeaderTraceState, state)
 		}
 	}
 	k := produce.Null
