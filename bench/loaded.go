@@ -86,15 +86,21 @@ func rowLoadedLatency(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 		return r, err
 	}
 	r.Krest = latencyMetric(lat.latency, cfg.scale.latencyDuration-warmup(cfg.scale.latencyDuration))
+	r.Krest.Machine = lat.machine
 	ft, err := createTopic(adm, "bench-loaded-franz", 4)
 	if err != nil {
 		return r, err
 	}
+	// franz-go runs in the bench process: its load generator CPU column is
+	// franz-go's client and generator, as krest's is its HTTP clients and
+	// generator.
+	before := snapshot()
 	flat, err := franzLoadedLatency(cfg.brokers, ft, rate, cfg.scale.latencyDuration)
 	if err != nil {
 		return r, err
 	}
 	m := latencyMetric(flat, cfg.scale.latencyDuration-warmup(cfg.scale.latencyDuration))
+	before.spent(snapshot(), float64(rate)*cfg.scale.latencyDuration.Seconds()*stampedSize, &m.Machine)
 	r.Franz = &m
 	return r, nil
 }

@@ -96,11 +96,16 @@ func markdownTable(rep *report) string {
 			vsFloor = ratio(r.RatioFloor, sp.RatioFloor) + "; " + ratio(r.CPUVsFloor, sp.CPUVsFloor)
 		}
 		mu := r.Krest.Machine
+		load := num(mu.LoadCPUSecPerGB, "%.2f")
+		if r.Franz != nil && r.Franz.Machine.LoadCPUSecPerGB > 0 {
+			// franz-go ran in the bench process (row 12): its client's CPU
+			load += "; " + num(r.Franz.Machine.LoadCPUSecPerGB, "%.2f")
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s; %s | %s | %s; %s | %s | %s; %s | %.0f |\n",
 			r.Name, rate, mb, java, ratio(r.RatioJava, sp.RatioJava), franz, ratio(r.RatioFranz, sp.RatioFranz), ratio(r.RatioFranzShape, sp.RatioShape), lat,
 			num(r.CPUSecPerGB, "%.2f"), num(r.CPUSecPerMRecords, "%.2f"), num(r.CPUMicrosPerReq, "%.1f"), floor, vsFloor,
 			javaCPU, franzCPU, ratio(r.CPUVsFranz, sp.CPUVsFranz),
-			num(mu.BrokerCPUSecPerGB, "%.2f"), franzBroker, num(mu.LoadCPUSecPerGB, "%.2f"), num(mu.MachineBusyPct, "%.0f"), franzBusy,
+			num(mu.BrokerCPUSecPerGB, "%.2f"), franzBroker, load, num(mu.MachineBusyPct, "%.0f"), franzBusy,
 			r.PeakRSSMiB)
 	}
 	return b.String()

@@ -1,6 +1,7 @@
 package produce
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -424,4 +425,104 @@ func testStartKeepsOrder(t *testing.T, linger bool) {
 	if used := p.BudgetUsed(); used != 0 {
 		t.Errorf("budget holds %d bytes after every record was reported", used)
 	}
+}
+
+// TestProduceHolds: a group that returns to find at least holdBytes queued
+// behind it (calls keep coming) holds the queue for more, until calls stop
+// coming for half the linger (or the linger since it was sent); the queue
+// goes at once when it is small (a few callers waiting on the group) or
+// carries fullGroupBytes, and a call that finds no group in flight goes at
+// once, however large.
+func TestProduceHolds(t *testing.T) {
+	t.Parallel()
+	const linger = time.Second
+	big := string(make([]byte, holdBytes))
+	for _, tc := range []struct {
+		name   string
+		queued []string // one call's values, queued behind the group in flight
+		held   bool
+	}{
+		{"small queue", []string{"b"}, false},
+		{"large queue", []string{big}, true},
+		{"full queue", slicesRepeat(big, fullGroupBytes/holdBytes+1), false},
+		{"no group in flight", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := newCluster(t)
+			var (
+				mu   sync.Mutex
+				sent []time.Time
+			)
+			release := make(chan struct{})
+			c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+				c.KeepControl()
+				mu.Lock()
+				sent = append(sent, time.Now())
+				n := len(sent)
+				mu.Unlock()
+				if n == 2 && tc.queued != nil {
+					c.SleepControl(func() { <-release })
+				}
+				return nil, nil, false
+			})
+			p := lingeringProducer(t, c, linger)
+			if err := produceValue(p, "warm"); err != nil { // metadata and the producer id
+				t.Fatal(err)
+			}
+			first := make(chan error, 1)
+			value := "a"
+			if tc.queued == nil {
+				value = big
+			}
+			go func() { first <- produceValue(p, value) }()
+			var released time.Time
+			second := make(chan error, 1)
+			if tc.queued != nil {
+				waitFor(t, "the first call's produce request", func() bool { mu.Lock(); defer mu.Unlock(); return len(sent) == 2 })
+				go func() {
+					b := GetBatch()
+					defer PutBatch(b)
+					fill(b, 0, tc.queued...)
+					err := p.Produce(context.Background(), b)
+					for _, rerr := range b.Errs {
+						err = cmp.Or(err, rerr)
+					}
+					second <- err
+				}()
+				waitFor(t, "the call queued behind the group", func() bool { _, q := groups(p); return q == 1 })
+				released = time.Now()
+				close(release)
+			} else {
+				if err := <-first; err != nil {
+					t.Fatal(err)
+				}
+				released = time.Now()
+				first <- nil
+				go func() { second <- produceValue(p, "b") }()
+			}
+			for _, ch := range []chan error{first, second} {
+				if err := <-ch; err != nil {
+					t.Fatal(err)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			gap := sent[len(sent)-1].Sub(released)
+			if tc.held && gap < linger*45/100 {
+				t.Errorf("queue sent %v after the group returned, want it held for half the linger (%v)", gap, linger/2)
+			}
+			if !tc.held && gap >= linger/4 {
+				t.Errorf("queue sent %v after the group returned, want at once (linger %v)", gap, linger)
+			}
+		})
+	}
+}
+
+func slicesRepeat(s string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
 }

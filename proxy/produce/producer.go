@@ -70,15 +70,19 @@ type Producer struct {
 	idle      chan group    // received from by senders waiting for work
 	closed    chan struct{} // closed by Close: idle senders exit
 
-	mu     sync.Mutex
-	queue  []*Call     // calls waiting for the group in flight
-	spare  []*Call     // an empty slice for the next queue
-	open   int         // groups sent and not yet returned
-	armed  bool        // forced will send the queue
-	forced *time.Timer // sends the queue after the linger
-	taken  uint64      // turns given to groups so far
-	fed    uint64      // the turn of the group whose records kgo is given now
-	turns  sync.Cond   // on mu: fed moved on
+	mu          sync.Mutex
+	queue       []*Call     // calls waiting for the group in flight
+	spare       []*Call     // an empty slice for the next queue
+	open        int         // groups sent and not yet returned
+	queued      int64       // bytes of the records of the calls in queue
+	hold        bool        // the queue waits for more (maybeHold)
+	lastSent    time.Time   // when the last group was sent
+	lastArrival time.Time   // when the last call came, while the queue is held
+	armed       bool        // forced will send the queue
+	forced      *time.Timer // sends the queue after the linger
+	taken       uint64      // turns given to groups so far
+	fed         uint64      // the turn of the group whose records kgo is given now
+	turns       sync.Cond   // on mu: fed moved on
 
 	release func(*kgo.Record, error) // released, as a promise
 }
@@ -134,7 +138,7 @@ func (p *Producer) BudgetUsed() int64 { return p.budget.Used() }
 // every record is acknowledged or failed, or ctx ends.
 func (p *Producer) Flush(ctx context.Context) error {
 	for {
-		p.lingered()
+		p.sendQueue(true)
 		if err := p.cl.Flush(ctx); err != nil {
 			return err
 		}
