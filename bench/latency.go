@@ -163,12 +163,12 @@ func franzLatency(brokers, topic string, rate int, d time.Duration) (latencies, 
 func franzLatencyClients(brokers, topic, group string, reset kgo.Offset, maxWait time.Duration) (prod, cons *kgo.Client, err error) {
 	seeds := strings.Split(brokers, ",")
 	prod, err = kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(5*time.Millisecond),
-		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.MaxBufferedRecords(1<<20))
+		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.MaxBufferedRecords(1<<20), kgo.WithHooks(&franzRequests))
 	if err != nil {
 		return nil, nil, err
 	}
 	cons, err = kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeTopics(topic), kgo.ConsumerGroup(fmt.Sprintf("%s-%d", group, time.Now().UnixNano())),
-		kgo.ConsumeResetOffset(reset), kgo.FetchMaxWait(maxWait))
+		kgo.ConsumeResetOffset(reset), kgo.FetchMaxWait(maxWait), kgo.WithHooks(&franzRequests))
 	if err != nil {
 		prod.Close()
 		return nil, nil, err

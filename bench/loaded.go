@@ -74,17 +74,24 @@ func loadedRate(s scale) int {
 // rowLoadedLatency is row 12: krest and franz-go at the same loaded rate.
 func rowLoadedLatency(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	rate := loadedRate(cfg.scale)
-	r := row{Name: fmt.Sprintf("12 e2e latency @ %d rec/s (half row 1), 1 KiB", rate)}
+	how := "half row 1"
+	if loadedRateFlag > 0 {
+		how = "-loaded-rate"
+	}
+	r := row{Name: fmt.Sprintf("12 e2e latency @ %d rec/s (%s), 1 KiB", rate, how)}
 	topic, err := createTopic(adm, "bench-loaded-krest", 4)
 	if err != nil {
 		return r, err
 	}
+	p0, c0 := krestRequests(k.url)
 	lat, err := measure(k, &r, stampedSize, whole(func() (loadResult, error) {
 		return krestLoadedLatency(k.url, topic, rate, cfg.scale.latencyDuration)
 	}))
 	if err != nil {
 		return r, err
 	}
+	p1, c1 := krestRequests(k.url)
+	fmt.Fprintf(os.Stderr, "  krest made %d producer and %d consumer requests to the broker\n", p1-p0, c1-c0)
 	r.Krest = latencyMetric(lat.latency, cfg.scale.latencyDuration-warmup(cfg.scale.latencyDuration))
 	r.Krest.Machine = lat.machine
 	ft, err := createTopic(adm, "bench-loaded-franz", 4)
@@ -95,10 +102,12 @@ func rowLoadedLatency(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	// franz-go's client and generator, as krest's is its HTTP clients and
 	// generator.
 	before := snapshot()
+	fp0, ff0 := franzRequests.produce.Load(), franzRequests.fetch.Load()
 	flat, err := franzLoadedLatency(cfg.brokers, ft, rate, cfg.scale.latencyDuration)
 	if err != nil {
 		return r, err
 	}
+	fmt.Fprintf(os.Stderr, "  franz-go made %d produce and %d fetch requests to the broker\n", franzRequests.produce.Load()-fp0, franzRequests.fetch.Load()-ff0)
 	m := latencyMetric(flat, cfg.scale.latencyDuration-warmup(cfg.scale.latencyDuration))
 	before.spent(snapshot(), float64(rate)*cfg.scale.latencyDuration.Seconds()*stampedSize, &m.Machine)
 	r.Franz = &m

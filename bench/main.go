@@ -22,6 +22,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -247,6 +248,9 @@ func run(cfg config) (*report, error) {
 			if err != nil {
 				return nil, err
 			}
+			if err := deleteTopics(adm); err != nil {
+				return nil, err
+			}
 			if r.PeakRSSMiB == 0 { // a row with a krest of its own says its own
 				r.PeakRSSMiB = float64(k.stats().peakRSS) / (1 << 20)
 			}
@@ -263,6 +267,9 @@ func run(cfg config) (*report, error) {
 	}
 	if cfg.rows == nil || cfg.rows["idle"] {
 		idle, err := rowIdle(cfg, adm)
+		if err == nil {
+			err = deleteTopics(adm)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -279,6 +286,12 @@ func admin(brokers string) (*kadm.Client, func(), error) {
 	return kadm.NewClient(cl), cl.Close, nil
 }
 
+// created holds the topics createTopic made since deleteTopics last ran.
+var created struct {
+	sync.Mutex
+	names []string
+}
+
 func createTopic(adm *kadm.Client, name string, partitions int32) (string, error) {
 	name = fmt.Sprintf("%s-%d", name, time.Now().UnixNano())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -287,7 +300,31 @@ func createTopic(adm *kadm.Client, name string, partitions int32) (string, error
 	if err == nil {
 		err = resp.Err
 	}
+	if err == nil {
+		created.Lock()
+		created.names = append(created.names, name)
+		created.Unlock()
+	}
 	return name, err
+}
+
+// deleteTopics deletes the topics a row created: a full run writes
+// gigabytes, and three of them, kept, would fill a small disk.
+func deleteTopics(adm *kadm.Client) error {
+	created.Lock()
+	names := created.names
+	created.names = nil
+	created.Unlock()
+	if len(names) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resps, err := adm.DeleteTopics(ctx, names...)
+	if err == nil {
+		err = resps.Error()
+	}
+	return err
 }
 
 func toMetric(r loadResult, recordBytes int) metric {

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/valyala/fasthttp"
+)
+
+// brokerRequests counts the produce and fetch requests a franz-go client
+// writes to the brokers, as a kgo hook: the broker's cost follows their
+// number more than the bytes they carry (row 12 prints both sides').
+type brokerRequests struct{ produce, fetch atomic.Int64 }
+
+var _ kgo.HookBrokerWrite = (*brokerRequests)(nil)
+
+// franzRequests counts the requests of the latency rows' franz-go clients.
+var franzRequests brokerRequests
+
+func (c *brokerRequests) OnBrokerWrite(_ kgo.BrokerMetadata, key int16, _ int, _, _ time.Duration, err error) {
+	if err != nil {
+		return
+	}
+	switch key {
+	case 0:
+		c.produce.Add(1)
+	case 1:
+		c.fetch.Add(1)
+	}
+}
+
+// krestRequests reads from krest's /metrics how many requests its producer
+// and its consumers (every instance's) have made to the brokers, of every
+// kind: produce and fetch requests, mostly.
+func krestRequests(base string) (producer, consumer int64) {
+	code, body, err := fasthttp.Get(nil, base+"/metrics")
+	if err != nil || code != 200 {
+		return -1, -1
+	}
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		for _, c := range []struct {
+			prefix string
+			n      *int64
+		}{
+			{`krest_kafka_request_duration_seconds_count{client="producer"} `, &producer},
+			{`krest_kafka_request_duration_seconds_count{client="consumer"} `, &consumer},
+		} {
+			if v, ok := bytes.CutPrefix(line, []byte(c.prefix)); ok {
+				*c.n, _ = strconv.ParseInt(string(v), 10, 64)
+			}
+		}
+	}
+	return producer, consumer
+}
