@@ -427,6 +427,7 @@ func rowProduceBatch(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	if err != nil {
 		return r, err
 	}
+	p0, _ := krestRequests(k.url)
 	res, err := measure(k, &r, size, whole(produceLoad{
 		url: k.url + "/topics/" + topic, contentType: "application/vnd.kafka.binary.v2+json",
 		body: binaryBody(perReq, size), recsPerReq: perReq, conns: 8, total: cfg.scale.produceRecords, label: "krest produce",
@@ -434,6 +435,8 @@ func rowProduceBatch(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	if err != nil {
 		return r, err
 	}
+	p1, _ := krestRequests(k.url)
+	fmt.Fprintf(os.Stderr, "  krest's producer made %d requests to the broker\n", p1-p0)
 	r.Krest = toMetric(res, size)
 	row1Krest = r.Krest.RecordsPerSec
 	if cfg.java {

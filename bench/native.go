@@ -70,7 +70,7 @@ func javaConsumer(libs, brokers, topic string, records int) (loadResult, error) 
 // request case), else records are produced asynchronously.
 func franzProducer(brokers, topic string, records int64, duration time.Duration, size, conns int, waitEach bool) (loadResult, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...), kgo.DefaultProduceTopic(topic),
-		kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.AllowAutoTopicCreation(), kgo.MaxBufferedRecords(1<<20))
+		kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.AllowAutoTopicCreation(), kgo.MaxBufferedRecords(1<<20), kgo.WithHooks(&franzRequests))
 	if err != nil {
 		return loadResult{}, err
 	}

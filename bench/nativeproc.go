@@ -28,6 +28,10 @@ type nativeRun struct {
 	// Machine is the broker and the machine over the consumers' timed
 	// phase (their join left out), when the process measured it.
 	Machine *machineUse `json:"machine,omitempty"`
+	// Produce and Fetch count the requests the process's clients made to
+	// the brokers (bench prints them: the broker's cost follows them).
+	Produce int64 `json:"produce_requests"`
+	Fetch   int64 `json:"fetch_requests"`
 }
 
 // processCPU is the CPU time this process has spent, user and system.
@@ -76,7 +80,8 @@ func nativeCommand(args []string, out io.Writer) error {
 		return err
 	}
 	cpu, from, to := w.close()
-	run := nativeRun{Records: res.records, Seconds: res.elapsed.Seconds(), CPUSeconds: cpu.Seconds()}
+	run := nativeRun{Records: res.records, Seconds: res.elapsed.Seconds(), CPUSeconds: cpu.Seconds(),
+		Produce: franzRequests.produce.Load(), Fetch: franzRequests.fetch.Load()}
 	if *mode == "consume" || *mode == "consume-members" { // the producers' window is their whole run, which the bench measures
 		run.Machine = new(machineUse)
 		from.spent(to, float64(res.records)*float64(*size), run.Machine)
@@ -102,6 +107,7 @@ func franzProcess(args ...string) (loadResult, error) {
 	if err := json.Unmarshal(bytes.TrimSpace(out), &r); err != nil {
 		return loadResult{}, fmt.Errorf("franz-go baseline printed %q: %v", out, err)
 	}
+	fmt.Fprintf(os.Stderr, "  franz-go (%s) made %d produce and %d fetch requests to the broker\n", args[1], r.Produce, r.Fetch)
 	res := loadResult{records: r.Records, elapsed: time.Duration(r.Seconds * float64(time.Second)), cpu: time.Duration(r.CPUSeconds * float64(time.Second))}
 	if r.Machine != nil {
 		res.machine = *r.Machine
