@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -24,7 +25,12 @@ var (
 // sseStream opens a Server-Sent Events read of a consumer instance and
 // calls each with the data of every event until it returns false.
 func sseStream(inst string, each func(data []byte) bool) error {
-	req, _ := http.NewRequest("GET", inst+"/records", nil)
+	return sseStreamContext(context.Background(), inst, each)
+}
+
+// sseStreamContext is sseStream ending, with ctx's error, when ctx ends.
+func sseStreamContext(ctx context.Context, inst string, each func(data []byte) bool) error {
+	req, _ := http.NewRequestWithContext(ctx, "GET", inst+"/records", nil)
 	req.Header.Set("Accept", "text/event-stream")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
