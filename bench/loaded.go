@@ -88,6 +88,7 @@ func rowLoadedLatency(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 		return r, err
 	}
 	p0, c0 := krestRequests(k.url)
+	sp0, sc0 := krestSlowRequests(k.url)
 	lat, err := measure(k, &r, stampedSize, whole(func() (loadResult, error) {
 		return krestLoadedLatency(k.url, topic, rate, cfg.scale.latencyDuration)
 	}))
@@ -95,7 +96,8 @@ func rowLoadedLatency(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 		return r, err
 	}
 	p1, c1 := krestRequests(k.url)
-	fmt.Fprintf(os.Stderr, "  krest made %d producer and %d consumer requests to the broker\n", p1-p0, c1-c0)
+	sp1, sc1 := krestSlowRequests(k.url)
+	fmt.Fprintf(os.Stderr, "  krest made %d producer and %d consumer requests to the broker (%d and %d over %v)\n", p1-p0, c1-c0, sp1-sp0, sc1-sc0, slowRequest)
 	r.Krest = latencyMetric(lat.latency, cfg.scale.latencyDuration-warmup(cfg.scale.latencyDuration))
 	r.Krest.Machine = lat.machine
 	ft, err := createTopic(adm, "bench-loaded-franz", 4)
@@ -107,11 +109,13 @@ func rowLoadedLatency(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	// generator.
 	before := snapshot()
 	fp0, ff0 := franzRequests.produce.Load(), franzRequests.fetch.Load()
+	fsp0, fsf0 := franzRequests.slowProduce.Load(), franzRequests.slowFetch.Load()
 	flat, err := franzLoadedLatency(cfg.brokers, ft, rate, cfg.scale.latencyDuration)
 	if err != nil {
 		return r, err
 	}
-	fmt.Fprintf(os.Stderr, "  franz-go made %d produce and %d fetch requests to the broker\n", franzRequests.produce.Load()-fp0, franzRequests.fetch.Load()-ff0)
+	fmt.Fprintf(os.Stderr, "  franz-go made %d produce and %d fetch requests to the broker (%d and %d over %v)\n", franzRequests.produce.Load()-fp0, franzRequests.fetch.Load()-ff0,
+		franzRequests.slowProduce.Load()-fsp0, franzRequests.slowFetch.Load()-fsf0, slowRequest)
 	m := latencyMetric(flat, cfg.scale.latencyDuration-warmup(cfg.scale.latencyDuration))
 	before.spent(snapshot(), float64(rate)*cfg.scale.latencyDuration.Seconds()*stampedSize, &m.Machine)
 	r.Franz = &m
