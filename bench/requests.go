@@ -34,26 +34,24 @@ var (
 var franzRequests brokerRequests
 
 func (c *brokerRequests) OnBrokerWrite(_ kgo.BrokerMetadata, key int16, _ int, _, _ time.Duration, err error) {
-	if err != nil {
-		return
-	}
-	switch key {
-	case 0:
-		c.produce.Add(1)
-	case 1:
-		c.fetch.Add(1)
+	if err == nil {
+		countKey(key, &c.produce, &c.fetch)
 	}
 }
 
 func (c *brokerRequests) OnBrokerE2E(_ kgo.BrokerMetadata, key int16, e kgo.BrokerE2E) {
-	if e.Err() != nil || e.WriteWait+e.TimeToWrite+e.ReadWait+e.TimeToRead <= slowRequest {
-		return
+	if e.Err() == nil && e.WriteWait+e.TimeToWrite+e.ReadWait+e.TimeToRead > slowRequest {
+		countKey(key, &c.slowProduce, &c.slowFetch)
 	}
+}
+
+// countKey adds one to produce or fetch when key is that request's.
+func countKey(key int16, produce, fetch *atomic.Int64) {
 	switch key {
 	case 0:
-		c.slowProduce.Add(1)
+		produce.Add(1)
 	case 1:
-		c.slowFetch.Add(1)
+		fetch.Add(1)
 	}
 }
 
