@@ -48,3 +48,16 @@ func BenchmarkCheckNumbers(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCheckNumbersSmallValue checks one small record value, as the
+// produce path does before encoding each one to Avro (bench row 4's).
+func BenchmarkCheckNumbersSmallValue(b *testing.B) {
+	raw := []byte(`{"id":1234567,"user":"someone","email":{"string":"someone@example.com"},"score":3.25,"ok":true}`)
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := CheckNumbers(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

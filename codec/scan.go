@@ -82,6 +82,18 @@ func isNumberByte(c byte) bool {
 	return c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+'
 }
 
+// hasExponent reports whether the number token n has an exponent. A loop:
+// numbers are short, and bytes.ContainsAny's set search cost a produce of
+// small Avro records 3% of krest's CPU (bench row 4).
+func hasExponent(n []byte) bool {
+	for _, c := range n {
+		if c|0x20 == 'e' {
+			return true
+		}
+	}
+	return false
+}
+
 // numberProblem says what is wrong with the number token n, or "".
 func numberProblem(n []byte) string {
 	if len(n) > MaxNumberLength {
@@ -89,7 +101,7 @@ func numberProblem(n []byte) string {
 	}
 	// Without an exponent, 300 characters stay well within float64's
 	// range (1e300, 1e-298): no need to parse.
-	if len(n) <= 300 && !bytes.ContainsAny(n, "eE") {
+	if len(n) <= 300 && !hasExponent(n) {
 		return ""
 	}
 	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(n), len(n)), 64)

@@ -223,8 +223,15 @@ func (p *Producer) Start(ctx context.Context, b *Batch) (*Call, error) {
 	}
 	b.kerrs = growLen(b.kerrs, len(recs))
 	b.want = growLen(b.want, len(recs))
+	// A record without a timestamp gets the call's: the moment Kafka's
+	// own producer would give it (send), read once rather than by kgo for
+	// each record (1.6% of krest's CPU in bench row 4).
+	now := time.Now()
 	for i := range recs {
 		recs[i].Context = rctx
+		if recs[i].Timestamp.IsZero() {
+			recs[i].Timestamp = now
+		}
 		b.want[i] = recs[i].Partition
 	}
 	b.refs.Store(2) // this caller until PutBatch, and the group until kgo lets go
