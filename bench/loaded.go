@@ -87,17 +87,15 @@ func rowLoadedLatency(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	if err != nil {
 		return r, err
 	}
-	p0, c0 := krestRequests(k.url)
-	sp0, sc0 := krestSlowRequests(k.url)
+	reqs0 := krestRequests(k.url)
 	lat, err := measure(k, &r, stampedSize, whole(func() (loadResult, error) {
 		return krestLoadedLatency(k.url, topic, rate, cfg.scale.latencyDuration)
 	}))
 	if err != nil {
 		return r, err
 	}
-	p1, c1 := krestRequests(k.url)
-	sp1, sc1 := krestSlowRequests(k.url)
-	fmt.Fprintf(os.Stderr, "  krest made %d producer and %d consumer requests to the broker (%d and %d over %v)\n", p1-p0, c1-c0, sp1-sp0, sc1-sc0, slowRequest)
+	made := krestRequests(k.url).since(reqs0)
+	fmt.Fprintf(os.Stderr, "  krest made %d producer and %d consumer requests to the broker (%d and %d over %v)\n", made.all[0], made.all[1], made.slow[0], made.slow[1], slowRequest)
 	r.Krest = latencyMetric(lat.latency, cfg.scale.latencyDuration-warmup(cfg.scale.latencyDuration))
 	r.Krest.Machine = lat.machine
 	ft, err := createTopic(adm, "bench-loaded-franz", 4)

@@ -431,7 +431,7 @@ func rowProduceBatch(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	if err != nil {
 		return r, err
 	}
-	p0, _ := krestRequests(k.url)
+	reqs0 := krestRequests(k.url)
 	res, err := measure(k, &r, size, whole(produceLoad{
 		url: k.url + "/topics/" + topic, contentType: "application/vnd.kafka.binary.v2+json",
 		body: binaryBody(perReq, size), recsPerReq: perReq, conns: 8, total: cfg.scale.produceRecords, label: "krest produce",
@@ -439,8 +439,7 @@ func rowProduceBatch(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	if err != nil {
 		return r, err
 	}
-	p1, _ := krestRequests(k.url)
-	fmt.Fprintf(os.Stderr, "  krest's producer made %d requests to the broker\n", p1-p0)
+	fmt.Fprintf(os.Stderr, "  krest's producer made %d requests to the broker\n", krestRequests(k.url).since(reqs0).all[0])
 	r.Krest = toMetric(res, size)
 	row1Krest = r.Krest.RecordsPerSec
 	if cfg.java {

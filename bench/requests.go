@@ -55,14 +55,21 @@ func countKey(key int16, produce, fetch *atomic.Int64) {
 	}
 }
 
-// krestSlowRequests reads from krest's /metrics how many requests its
-// producer and its consumers took more than slowRequest over.
-func krestSlowRequests(base string) (producer, consumer int64) {
+// krestCounts is what krest's producer (index 0) and its consumers (index
+// 1, every instance's) have asked of the brokers: requests of every kind
+// (produce and fetch requests, mostly), and those that took over
+// slowRequest.
+type krestCounts struct{ all, slow [2]int64 }
+
+// krestRequests reads krest's request counts from its /metrics (-1 each
+// when it cannot).
+func krestRequests(base string) krestCounts {
 	code, body, err := fasthttp.Get(nil, base+"/metrics")
 	if err != nil || code != 200 {
-		return -1, -1
+		return krestCounts{all: [2]int64{-1, -1}, slow: [2]int64{-1, -1}}
 	}
-	var total, fast [2]int64
+	var c krestCounts
+	var fast [2]int64
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
@@ -75,41 +82,23 @@ func krestSlowRequests(base string) (producer, consumer int64) {
 		default:
 			continue
 		}
-		v := line[bytes.LastIndexByte(line, ' ')+1:]
-		n, _ := strconv.ParseInt(string(v), 10, 64)
+		n, _ := strconv.ParseInt(string(line[bytes.LastIndexByte(line, ' ')+1:]), 10, 64)
 		switch {
 		case bytes.HasPrefix(line, []byte("krest_kafka_request_duration_seconds_count{")):
-			total[i] = n
+			c.all[i] = n
 		case bytes.HasPrefix(line, []byte("krest_kafka_request_duration_seconds_bucket{")) && bytes.Contains(line, []byte(`le="0.1"`)):
 			fast[i] = n
 		}
 	}
-	return total[0] - fast[0], total[1] - fast[1]
+	c.slow = [2]int64{c.all[0] - fast[0], c.all[1] - fast[1]}
+	return c
 }
 
-// krestRequests reads from krest's /metrics how many requests its producer
-// and its consumers (every instance's) have made to the brokers, of every
-// kind: produce and fetch requests, mostly.
-func krestRequests(base string) (producer, consumer int64) {
-	code, body, err := fasthttp.Get(nil, base+"/metrics")
-	if err != nil || code != 200 {
-		return -1, -1
+// since returns the counts made after before.
+func (c krestCounts) since(before krestCounts) krestCounts {
+	for i := range 2 {
+		c.all[i] -= before.all[i]
+		c.slow[i] -= before.slow[i]
 	}
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
-		for _, c := range []struct {
-			prefix string
-			n      *int64
-		}{
-			{`krest_kafka_request_duration_seconds_count{client="producer"} `, &producer},
-			{`krest_kafka_request_duration_seconds_count{client="consumer"} `, &consumer},
-		} {
-			if v, ok := bytes.CutPrefix(line, []byte(c.prefix)); ok {
-				*c.n, _ = strconv.ParseInt(string(v), 10, 64)
-			}
-		}
-	}
-	return producer, consumer
+	return c
 }

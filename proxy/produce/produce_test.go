@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -444,7 +445,7 @@ func TestProduceHolds(t *testing.T) {
 	}{
 		{"small queue", []string{"b"}, false},
 		{"large queue", []string{big}, true},
-		{"full queue", slicesRepeat(big, fullGroupBytes/holdBytes+1), false},
+		{"full queue", slices.Repeat([]string{big}, fullGroupBytes/holdBytes+1), false},
 		{"no group in flight", nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -517,12 +518,4 @@ func TestProduceHolds(t *testing.T) {
 			}
 		})
 	}
-}
-
-func slicesRepeat(s string, n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = s
-	}
-	return out
 }
