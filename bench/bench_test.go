@@ -49,6 +49,9 @@ func TestSmoke(t *testing.T) {
 	if r := rep.Rows[1]; r.Floor == nil || r.Floor.Records == 0 || r.FloorCPUMicrosPerReq <= 0 || r.RatioFloor <= 0 || r.CPUVsFloor <= 0 {
 		t.Errorf("row 2's HTTP floor did not run: %+v", r.Floor)
 	}
+	if r := rep.Rows[1]; r.KafkaFloor == nil || r.KafkaFloor.Records == 0 || r.KafkaFloorCPUMicrosPerReq <= 0 || r.CPUVsKafkaFloor <= 0 || r.KafkaFloorVsFloor <= 0 {
+		t.Errorf("row 2's Kafka floor did not run: %+v", r.KafkaFloor)
+	}
 	if r := rep.Rows[11]; r.Krest.P99ms <= 0 || r.Franz == nil || r.Franz.P99ms <= 0 || r.Krest.Records == 0 {
 		t.Errorf("the loaded latency row measured nothing: %+v", r)
 	}

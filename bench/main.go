@@ -99,6 +99,16 @@ type row struct {
 	FloorCPUMicrosPerReq float64 `json:"http_floor_cpu_us_per_request,omitempty"`
 	RatioFloor           float64 `json:"ratio_http_floor,omitempty"`
 	CPUVsFloor           float64 `json:"krest_cpu_vs_http_floor,omitempty"`
+	// KafkaFloor is the Kafka floor under the same load (row 2): the HTTP
+	// floor that also produces each body with franz-go and waits for the
+	// ack. RatioKafkaFloor and CPUVsKafkaFloor hold krest to it;
+	// KafkaFloorVsFloor is its CPU per request over the HTTP floor's, the
+	// share of the bare exchange that the Kafka round trip adds.
+	KafkaFloor                *metric `json:"kafka_floor,omitempty"`
+	KafkaFloorCPUMicrosPerReq float64 `json:"kafka_floor_cpu_us_per_request,omitempty"`
+	RatioKafkaFloor           float64 `json:"ratio_kafka_floor,omitempty"`
+	CPUVsKafkaFloor           float64 `json:"krest_cpu_vs_kafka_floor,omitempty"`
+	KafkaFloorVsFloor         float64 `json:"kafka_floor_cpu_vs_http_floor,omitempty"`
 	// krest process CPU and memory while it served this row.
 	CPUSecPerGB       float64 `json:"krest_cpu_sec_per_gb,omitempty"`
 	CPUSecPerMRecords float64 `json:"krest_cpu_sec_per_million_records,omitempty"`
@@ -167,6 +177,7 @@ func main() {
 	flag.BoolVar(&loadedStreamFlag, "loaded-stream", false, "row 12's krest side reads through an SSE stream instead of polls")
 	flag.IntVar(&loadedRateFlag, "loaded-rate", 0, "row 12's records/s (0: half of row 1's krest rate in this run)")
 	flag.StringVar(&floorProfile, "floor-cpuprofile", "", "write the HTTP floor server's CPU profile (row 2) to this file")
+	flag.StringVar(&kafkaFloorProfile, "kafka-floor-cpuprofile", "", "write the Kafka floor server's CPU profile (row 2) to this file")
 	cpuProfile := flag.String("cpuprofile", "", "write the bench process's own CPU profile (the load generator's) to this file")
 	flag.Parse()
 	s, ok := scales[*scaleName]
@@ -421,6 +432,15 @@ func ratios(r *row) {
 	if r.FloorCPUMicrosPerReq > 0 && r.CPUMicrosPerReq > 0 {
 		r.CPUVsFloor = r.CPUMicrosPerReq / r.FloorCPUMicrosPerReq
 	}
+	if r.KafkaFloor != nil && r.KafkaFloor.RecordsPerSec > 0 {
+		r.RatioKafkaFloor = r.Krest.RecordsPerSec / r.KafkaFloor.RecordsPerSec
+	}
+	if r.KafkaFloorCPUMicrosPerReq > 0 && r.CPUMicrosPerReq > 0 {
+		r.CPUVsKafkaFloor = r.CPUMicrosPerReq / r.KafkaFloorCPUMicrosPerReq
+	}
+	if r.KafkaFloorCPUMicrosPerReq > 0 && r.FloorCPUMicrosPerReq > 0 {
+		r.KafkaFloorVsFloor = r.KafkaFloorCPUMicrosPerReq / r.FloorCPUMicrosPerReq
+	}
 }
 
 // Row 1: 1 KiB binary values, 500 records per request.
@@ -471,12 +491,21 @@ func rowProduceSmall(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 		url: k.url + "/topics/" + topic, contentType: "application/vnd.kafka.binary.v2+json",
 		body: binaryBody(1, size), recsPerReq: 1, conns: 64, duration: cfg.scale.requestDuration, label: "krest 1-record requests",
 	}
+	reqs0 := krestRequests(k.url)
 	res, err := measure(k, &r, size, whole(load.run))
 	if err != nil {
 		return r, err
 	}
+	fmt.Fprintf(os.Stderr, "  krest's producer made %d requests to the broker\n", krestRequests(k.url).since(reqs0).all[0])
 	r.Krest = toMetric(res, size)
-	if r.Floor, r.FloorCPUMicrosPerReq, err = floorLoad(load, size); err != nil {
+	if r.Floor, r.FloorCPUMicrosPerReq, err = floorLoad(load, size, "HTTP floor"); err != nil {
+		return r, err
+	}
+	if _, err := onNewTopic(adm, "bench-small-floor", 4, func(topic string) (loadResult, error) {
+		var err error
+		r.KafkaFloor, r.KafkaFloorCPUMicrosPerReq, err = floorLoad(load, size, "Kafka floor", "-brokers", cfg.brokers, "-topic", topic)
+		return loadResult{}, err
+	})(); err != nil {
 		return r, err
 	}
 	if r.Franz, err = baseline(size, onNewTopic(adm, "bench-small-franz", 4, func(topic string) (loadResult, error) {

@@ -39,8 +39,8 @@ func printTable(w io.Writer, rep *report) {
 // spread and each ratio with its range.
 func markdownTable(rep *report) string {
 	var b strings.Builder
-	b.WriteString("| row | krest rec/s | krest MB/s | Java rec/s | krest/Java | franz-go rec/s | krest/franz-go | krest/franz-go in krest's shape | p50 / p99 / p99.9 ms (krest; native) | krest CPU s/GB | krest CPU s/M rec | krest CPU µs/req | HTTP floor req/s; CPU µs/req | krest ÷ floor: rate; CPU/req | native CPU s/GB (Java; franz-go) | krest CPU ÷ franz-go CPU | broker CPU s/GB (krest; franz-go) | load generator CPU s/GB | machine busy % (krest; franz-go) | krest peak RSS MiB |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| row | krest rec/s | krest MB/s | Java rec/s | krest/Java | franz-go rec/s | krest/franz-go | krest/franz-go in krest's shape | p50 / p99 / p99.9 ms (krest; native) | krest CPU s/GB | krest CPU s/M rec | krest CPU µs/req | HTTP floor req/s; CPU µs/req | krest ÷ floor: rate; CPU/req | Kafka floor req/s; CPU µs/req (÷ HTTP floor) | krest ÷ Kafka floor: rate; CPU/req | native CPU s/GB (Java; franz-go) | krest CPU ÷ franz-go CPU | broker CPU s/GB (krest; franz-go) | load generator CPU s/GB | machine busy % (krest; franz-go) | krest peak RSS MiB |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
 	num := func(v float64, format string) string {
 		if v == 0 {
 			return "–"
@@ -95,15 +95,20 @@ func markdownTable(rep *report) string {
 			floor = fmt.Sprintf("%.0f; %.1f", r.Floor.RecordsPerSec, r.FloorCPUMicrosPerReq)
 			vsFloor = ratio(r.RatioFloor, sp.RatioFloor) + "; " + ratio(r.CPUVsFloor, sp.CPUVsFloor)
 		}
+		kafkaFloor, vsKafka := "–", "–"
+		if r.KafkaFloor != nil {
+			kafkaFloor = fmt.Sprintf("%.0f; %.1f (%s)", r.KafkaFloor.RecordsPerSec, r.KafkaFloorCPUMicrosPerReq, ratio(r.KafkaFloorVsFloor, sp.KafkaVsHTTP))
+			vsKafka = ratio(r.RatioKafkaFloor, sp.RatioKafka) + "; " + ratio(r.CPUVsKafkaFloor, sp.CPUVsKafka)
+		}
 		mu := r.Krest.Machine
 		load := num(mu.LoadCPUSecPerGB, "%.2f")
 		if r.Franz != nil && r.Franz.Machine.LoadCPUSecPerGB > 0 {
 			// franz-go ran in the bench process (row 12): its client's CPU
 			load += "; " + num(r.Franz.Machine.LoadCPUSecPerGB, "%.2f")
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s; %s | %s | %s; %s | %s | %s; %s | %.0f |\n",
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s; %s | %s | %s; %s | %s | %s; %s | %.0f |\n",
 			r.Name, rate, mb, java, ratio(r.RatioJava, sp.RatioJava), franz, ratio(r.RatioFranz, sp.RatioFranz), ratio(r.RatioFranzShape, sp.RatioShape), lat,
-			num(r.CPUSecPerGB, "%.2f"), num(r.CPUSecPerMRecords, "%.2f"), num(r.CPUMicrosPerReq, "%.1f"), floor, vsFloor,
+			num(r.CPUSecPerGB, "%.2f"), num(r.CPUSecPerMRecords, "%.2f"), num(r.CPUMicrosPerReq, "%.1f"), floor, vsFloor, kafkaFloor, vsKafka,
 			javaCPU, franzCPU, ratio(r.CPUVsFranz, sp.CPUVsFranz),
 			num(mu.BrokerCPUSecPerGB, "%.2f"), franzBroker, load, num(mu.MachineBusyPct, "%.0f"), franzBusy,
 			r.PeakRSSMiB)
