@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,10 +26,12 @@ import (
 // due by then (rate × elapsed, less those already made) are made at once,
 // each stamped with that moment. franz-go produces each with Produce and
 // lingers 5 ms as krest's producer does; krest gets each millisecond's
-// records as one binary produce request (several of at most 500 records
-// when the generator fell behind), sent at once over one of 16
-// connections (queued, never dropped, when all are busy; the queueing is
-// in the figures). krest's records are read by one polling consumer
+// records as a binary produce request, sent at once over one of 16
+// connections. When all 16 are busy the records wait (never dropped; the
+// wait is in the figures), and the next connection to come free sends all
+// that wait, up to row 1's 500 records, in one request: franz-go's
+// producer, likewise, puts whatever came while its request was in flight
+// into the next. krest's records are read by one polling consumer
 // instance, franz-go's by one group consumer. The first second of each is
 // left out (connections and fetch sessions warming up; a quarter of the
 // run when that is shorter than 4 s).
@@ -217,9 +218,10 @@ func krestLoadedLatency(base, topic string, rate int, d time.Duration) (loadResu
 		readDone <- readStamps(inst, win, stop)
 	}()
 	rest := base64.StdEncoding.EncodeToString(payload(stampedSize)[stampLen:])
+	// A tick's records, stamped at, wait in works for a free connection.
 	type work struct {
-		body []byte
-		at   int64 // the records' stamp
+		n  int
+		at int64 // the records' stamp
 	}
 	win.acks = new(sync.Map)
 	works := make(chan work, 1<<16)
@@ -243,43 +245,77 @@ func krestLoadedLatency(base, topic string, rate int, d time.Duration) (loadResu
 				reqLat = append(reqLat, mine...)
 				reqMu.Unlock()
 			}()
-			for w := range works {
-				req.SetBodyRaw(w.body)
+			var body []byte
+			var batch []work
+			var next *work // taken from works, left for the next request
+			stamp := make([]byte, stampLen)
+			for {
+				// A free connection sends what waits, up to row 1's 500
+				// records: as franz-go's producer batches the records
+				// that came while its request was in flight, so that a
+				// slow answer makes the next requests larger, not the
+				// queue longer.
+				batch = batch[:0]
+				if next != nil {
+					batch, next = append(batch, *next), nil
+				} else if w, ok := <-works; ok {
+					batch = append(batch, w)
+				} else {
+					return
+				}
+				n := batch[0].n
+			more:
+				for n < maxLoadedBatch {
+					select {
+					case w, ok := <-works:
+						if !ok {
+							break more
+						}
+						if n+w.n > maxLoadedBatch {
+							next = &w
+							break more
+						}
+						batch, n = append(batch, w), n+w.n
+					default:
+						break more
+					}
+				}
+				body = append(body[:0], `{"records":[`...)
+				for i, w := range batch {
+					binary.BigEndian.PutUint64(stamp, uint64(w.at))
+					head := base64.StdEncoding.AppendEncode(nil, stamp)
+					for j := range w.n {
+						if i > 0 || j > 0 {
+							body = append(body, ',')
+						}
+						body = append(body, `{"value":"`...)
+						body = append(body, head...)
+						body = append(body, rest...)
+						body = append(body, `"}`...)
+					}
+				}
+				body = append(body, `]}`...)
+				req.SetBodyRaw(body)
 				t0 := time.Now()
 				err := cl.Do(req, resp)
 				t1 := time.Now()
 				mine = append(mine, t1.Sub(t0))
-				win.acks.Store(w.at, t1.UnixNano())
+				for _, w := range batch {
+					win.acks.Store(w.at, t1.UnixNano())
+				}
 				if err != nil || resp.StatusCode() != 200 || bytes.Contains(resp.Body(), []byte(`"error_code":5`)) {
 					firstErr.CompareAndSwap(nil, fmt.Errorf("produce: %v %d %s", err, resp.StatusCode(), abbreviate(resp.Body())))
 				}
 			}
 		})
 	}
-	stamp := make([]byte, stampLen)
 	made := generate(rate, d, func(n int, at time.Time) {
-		stampAt(stamp, at)
-		head := base64.StdEncoding.EncodeToString(stamp)
 		// At most row 1's 500 records a request: a generator that fell
-		// behind (its ticks starved of CPU) catches up in several
-		// requests, as a client batching up to a size would.
+		// behind (its ticks starved of CPU) catches up in several.
 		for n > 0 {
 			k := min(n, maxLoadedBatch)
 			n -= k
-			var b strings.Builder
-			b.Grow(k * (len(rest) + 24))
-			b.WriteString(`{"records":[`)
-			for i := range k {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteString(`{"value":"`)
-				b.WriteString(head)
-				b.WriteString(rest)
-				b.WriteString(`"}`)
-			}
-			b.WriteString(`]}`)
-			works <- work{[]byte(b.String()), at.UnixNano()}
+			works <- work{k, at.UnixNano()}
 		}
 	})
 	close(works)
