@@ -54,6 +54,10 @@ var row1Krest float64
 // loadedRateFlag (-loaded-rate) sets row 12's pace instead.
 var loadedRateFlag int
 
+// loadedFranzFirstFlag (-loaded-franz-first) runs row 12's franz-go side
+// before krest's (an experiment: does the side that goes first pay for it?).
+var loadedFranzFirstFlag bool
+
 // loadedStreamFlag (-loaded-stream) has row 12's krest side read through
 // an SSE stream instead of polls.
 var loadedStreamFlag bool
@@ -84,40 +88,55 @@ func rowLoadedLatency(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 		how = "-loaded-rate"
 	}
 	r := row{Name: fmt.Sprintf("12 e2e latency @ %d rec/s (%s), 1 KiB", rate, how)}
-	topic, err := createTopic(adm, "bench-loaded-krest", 4)
-	if err != nil {
-		return r, err
+	krestSide := func() error {
+		topic, err := createTopic(adm, "bench-loaded-krest", 4)
+		if err != nil {
+			return err
+		}
+		reqs0 := krestRequests(k.url)
+		lat, err := measure(k, &r, stampedSize, whole(func() (loadResult, error) {
+			return krestLoadedLatency(k.url, topic, rate, cfg.scale.latencyDuration)
+		}))
+		if err != nil {
+			return err
+		}
+		made := krestRequests(k.url).since(reqs0)
+		fmt.Fprintf(os.Stderr, "  krest made %d producer and %d consumer requests to the broker (%d and %d over %v)\n", made.all[0], made.all[1], made.slow[0], made.slow[1], slowRequest)
+		r.Krest = latencyMetric(lat.latency, cfg.scale.latencyDuration-warmup(cfg.scale.latencyDuration))
+		r.Krest.Machine = lat.machine
+		return nil
 	}
-	reqs0 := krestRequests(k.url)
-	lat, err := measure(k, &r, stampedSize, whole(func() (loadResult, error) {
-		return krestLoadedLatency(k.url, topic, rate, cfg.scale.latencyDuration)
-	}))
-	if err != nil {
-		return r, err
+	franzSide := func() error {
+		ft, err := createTopic(adm, "bench-loaded-franz", 4)
+		if err != nil {
+			return err
+		}
+		// franz-go runs in the bench process: its load generator CPU column is
+		// franz-go's client and generator, as krest's is its HTTP clients and
+		// generator.
+		before := snapshot()
+		fp0, ff0 := franzRequests.produce.Load(), franzRequests.fetch.Load()
+		fsp0, fsf0 := franzRequests.slowProduce.Load(), franzRequests.slowFetch.Load()
+		flat, err := franzLoadedLatency(cfg.brokers, ft, rate, cfg.scale.latencyDuration)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "  franz-go made %d produce and %d fetch requests to the broker (%d and %d over %v)\n", franzRequests.produce.Load()-fp0, franzRequests.fetch.Load()-ff0,
+			franzRequests.slowProduce.Load()-fsp0, franzRequests.slowFetch.Load()-fsf0, slowRequest)
+		m := latencyMetric(flat, cfg.scale.latencyDuration-warmup(cfg.scale.latencyDuration))
+		before.spent(snapshot(), float64(rate)*cfg.scale.latencyDuration.Seconds()*stampedSize, &m.Machine)
+		r.Franz = &m
+		return nil
 	}
-	made := krestRequests(k.url).since(reqs0)
-	fmt.Fprintf(os.Stderr, "  krest made %d producer and %d consumer requests to the broker (%d and %d over %v)\n", made.all[0], made.all[1], made.slow[0], made.slow[1], slowRequest)
-	r.Krest = latencyMetric(lat.latency, cfg.scale.latencyDuration-warmup(cfg.scale.latencyDuration))
-	r.Krest.Machine = lat.machine
-	ft, err := createTopic(adm, "bench-loaded-franz", 4)
-	if err != nil {
-		return r, err
+	sides := []func() error{krestSide, franzSide}
+	if loadedFranzFirstFlag {
+		sides[0], sides[1] = franzSide, krestSide
 	}
-	// franz-go runs in the bench process: its load generator CPU column is
-	// franz-go's client and generator, as krest's is its HTTP clients and
-	// generator.
-	before := snapshot()
-	fp0, ff0 := franzRequests.produce.Load(), franzRequests.fetch.Load()
-	fsp0, fsf0 := franzRequests.slowProduce.Load(), franzRequests.slowFetch.Load()
-	flat, err := franzLoadedLatency(cfg.brokers, ft, rate, cfg.scale.latencyDuration)
-	if err != nil {
-		return r, err
+	for _, side := range sides {
+		if err := side(); err != nil {
+			return r, err
+		}
 	}
-	fmt.Fprintf(os.Stderr, "  franz-go made %d produce and %d fetch requests to the broker (%d and %d over %v)\n", franzRequests.produce.Load()-fp0, franzRequests.fetch.Load()-ff0,
-		franzRequests.slowProduce.Load()-fsp0, franzRequests.slowFetch.Load()-fsf0, slowRequest)
-	m := latencyMetric(flat, cfg.scale.latencyDuration-warmup(cfg.scale.latencyDuration))
-	before.spent(snapshot(), float64(rate)*cfg.scale.latencyDuration.Seconds()*stampedSize, &m.Machine)
-	r.Franz = &m
 	return r, nil
 }
 

@@ -174,6 +174,7 @@ func main() {
 	logFile := flag.String("krest-log", "", "append krest's log to this file (add -krest-args \"-log.level debug\" for more)")
 	rows := flag.String("rows", "", "comma-separated rows to run (1..12, idle); empty = all")
 	runs := flag.Int("runs", 0, "repetitions of every row, reported as median and spread (0: 3 at full scale, else 1)")
+	flag.BoolVar(&loadedFranzFirstFlag, "loaded-franz-first", false, "row 12 runs franz-go's side before krest's")
 	flag.BoolVar(&loadedStreamFlag, "loaded-stream", false, "row 12's krest side reads through an SSE stream instead of polls")
 	flag.IntVar(&loadedRateFlag, "loaded-rate", 0, "row 12's records/s (0: half of row 1's krest rate in this run)")
 	flag.StringVar(&floorProfile, "floor-cpuprofile", "", "write the HTTP floor server's CPU profile (row 2) to this file")
