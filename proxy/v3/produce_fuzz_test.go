@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -232,4 +233,63 @@ func sameString(a, b *string) bool {
 		return a == b
 	}
 	return *a == *b
+}
+
+// FuzzFillHand: the hand decode of a record (fillHand) accepts only what
+// the strict decoder accepts, and reads it the same; what it does not take
+// is left to fillFast.
+func FuzzFillHand(f *testing.F) {
+	for _, seed := range []string{
+		`{"key":{"type":"BINARY","data":"Zm9vYmFy"},"value":{"type":"BINARY","data":null},"headers":[{"name":"h","value":"aGk="},{"name":null,"value":null},{}],"timestamp":"2021-02-05T19:14:42Z","partition_id":1}`,
+		` { "id" : -12 , "value" : { "schema_id" : 0 , "schema_version" : null , "subject" : "s" , "subject_name_strategy" : "TOPIC_NAME" , "schema" : "\"x" , "data" : "é" } } `,
+		`{"value":{"type":"STRING","data":"` + strings.Repeat("abcdefgh", 9) + `é"}}`,
+		`{"value":{"type":"BINARY","data":"` + strings.Repeat("abcdefgh", 9) + "\x01" + `"}}`,
+		`{"value":{"type":"BINARY","data":"` + strings.Repeat("abcdefgh", 9) + `\/"}}`,
+		`{"value":{},"key":null,"headers":null,"id":"x","timestamp":1612552482000}`,
+		`{"value":null,"value":null}`,
+		`{"partition_id":01}`,
+		`{"partition_id":-}`,
+		`{"partition_id":1.5}`,
+		`{"Value":null}`,
+		`{"value":{"type":"BINARY","data":"x"}}x`,
+		`{"headers":[{"name":"a"},]}`,
+		`{"value":nul}`,
+		`{"key":{"type":"\xff"}}`,
+		`{"id":true}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	b := builder{a: &API{Config: &config.Config{}}, topic: "t"}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		in := append([]byte(nil), raw...)
+		var strict produceRecord
+		strictErr := rest.DecodeJSONInPlace(in, &strict)
+		if err := b.fillHand(in); err != nil {
+			return // left to fillFast
+		}
+		if strictErr != nil {
+			t.Fatalf("%q: fillHand accepted what the strict decoder refuses: %v", raw, strictErr)
+		}
+		if diff := compareRecords(&b.rec, &strict); diff != "" {
+			t.Fatalf("%q: fillHand read %s", raw, diff)
+		}
+	})
+}
+
+// TestFillHandTakes: the plain records a stream mostly carries are read by
+// hand, not left to the slower decoders.
+func TestFillHandTakes(t *testing.T) {
+	b := builder{a: &API{Config: &config.Config{}}, topic: "t"}
+	for _, sh := range streamShapes {
+		err := b.fillHand([]byte(sh.record))
+		if sh.name == "json" {
+			if err == nil {
+				t.Errorf("%s: taken by hand", sh.name)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: left to the decoders: %v", sh.name, err)
+		}
+	}
 }

@@ -12,8 +12,9 @@ import (
 )
 
 // A streamed record is decoded for every record of a stream, so its decode
-// allocates nothing in the common case: the record and its key and value
-// are first decoded as raw fields (rawRecord, rawData) by a decoder the
+// allocates nothing in the common case: the plainest records are read by
+// hand (record_hand.go); the others' record and key and value are first
+// decoded as raw fields (rawRecord, rawData) by a decoder the
 // builder keeps, and their strings are checked by hand and referenced where
 // they sit. Anything the hand checks do not take (an escape in a string, a
 // value of the wrong type, an unknown field) is decoded again the strict
@@ -67,6 +68,9 @@ func (notSimple) Error() string { return "not simple" }
 // fill decodes raw into b.rec, as rest.DecodeJSONInPlace would into a
 // produceRecord.
 func (b *builder) fill(raw []byte) error {
+	if b.fillHand(raw) == nil {
+		return nil
+	}
 	if err := b.fillFast(raw); err != nil {
 		rec := &b.rec
 		*rec = produceRecord{Headers: rec.Headers[:0]}

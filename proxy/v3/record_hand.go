@@ -1,0 +1,381 @@
+package v3
+
+import (
+	"bytes"
+	"encoding/binary"
+	"strings"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// The hand decode is the first of a streamed record's three decodes: a
+// cursor over the record's bytes that takes only the plainest records
+// (every string without escapes, every raw value a string, null or an
+// integer, no field twice, no field it does not know) and refuses anything
+// else with notSimple, for fillFast and then the strict decoder. It reads
+// what it takes exactly as they would (FuzzFillHand holds it to the strict
+// decoder), without the two decoder passes of fillFast: a binary record of
+// 1 KiB costs about a fifth as much (BenchmarkFill).
+
+// handScan is a cursor over one record's JSON.
+type handScan struct {
+	b []byte
+	i int
+}
+
+// ws skips JSON whitespace.
+func (s *handScan) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// next consumes c, after whitespace; false if something else is there.
+func (s *handScan) next(c byte) bool {
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// null consumes a null, after whitespace.
+func (s *handScan) null() bool {
+	s.ws()
+	if len(s.b)-s.i >= 4 && string(s.b[s.i:s.i+4]) == "null" {
+		s.i += 4
+		return true
+	}
+	return false
+}
+
+// str consumes a string without escapes or control characters, in valid
+// UTF-8, and returns what is between its quotes.
+func (s *handScan) str() ([]byte, bool) {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '"' {
+		return nil, false
+	}
+	start := s.i + 1
+	n, ascii, ok := plainStringLen(s.b[start:])
+	if !ok {
+		return nil, false
+	}
+	in := s.b[start : start+n]
+	if !ascii && !utf8.Valid(in) {
+		return nil, false
+	}
+	s.i = start + n + 1
+	return in, true
+}
+
+// raw consumes a plain string, a null or an integer and returns it as it
+// stands, as a raw field holds it.
+func (s *handScan) raw() ([]byte, bool) {
+	s.ws()
+	if s.i >= len(s.b) {
+		return nil, false
+	}
+	start := s.i
+	switch c := s.b[s.i]; {
+	case c == '"':
+		if _, ok := s.str(); !ok {
+			return nil, false
+		}
+	case c == 'n':
+		if !s.null() {
+			return nil, false
+		}
+	case c == '-' || c >= '0' && c <= '9':
+		if c == '-' {
+			s.i++
+		}
+		digits := s.i
+		for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+			s.i++
+		}
+		if n := s.i - digits; n == 0 || n > 1 && s.b[digits] == '0' {
+			return nil, false // no digit, or a leading zero
+		}
+	default:
+		return nil, false
+	}
+	return s.b[start:s.i], true
+}
+
+// member consumes a member's name and its colon.
+func (s *handScan) member() ([]byte, bool) {
+	name, ok := s.str()
+	return name, ok && s.next(':')
+}
+
+// more consumes what follows a member or an element: true at a comma,
+// false at close (ok) or anything else (not ok).
+func (s *handScan) more(close byte) (more, ok bool) {
+	if s.next(',') {
+		return true, true
+	}
+	return false, s.next(close)
+}
+
+// SWAR constants: a byte's worth of ones and of high bits in each lane.
+const (
+	lanes    = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// plainStringLen finds the closing quote of a string whose opening quote
+// precedes b: its length, whether it is all ASCII, and false if an escape
+// or a control character comes first, or no quote at all. The quote and
+// any backslash are found with the vector search of bytes.IndexByte; the
+// control characters eight bytes at a time while all are ASCII.
+func plainStringLen(b []byte) (n int, ascii, ok bool) {
+	ascii = true
+	for i, c := range b[:min(len(b), 32)] { // a short string (a name, a type) ends here
+		switch {
+		case c == '"':
+			return i, ascii, true
+		case c == '\\' || c < 0x20:
+			return 0, false, false
+		case c >= 0x80:
+			ascii = false
+		}
+	}
+	if !ascii {
+		return plainStringLenSlow(b)
+	}
+	n = bytes.IndexByte(b, '"')
+	if n < 0 {
+		return 0, false, false
+	}
+	in := b[:n]
+	if bytes.IndexByte(in, '\\') >= 0 {
+		return 0, false, false
+	}
+	i := 32
+	for ; i+8 <= len(in); i += 8 {
+		// A lane below 0x20 or at 0x80 and above ends the fast loop.
+		if x := binary.LittleEndian.Uint64(in[i:]); ((x-lanes*0x20)|x)&highBits != 0 {
+			break
+		}
+	}
+	for ; i < len(in); i++ {
+		switch c := in[i]; {
+		case c < 0x20:
+			return 0, false, false
+		case c >= 0x80:
+			ascii = false
+		}
+	}
+	return n, ascii, true
+}
+
+// plainStringLenSlow is plainStringLen a byte at a time.
+func plainStringLenSlow(b []byte) (n int, ascii, ok bool) {
+	ascii = true
+	for i, c := range b {
+		switch {
+		case c == '"':
+			return i, ascii, true
+		case c == '\\' || c < 0x20:
+			return 0, false, false
+		case c >= 0x80:
+			ascii = false
+		}
+	}
+	return 0, false, false
+}
+
+// fillHand decodes raw into b.rec as fillFast would, or refuses it with
+// notSimple.
+func (b *builder) fillHand(raw []byte) error {
+	s := handScan{b: raw}
+	st := &b.state
+	rec := &b.rec
+	*rec = produceRecord{Headers: rec.Headers[:0]}
+	st.names = st.names[:0]
+	if !s.next('{') {
+		return notSimple{}
+	}
+	if !s.next('}') {
+		var seen uint8
+		for more := true; more; {
+			name, ok := s.member()
+			if !ok {
+				return notSimple{}
+			}
+			var bit uint8
+			switch string(name) {
+			case "id":
+				bit = 1
+				rec.ID, ok = s.raw()
+			case "partition_id":
+				bit = 2
+				rec.PartitionID, ok = s.raw()
+			case "timestamp":
+				bit = 4
+				rec.Timestamp, ok = s.raw()
+			case "headers":
+				bit = 8
+				ok = b.handHeaders(&s)
+			case "key":
+				bit = 16
+				rec.Key, ok = handData(&s, &st.key, &st.keyStrs)
+			case "value":
+				bit = 32
+				rec.Value, ok = handData(&s, &st.value, &st.valueStrs)
+			}
+			if bit == 0 || !ok || seen&bit != 0 {
+				return notSimple{}
+			}
+			seen |= bit
+			if more, ok = s.more('}'); !ok {
+				return notSimple{}
+			}
+		}
+	}
+	s.ws()
+	if s.i != len(raw) {
+		return notSimple{}
+	}
+	return nil
+}
+
+// handHeaders consumes a record's headers (null or an array of objects
+// with a plain name and a plain value) into b.rec.
+func (b *builder) handHeaders(s *handScan) bool {
+	if s.null() {
+		return true
+	}
+	if !s.next('[') {
+		return false
+	}
+	if s.next(']') {
+		return true
+	}
+	st, rec := &b.state, &b.rec
+	for more := true; more; {
+		if !s.next('{') {
+			return false
+		}
+		var h produceHeader
+		if !s.next('}') {
+			var seen uint8
+			for more := true; more; {
+				name, ok := s.member()
+				if !ok {
+					return false
+				}
+				var bit uint8
+				switch string(name) {
+				case "name":
+					bit = 1
+					if !s.null() {
+						var n []byte
+						if n, ok = s.str(); ok {
+							// kgo keeps the name in the record: copied. An
+							// earlier name's pointer stays valid when
+							// append moves the array (the old one lives on).
+							st.names = append(st.names, strings.Clone(string(n)))
+							h.Name = &st.names[len(st.names)-1]
+						}
+					}
+				case "value":
+					bit = 2
+					h.Value, ok = s.raw()
+				}
+				if bit == 0 || !ok || seen&bit != 0 {
+					return false
+				}
+				seen |= bit
+				if more, ok = s.more('}'); !ok {
+					return false
+				}
+			}
+		}
+		rec.Headers = append(rec.Headers, h)
+		var ok bool
+		if more, ok = s.more(']'); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// handData consumes a key or value (null or an object of plain strings and
+// raw values) into d, its strings into strs; nil for null.
+func handData(s *handScan, d *produceData, strs *[4]string) (*produceData, bool) {
+	if s.null() {
+		return nil, true
+	}
+	if !s.next('{') {
+		return nil, false
+	}
+	*d = produceData{}
+	if s.next('}') {
+		return d, true
+	}
+	var seen uint8
+	for more := true; more; {
+		name, ok := s.member()
+		if !ok {
+			return nil, false
+		}
+		var bit uint8
+		switch string(name) {
+		case "type":
+			bit = 1
+			ok = handString(s, &d.Type, &strs[0], false)
+		case "subject":
+			bit = 2
+			ok = handString(s, &d.Subject, &strs[1], true)
+		case "subject_name_strategy":
+			bit = 4
+			ok = handString(s, &d.SubjectNameStrategy, &strs[2], false)
+		case "schema":
+			bit = 8
+			ok = handString(s, &d.Schema, &strs[3], true)
+		case "schema_id":
+			bit = 16
+			d.SchemaID, ok = s.raw()
+		case "schema_version":
+			bit = 32
+			d.SchemaVersion, ok = s.raw()
+		case "data":
+			bit = 64
+			d.Data, ok = s.raw()
+		}
+		if bit == 0 || !ok || seen&bit != 0 {
+			return nil, false
+		}
+		seen |= bit
+		if more, ok = s.more('}'); !ok {
+			return nil, false
+		}
+	}
+	return d, true
+}
+
+// handString consumes a null (field stays nil) or a plain string into str,
+// which field then points to; keep copies it (it outlives the record).
+func handString(s *handScan, field **string, str *string, keep bool) bool {
+	if s.null() {
+		return true
+	}
+	in, ok := s.str()
+	if !ok {
+		return false
+	}
+	*str = unsafe.String(unsafe.SliceData(in), len(in))
+	if keep {
+		*str = strings.Clone(*str)
+	}
+	*field = str
+	return true
+}
