@@ -134,7 +134,7 @@ const (
 // precedes b: its length, whether it is all ASCII, and false if an escape
 // or a control character comes first, or no quote at all. The quote and
 // any backslash are found with the vector search of bytes.IndexByte; the
-// control characters eight bytes at a time while all are ASCII.
+// control characters 32 bytes at a time while all are ASCII.
 func plainStringLen(b []byte) (n int, ascii, ok bool) {
 	ascii = true
 	for i, c := range b[:min(len(b), 32)] { // a short string (a name, a type) ends here
@@ -159,9 +159,12 @@ func plainStringLen(b []byte) (n int, ascii, ok bool) {
 		return 0, false, false
 	}
 	i := 32
-	for ; i+8 <= len(in); i += 8 {
-		// A lane below 0x20 or at 0x80 and above ends the fast loop.
-		if x := binary.LittleEndian.Uint64(in[i:]); ((x-lanes*0x20)|x)&highBits != 0 {
+	for ; i+32 <= len(in); i += 32 {
+		// A lane below 0x20 or at 0x80 and above, in any of four
+		// words, ends the fast loop.
+		w := in[i : i+32 : i+32]
+		a, b, c, d := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:]), binary.LittleEndian.Uint64(w[16:]), binary.LittleEndian.Uint64(w[24:])
+		if ((a-lanes*0x20)|a|(b-lanes*0x20)|b|(c-lanes*0x20)|c|(d-lanes*0x20)|d)&highBits != 0 {
 			break
 		}
 	}
