@@ -246,6 +246,8 @@ func FuzzFillHand(f *testing.F) {
 		`{"value":{"type":"BINARY","data":"` + strings.Repeat("abcdefgh", 9) + "\x01" + `"}}`,
 		`{"value":{"type":"BINARY","data":"` + strings.Repeat("abcdefgh", 9) + `\/"}}`,
 		`{"value":{"type":"BINARY","data":"` + strings.Repeat("abcdefgh", 6) + "\x1f" + strings.Repeat("abcdefgh", 6) + `"}}`,
+		`{"value":{"type":"BINARY","data":"ab` + "\x1f" + strings.Repeat("abcdefgh", 6) + `"}}`,
+		`{"value":{"type":"BINARY","data":"ab\\"` + strings.Repeat("abcdefgh", 6) + `"}}`,
 		`{"value":{"type":"STRING","data":"` + strings.Repeat("abcdefgh", 6) + "\xc3\xa9" + strings.Repeat("abcdefgh", 6) + `"}}`,
 		`{"value":{"type":"STRING","data":"` + strings.Repeat("abcdefgh", 6) + "\xc3" + strings.Repeat("abcdefgh", 6) + `"}}`,
 		`{"value":{},"key":null,"headers":null,"id":"x","timestamp":1612552482000}`,

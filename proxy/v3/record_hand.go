@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/bytedance/sonic"
 )
 
 // The hand decode is the first of a streamed record's three decodes: a
@@ -109,6 +111,13 @@ func (s *handScan) raw() ([]byte, bool) {
 	return s.b[start:s.i], true
 }
 
+// rawTo consumes a raw value (raw) into dst.
+func (s *handScan) rawTo(dst *sonic.NoCopyRawMessage) bool {
+	v, ok := s.raw()
+	*dst = v
+	return ok
+}
+
 // member consumes a member's name and its colon.
 func (s *handScan) member() ([]byte, bool) {
 	name, ok := s.str()
@@ -124,6 +133,32 @@ func (s *handScan) more(close byte) (more, ok bool) {
 	return false, s.next(close)
 }
 
+// members consumes the members of the object whose '{' was just consumed,
+// and its '}': field consumes each member's value and returns the member's
+// bit (0 for a member it does not know) and whether it took the value. A
+// member met twice ends it, false.
+func (s *handScan) members(field func(name []byte) (bit uint8, ok bool)) bool {
+	if s.next('}') {
+		return true
+	}
+	var seen uint8
+	for more := true; more; {
+		name, ok := s.member()
+		if !ok {
+			return false
+		}
+		bit, ok := field(name)
+		if bit == 0 || !ok || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		if more, ok = s.more('}'); !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // SWAR constants: a byte's worth of ones and of high bits in each lane.
 const (
 	lanes    = 0x0101010101010101
@@ -136,20 +171,11 @@ const (
 // any backslash are found with the vector search of bytes.IndexByte; the
 // control characters 32 bytes at a time while all are ASCII.
 func plainStringLen(b []byte) (n int, ascii, ok bool) {
-	ascii = true
-	for i, c := range b[:min(len(b), 32)] { // a short string (a name, a type) ends here
-		switch {
-		case c == '"':
-			return i, ascii, true
-		case c == '\\' || c < 0x20:
-			return 0, false, false
-		case c >= 0x80:
-			ascii = false
-		}
+	if n, ascii, ok = plainStringLenSlow(b[:min(len(b), 32)]); ok || len(b) <= 32 {
+		return n, ascii, ok // a short string (a name, a type), or none
 	}
-	if !ascii {
-		return plainStringLenSlow(b)
-	}
+	// No quote in the first 32 bytes, or something wrong there, which the
+	// checks below meet again.
 	n = bytes.IndexByte(b, '"')
 	if n < 0 {
 		return 0, false, false
@@ -158,7 +184,8 @@ func plainStringLen(b []byte) (n int, ascii, ok bool) {
 	if bytes.IndexByte(in, '\\') >= 0 {
 		return 0, false, false
 	}
-	i := 32
+	ascii = true
+	i := 0
 	for ; i+32 <= len(in); i += 32 {
 		// A lane below 0x20 or at 0x80 and above, in any of four
 		// words, ends the fast loop.
@@ -168,8 +195,8 @@ func plainStringLen(b []byte) (n int, ascii, ok bool) {
 			break
 		}
 	}
-	for ; i < len(in); i++ {
-		switch c := in[i]; {
+	for _, c := range in[i:] {
+		switch {
 		case c < 0x20:
 			return 0, false, false
 		case c >= 0x80:
@@ -203,45 +230,29 @@ func (b *builder) fillHand(raw []byte) error {
 	rec := &b.rec
 	*rec = produceRecord{Headers: rec.Headers[:0]}
 	st.names = st.names[:0]
-	if !s.next('{') {
-		return notSimple{}
-	}
-	if !s.next('}') {
-		var seen uint8
-		for more := true; more; {
-			name, ok := s.member()
-			if !ok {
-				return notSimple{}
-			}
-			var bit uint8
-			switch string(name) {
-			case "id":
-				bit = 1
-				rec.ID, ok = s.raw()
-			case "partition_id":
-				bit = 2
-				rec.PartitionID, ok = s.raw()
-			case "timestamp":
-				bit = 4
-				rec.Timestamp, ok = s.raw()
-			case "headers":
-				bit = 8
-				ok = b.handHeaders(&s)
-			case "key":
-				bit = 16
-				rec.Key, ok = handData(&s, &st.key, &st.keyStrs)
-			case "value":
-				bit = 32
-				rec.Value, ok = handData(&s, &st.value, &st.valueStrs)
-			}
-			if bit == 0 || !ok || seen&bit != 0 {
-				return notSimple{}
-			}
-			seen |= bit
-			if more, ok = s.more('}'); !ok {
-				return notSimple{}
-			}
+	ok := s.next('{') && s.members(func(name []byte) (uint8, bool) {
+		switch string(name) {
+		case "id":
+			return 1, s.rawTo(&rec.ID)
+		case "partition_id":
+			return 2, s.rawTo(&rec.PartitionID)
+		case "timestamp":
+			return 4, s.rawTo(&rec.Timestamp)
+		case "headers":
+			return 8, b.handHeaders(&s)
+		case "key":
+			d, ok := handData(&s, &st.key, &st.keyStrs)
+			rec.Key = d
+			return 16, ok
+		case "value":
+			d, ok := handData(&s, &st.value, &st.valueStrs)
+			rec.Value = d
+			return 32, ok
 		}
+		return 0, false
+	})
+	if !ok {
+		return notSimple{}
 	}
 	s.ws()
 	if s.i != len(raw) {
@@ -268,39 +279,27 @@ func (b *builder) handHeaders(s *handScan) bool {
 			return false
 		}
 		var h produceHeader
-		if !s.next('}') {
-			var seen uint8
-			for more := true; more; {
-				name, ok := s.member()
-				if !ok {
-					return false
+		if !s.members(func(name []byte) (uint8, bool) {
+			switch string(name) {
+			case "name":
+				if s.null() {
+					return 1, true
 				}
-				var bit uint8
-				switch string(name) {
-				case "name":
-					bit = 1
-					if !s.null() {
-						var n []byte
-						if n, ok = s.str(); ok {
-							// kgo keeps the name in the record: copied. An
-							// earlier name's pointer stays valid when
-							// append moves the array (the old one lives on).
-							st.names = append(st.names, strings.Clone(string(n)))
-							h.Name = &st.names[len(st.names)-1]
-						}
-					}
-				case "value":
-					bit = 2
-					h.Value, ok = s.raw()
+				n, ok := s.str()
+				if ok {
+					// kgo keeps the name in the record: copied. An earlier
+					// name's pointer stays valid when append moves the
+					// array (the old one lives on).
+					st.names = append(st.names, strings.Clone(string(n)))
+					h.Name = &st.names[len(st.names)-1]
 				}
-				if bit == 0 || !ok || seen&bit != 0 {
-					return false
-				}
-				seen |= bit
-				if more, ok = s.more('}'); !ok {
-					return false
-				}
+				return 1, ok
+			case "value":
+				return 2, s.rawTo(&h.Value)
 			}
+			return 0, false
+		}) {
+			return false
 		}
 		rec.Headers = append(rec.Headers, h)
 		var ok bool
@@ -321,46 +320,27 @@ func handData(s *handScan, d *produceData, strs *[4]string) (*produceData, bool)
 		return nil, false
 	}
 	*d = produceData{}
-	if s.next('}') {
-		return d, true
-	}
-	var seen uint8
-	for more := true; more; {
-		name, ok := s.member()
-		if !ok {
-			return nil, false
-		}
-		var bit uint8
+	ok := s.members(func(name []byte) (uint8, bool) {
 		switch string(name) {
 		case "type":
-			bit = 1
-			ok = handString(s, &d.Type, &strs[0], false)
+			return 1, handString(s, &d.Type, &strs[0], false)
 		case "subject":
-			bit = 2
-			ok = handString(s, &d.Subject, &strs[1], true)
+			return 2, handString(s, &d.Subject, &strs[1], true)
 		case "subject_name_strategy":
-			bit = 4
-			ok = handString(s, &d.SubjectNameStrategy, &strs[2], false)
+			return 4, handString(s, &d.SubjectNameStrategy, &strs[2], false)
 		case "schema":
-			bit = 8
-			ok = handString(s, &d.Schema, &strs[3], true)
+			return 8, handString(s, &d.Schema, &strs[3], true)
 		case "schema_id":
-			bit = 16
-			d.SchemaID, ok = s.raw()
+			return 16, s.rawTo(&d.SchemaID)
 		case "schema_version":
-			bit = 32
-			d.SchemaVersion, ok = s.raw()
+			return 32, s.rawTo(&d.SchemaVersion)
 		case "data":
-			bit = 64
-			d.Data, ok = s.raw()
+			return 64, s.rawTo(&d.Data)
 		}
-		if bit == 0 || !ok || seen&bit != 0 {
-			return nil, false
-		}
-		seen |= bit
-		if more, ok = s.more('}'); !ok {
-			return nil, false
-		}
+		return 0, false
+	})
+	if !ok {
+		return nil, false
 	}
 	return d, true
 }
