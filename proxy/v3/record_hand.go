@@ -17,7 +17,7 @@ import (
 // else with notSimple, for fillFast and then the strict decoder. It reads
 // what it takes exactly as they would (FuzzFillHand holds it to the strict
 // decoder), without the two decoder passes of fillFast: a binary record of
-// 1 KiB costs about a fifth as much (BenchmarkFill).
+// 1 KiB costs about a third as much (BenchmarkFill).
 
 // handScan is a cursor over one record's JSON.
 type handScan struct {
