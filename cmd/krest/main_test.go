@@ -182,6 +182,20 @@ func (p *process) get(t *testing.T, path string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// logged reports whether krest's stderr carries s, waiting up to 10 s for
+// it: exec copies the pipe into the buffer on a goroutine of its own, so a
+// line krest wrote before it answered may not be there yet.
+func (p *process) logged(s string) bool {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(p.stderr.String(), s) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
 // stop sends SIGTERM and requires a clean exit.
 func (p *process) stop(t *testing.T) {
 	t.Helper()
@@ -201,7 +215,7 @@ func (p *process) stop(t *testing.T) {
 func TestDevModeSmoke(t *testing.T) {
 	t.Parallel()
 	p := startKrest(t)
-	if !strings.Contains(p.stderr.String(), "embedded dev Kafka broker") {
+	if !p.logged("embedded dev Kafka broker") {
 		t.Errorf("start-up line does not announce dev mode:\n%s", p.stderr.String())
 	}
 	status, body := p.post(t, "/topics/smoke", "application/vnd.kafka.json.v2+json", `{"records":[{"value":{"hello":"world"}},{"key":"k","value":42}]}`)

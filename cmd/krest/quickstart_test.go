@@ -35,7 +35,7 @@ func (p *process) send(t *testing.T, method, url string, headers map[string]stri
 func TestQuickStart(t *testing.T) {
 	t.Parallel()
 	p := startKrest(t)
-	if !strings.Contains(p.stderr.String(), "embedded dev Schema Registry") {
+	if !p.logged("embedded dev Schema Registry") {
 		t.Errorf("start-up line does not announce the embedded registry:\n%s", p.stderr.String())
 	}
 
