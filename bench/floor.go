@@ -59,7 +59,10 @@ func floorCommand(args []string) error {
 		ctx.SetContentType("application/vnd.kafka.v2+json")
 		ctx.SetBodyString(floorResponse)
 	}
-	if *brokers != "" && *topic != "" {
+	if (*brokers == "") != (*topic == "") {
+		return fmt.Errorf("the Kafka floor needs both -brokers and -topic")
+	}
+	if *brokers != "" {
 		cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(*brokers, ",")...), kgo.DefaultProduceTopic(*topic),
 			kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.WithHooks(&requests))
 		if err != nil {

@@ -264,7 +264,7 @@ func krestLoadedLatency(base, topic string, rate int, d time.Duration) (loadResu
 				reqLat = append(reqLat, mine...)
 				reqMu.Unlock()
 			}()
-			var body []byte
+			var body, head []byte
 			var batch []work
 			var next *work // taken from works, left for the next request
 			stamp := make([]byte, stampLen)
@@ -301,8 +301,8 @@ func krestLoadedLatency(base, topic string, rate int, d time.Duration) (loadResu
 				}
 				body = append(body[:0], `{"records":[`...)
 				for i, w := range batch {
-					binary.BigEndian.PutUint64(stamp, uint64(w.at))
-					head := base64.StdEncoding.AppendEncode(nil, stamp)
+					stampAt(stamp, time.Unix(0, w.at))
+					head = base64.StdEncoding.AppendEncode(head[:0], stamp)
 					for j := range w.n {
 						if i > 0 || j > 0 {
 							body = append(body, ',')

@@ -502,11 +502,11 @@ func rowProduceSmall(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 	if r.Floor, r.FloorCPUMicrosPerReq, err = floorLoad(load, size, "HTTP floor"); err != nil {
 		return r, err
 	}
-	if _, err := onNewTopic(adm, "bench-small-floor", 4, func(topic string) (loadResult, error) {
-		var err error
-		r.KafkaFloor, r.KafkaFloorCPUMicrosPerReq, err = floorLoad(load, size, "Kafka floor", "-brokers", cfg.brokers, "-topic", topic)
-		return loadResult{}, err
-	})(); err != nil {
+	floorTopic, err := createTopic(adm, "bench-small-floor", 4)
+	if err != nil {
+		return r, err
+	}
+	if r.KafkaFloor, r.KafkaFloorCPUMicrosPerReq, err = floorLoad(load, size, "Kafka floor", "-brokers", cfg.brokers, "-topic", floorTopic); err != nil {
 		return r, err
 	}
 	if r.Franz, err = baseline(size, onNewTopic(adm, "bench-small-franz", 4, func(topic string) (loadResult, error) {

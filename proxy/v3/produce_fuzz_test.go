@@ -183,20 +183,25 @@ func FuzzFillFast(f *testing.F) {
 	f.Add([]byte(`{"value":{"type":5}}`))
 	f.Add([]byte(`{"headers":[{"name":null},{"name":"\u00e9"}],"key":[]}`))
 	b := builder{a: &API{Config: &config.Config{}}, topic: "t"}
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		in := append([]byte(nil), raw...)
-		var strict produceRecord
-		strictErr := rest.DecodeJSONInPlace(in, &strict)
-		if err := b.fillFast(in); err != nil {
-			return // left to the strict decoder
-		}
-		if strictErr != nil {
-			t.Fatalf("%q: fillFast accepted what the strict decoder refuses: %v", raw, strictErr)
-		}
-		if diff := compareRecords(&b.rec, &strict); diff != "" {
-			t.Fatalf("%q: fillFast read %s", raw, diff)
-		}
-	})
+	f.Fuzz(func(t *testing.T, raw []byte) { matchesStrict(t, &b, "fillFast", b.fillFast, raw) })
+}
+
+// matchesStrict fails t if fill (a decode into b.rec named name) accepts
+// raw where the strict decoder refuses it, or reads it otherwise; what
+// fill refuses is left to the decoders behind it.
+func matchesStrict(t *testing.T, b *builder, name string, fill func([]byte) error, raw []byte) {
+	in := append([]byte(nil), raw...)
+	var strict produceRecord
+	strictErr := rest.DecodeJSONInPlace(in, &strict)
+	if fill(in) != nil {
+		return
+	}
+	if strictErr != nil {
+		t.Fatalf("%q: %s accepted what the strict decoder refuses: %v", raw, name, strictErr)
+	}
+	if diff := compareRecords(&b.rec, &strict); diff != "" {
+		t.Fatalf("%q: %s read %s", raw, name, diff)
+	}
 }
 
 // compareRecords names the first difference between two decoded records.
@@ -265,20 +270,7 @@ func FuzzFillHand(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	b := builder{a: &API{Config: &config.Config{}}, topic: "t"}
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		in := append([]byte(nil), raw...)
-		var strict produceRecord
-		strictErr := rest.DecodeJSONInPlace(in, &strict)
-		if err := b.fillHand(in); err != nil {
-			return // left to fillFast
-		}
-		if strictErr != nil {
-			t.Fatalf("%q: fillHand accepted what the strict decoder refuses: %v", raw, strictErr)
-		}
-		if diff := compareRecords(&b.rec, &strict); diff != "" {
-			t.Fatalf("%q: fillHand read %s", raw, diff)
-		}
-	})
+	f.Fuzz(func(t *testing.T, raw []byte) { matchesStrict(t, &b, "fillHand", b.fillHand, raw) })
 }
 
 // TestFillHandTakes: the plain records a stream mostly carries are read by

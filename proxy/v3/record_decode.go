@@ -2,7 +2,6 @@ package v3
 
 import (
 	"strings"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/bytedance/sonic"
@@ -176,16 +175,11 @@ func rawString(raw []byte) (s string, present bool, err error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return "", false, nil
 	}
-	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+	if len(raw) < 2 || raw[0] != '"' {
 		return "", false, notSimple{}
 	}
-	in := raw[1 : len(raw)-1]
-	for _, c := range in {
-		if c == '\\' || c < 0x20 || c == '"' {
-			return "", false, notSimple{}
-		}
-	}
-	if !utf8.Valid(in) {
+	in, ok := plainString(raw[1:])
+	if !ok || len(in) != len(raw)-2 {
 		return "", false, notSimple{}
 	}
 	return unsafe.String(unsafe.SliceData(in), len(in)), true, nil

@@ -64,17 +64,22 @@ func (s *handScan) str() ([]byte, bool) {
 	if s.i >= len(s.b) || s.b[s.i] != '"' {
 		return nil, false
 	}
-	start := s.i + 1
-	n, ascii, ok := plainStringLen(s.b[start:])
-	if !ok {
+	in, ok := plainString(s.b[s.i+1:])
+	if ok {
+		s.i += len(in) + 2
+	}
+	return in, ok
+}
+
+// plainString returns what lies between the quotes of a string without
+// escapes or control characters, in valid UTF-8, whose opening quote
+// precedes b; false for any other string.
+func plainString(b []byte) ([]byte, bool) {
+	n, ascii, ok := plainStringLen(b)
+	if !ok || !ascii && !utf8.Valid(b[:n]) {
 		return nil, false
 	}
-	in := s.b[start : start+n]
-	if !ascii && !utf8.Valid(in) {
-		return nil, false
-	}
-	s.i = start + n + 1
-	return in, true
+	return b[:n], true
 }
 
 // raw consumes a plain string, a null or an integer and returns it as it
@@ -287,10 +292,11 @@ func (b *builder) handHeaders(s *handScan) bool {
 				}
 				n, ok := s.str()
 				if ok {
-					// kgo keeps the name in the record: copied. An earlier
-					// name's pointer stays valid when append moves the
-					// array (the old one lives on).
-					st.names = append(st.names, strings.Clone(string(n)))
+					// kgo keeps the name in the record: copied (once, by
+					// the conversion). An earlier name's pointer stays
+					// valid when append moves the array (the old one
+					// lives on).
+					st.names = append(st.names, string(n))
 					h.Name = &st.names[len(st.names)-1]
 				}
 				return 1, ok
