@@ -58,29 +58,11 @@ func (a *API) produce(ctx *fasthttp.RequestCtx, r rest.Request, pathPartition in
 		// them anyway, so the hot path skips the scan.)
 		return errBodyNotUTF8
 	}
-	records, err := a.boundRecords(r.Body)
-	if err != nil {
-		return err
-	}
-	if cost := int64(records) * decodeRecordCost; a.Memory != nil {
-		if !a.Memory.TryAcquire(cost) {
-			return rest.ErrBusy
-		}
-		defer a.Memory.Release(cost)
-	}
 	job := getProduceJob()
 	defer putProduceJob(job)
-	if err := job.parse(r.Body); err != nil {
-		return err
-	}
-	job.traceparent, job.tracestate = rest.TraceParent(ctx), rest.TraceState(ctx)
-	rest.NoteRecords(ctx, len(job.req.Records))
-	if format.UsesSchema() {
-		if err := a.requestSchemas(job, topic, format); err != nil {
-			return err
-		}
-	}
-	if err := job.build(format, topic, pathPartition); err != nil {
+	charge := recordCharge{mem: a.Memory}
+	defer charge.release()
+	if err := a.decodeProduce(ctx, job, r.Body, format, topic, pathPartition, &charge); err != nil {
 		return err
 	}
 	if err := kc.Producer.Produce(context.Background(), job.batch); err != nil {
@@ -127,6 +109,49 @@ func (a *API) produce(ctx *fasthttp.RequestCtx, r rest.Request, pathPartition in
 	ctx.SetStatusCode(status)
 	ctx.SetBody(job.out)
 	return nil
+}
+
+// decodeProduce decodes a produce body into job's batch, its records
+// covered by charge: by hand when it can (parseHand), else bounded
+// (boundRecords) and by parse, then built.
+func (a *API) decodeProduce(ctx *fasthttp.RequestCtx, job *produceJob, body []byte, format codec.Format, topic string, pathPartition int32, charge *recordCharge) error {
+	unchecked := format == codec.Binary
+	taken, err := job.parseHand(body, a.Config.MaxRequestRecords, charge, unchecked)
+	if err != nil {
+		return err
+	}
+	for {
+		if !taken {
+			records, err := a.boundRecords(body)
+			if err != nil {
+				return err
+			}
+			if !charge.cover(records) {
+				return rest.ErrBusy
+			}
+			if err := job.parse(body); err != nil {
+				return err
+			}
+		}
+		job.traceparent, job.tracestate = rest.TraceParent(ctx), rest.TraceState(ctx)
+		rest.NoteRecords(ctx, len(job.req.Records))
+		if format.UsesSchema() {
+			if err := a.requestSchemas(job, topic, format); err != nil {
+				return err
+			}
+		}
+		err := job.build(format, topic, pathPartition)
+		if err == nil || !taken || !unchecked {
+			return err
+		}
+		// The hand decode took keys and values unchecked, so the
+		// body may be one parse refuses: decode it again that way,
+		// for the error parse or build gives it.
+		job.reset()
+		job.batch.Reset()
+		charge.release()
+		taken = false
+	}
 }
 
 // partitionParam parses the {partition} route parameter. A value that is

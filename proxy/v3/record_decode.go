@@ -7,6 +7,7 @@ import (
 	"github.com/bytedance/sonic"
 	"github.com/bytedance/sonic/decoder"
 
+	"github.com/krest-dev/krest/codec"
 	"github.com/krest-dev/krest/proxy/rest"
 )
 
@@ -178,7 +179,7 @@ func rawString(raw []byte) (s string, present bool, err error) {
 	if len(raw) < 2 || raw[0] != '"' {
 		return "", false, notSimple{}
 	}
-	in, ok := plainString(raw[1:])
+	in, ok := codec.PlainString(raw[1:])
 	if !ok || len(in) != len(raw)-2 {
 		return "", false, notSimple{}
 	}

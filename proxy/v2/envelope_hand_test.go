@@ -1,0 +1,220 @@
+package v2
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/krest-dev/krest/codec"
+	"github.com/krest-dev/krest/pool"
+	"github.com/krest-dev/krest/proxy/produce"
+	"github.com/krest-dev/krest/proxy/rest"
+)
+
+// handSeeds are envelopes the hand decode takes and some it must leave to
+// parse.
+var handSeeds = []string{
+	`{"records":[{"value":"dmFs"}]}`,
+	`{"records":[{"key":"a2V5","value":"dmFs","partition":2,"timestamp":1700000000000}]}`,
+	` { "records" : [ {} , { "value" : null } ] } `,
+	`{"records":[{"value":"x","headers":[{"name":"h","value":"aGk="},{"name":null,"value":null},{}]}]}`,
+	`{"records":[{"value":"x","headers":[]}, {"headers":null}]}`,
+	`{"records":[{"timestamp":"2023-11-14T22:13:20Z","partition":-0}]}`,
+	`{"records":[{"value":"é"}]}`,
+	// left to parse
+	`{"records":[]}`, `{"records":null}`, `{"records":[null]}`, `{"records":[{"value":"\/w=="}]}`,
+	`{"records":[{"value":{"a":1}}]}`, `{"records":[{"value":1.5}]}`, `{"records":[{"value":"x","value":"y"}]}`,
+	`{"records":[{"bogus":1}]}`, `{"value_schema_id":1,"records":[{"value":"x"}]}`, `{"records":[{"value":"x"}],"key_schema":null}`,
+	`{"records":[{"value":"x"}]}x`, `{"records":[{"value":"x"},]}`, `{"records":[{"partition":01}]}`, `{"records":[{"value":"` + "\xff" + `"}]}`,
+	`{"records":[{"headers":[{"name":"a\u0062","value":null}]}]}`, `{"Records":[{}]}`, `null`, ``,
+}
+
+// FuzzParseHand holds the hand decode to sonic's: whatever it takes, parse
+// takes too and decodes to the same envelope, byte for byte; whatever it
+// leaves, it leaves no trace of.
+func FuzzParseHand(f *testing.F) {
+	for _, s := range handSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		hand := getProduceJob()
+		defer putProduceJob(hand)
+		var charge recordCharge
+		taken, err := hand.parseHand(body, 1000, &charge, false)
+		if err != nil {
+			t.Fatalf("%q: %v without a budget", body, err)
+		}
+		if !taken {
+			if len(hand.req.Records) != 0 || charge.records != 0 {
+				t.Fatalf("%q: left with %d records decoded and %d charged", body, len(hand.req.Records), charge.records)
+			}
+			return
+		}
+		if charge.records < len(hand.req.Records) {
+			t.Fatalf("%q: %d records, %d charged", body, len(hand.req.Records), charge.records)
+		}
+		strict := getProduceJob()
+		defer putProduceJob(strict)
+		if err := strict.parse(append([]byte(nil), body...)); err != nil {
+			t.Fatalf("%q: taken by hand, refused by parse: %v", body, err)
+		}
+		if !reflect.DeepEqual(hand.req, strict.req) {
+			t.Fatalf("%q: by hand %s, by parse %s", body, showRequest(&hand.req), showRequest(&strict.req))
+		}
+	})
+}
+
+// FuzzDecodeUnchecked holds the binary format's unchecked hand decode to
+// parse: a body it takes and build then accepts, parse and build accept
+// too, into the same records. (A body build refuses is decoded again by
+// parse in API.decodeProduce.)
+func FuzzDecodeUnchecked(f *testing.F) {
+	for _, s := range handSeeds {
+		f.Add([]byte(s))
+	}
+	for _, s := range []string{`{"records":[{"value":"YWJj\"}]}`, `{"records":[{"key":"YQ==","value":"YW` + "\x01" + `Jj"}]}`, `{"records":[{"value":"YWJj` + "\n" + `"}]}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		hand := getProduceJob()
+		defer putProduceJob(hand)
+		var charge recordCharge
+		if taken, _ := hand.parseHand(body, 1000, &charge, true); !taken || hand.build(codec.Binary, "t", produce.AutoPartition) != nil {
+			return
+		}
+		strict := getProduceJob()
+		defer putProduceJob(strict)
+		if err := strict.decode(append([]byte(nil), body...), codec.Binary, "t", produce.AutoPartition); err != nil {
+			t.Fatalf("%q: taken unchecked and built, refused by parse and build: %v", body, err)
+		}
+		if !reflect.DeepEqual(hand.batch.Records, strict.batch.Records) {
+			t.Fatalf("%q: unchecked %+v, by parse %+v", body, hand.batch.Records, strict.batch.Records)
+		}
+	})
+}
+
+// showRequest prints an envelope with its raw values as text (and nil
+// apart from empty).
+func showRequest(r *produceRequest) string {
+	var b strings.Builder
+	raw := func(name string, v []byte) {
+		if v != nil {
+			fmt.Fprintf(&b, " %s=%q", name, v)
+		}
+	}
+	for i, rec := range r.Records {
+		fmt.Fprintf(&b, "[%d", i)
+		raw("key", rec.Key)
+		raw("value", rec.Value)
+		raw("partition", rec.Partition)
+		raw("timestamp", rec.Timestamp)
+		if rec.Headers != nil {
+			fmt.Fprintf(&b, " headers(%d)", len(rec.Headers))
+			for _, h := range rec.Headers {
+				fmt.Fprintf(&b, " %q", h.Name)
+				raw("value", h.Value)
+			}
+		}
+		b.WriteString("]")
+	}
+	fmt.Fprintf(&b, " schemas %v %v %v %v", r.KeySchema != nil, r.KeySchemaID != nil, r.ValueSchema != nil, r.ValueSchemaID != nil)
+	return b.String()
+}
+
+// TestParseHandTakes pins which envelopes take the hand path, so that a
+// change cannot quietly send the common ones back to sonic.
+func TestParseHandTakes(t *testing.T) {
+	for i, s := range handSeeds {
+		want := i < 7
+		j := getProduceJob()
+		var charge recordCharge
+		taken, err := j.parseHand([]byte(s), 1000, &charge, false)
+		putProduceJob(j)
+		if err != nil || taken != want {
+			t.Errorf("%q: taken %v (%v), want %v", s, taken, err, want)
+		}
+	}
+}
+
+// TestParseHandBounds checks the hand decode's two bounds: past
+// request.records.max it leaves the body to boundRecords (and its 413),
+// and it charges the memory budget ahead of the records it decodes, gives
+// it all back when it leaves a body, and answers busy when the budget
+// runs out.
+func TestParseHandBounds(t *testing.T) {
+	body := func(n int) []byte {
+		return []byte(`{"records":[` + strings.TrimSuffix(strings.Repeat(`{"value":"YQ=="},`, n), ",") + `]}`)
+	}
+	for _, tc := range []struct {
+		name      string
+		records   int
+		limit     int
+		budget    int64 // records' worth
+		taken     bool
+		busy      bool
+		heldAfter bool
+	}{
+		{"one", 1, 10, 100, true, false, true},
+		{"at the limit", 10, 10, 100, true, false, true},
+		{"past the limit", 11, 10, 100, false, false, false},
+		{"budget enough", 100, 1000, 128, true, false, true},
+		{"budget short", 100, 1000, 64, false, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := pool.NewBudget(tc.budget * decodeRecordCost)
+			j := getProduceJob()
+			defer putProduceJob(j)
+			charge := recordCharge{mem: mem}
+			taken, err := j.parseHand(body(tc.records), tc.limit, &charge, false)
+			if taken != tc.taken || errors.Is(err, rest.ErrBusy) != tc.busy {
+				t.Fatalf("taken %v, err %v", taken, err)
+			}
+			if taken && len(j.req.Records) != tc.records {
+				t.Fatalf("%d records", len(j.req.Records))
+			}
+			if held := mem.Used(); (held > 0) != tc.heldAfter || held < int64(len(j.req.Records))*decodeRecordCost {
+				t.Fatalf("%d bytes held for %d records", held, len(j.req.Records))
+			}
+			charge.release()
+			if held := mem.Used(); held != 0 {
+				t.Fatalf("%d bytes held after release", held)
+			}
+		})
+	}
+}
+
+// BenchmarkParse compares the hand decode of row 1's envelope (500
+// records of 1 KiB), its values unchecked (binary) and checked, with
+// sonic's.
+func BenchmarkParse(b *testing.B) {
+	value := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("v", 1024)))
+	body := []byte(`{"records":[` + strings.TrimSuffix(strings.Repeat(`{"value":"`+value+`"},`, 500), ",") + `]}`)
+	for _, unchecked := range []bool{true, false} {
+		b.Run(map[bool]string{true: "hand-unchecked", false: "hand-checked"}[unchecked], func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				j := getProduceJob()
+				var charge recordCharge
+				if taken, err := j.parseHand(body, 1000, &charge, unchecked); !taken || err != nil {
+					b.Fatal(taken, err)
+				}
+				putProduceJob(j)
+			}
+		})
+	}
+	b.Run("sonic", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			j := getProduceJob()
+			if err := j.parse(body); err != nil {
+				b.Fatal(err)
+			}
+			putProduceJob(j)
+		}
+	})
+}
