@@ -156,7 +156,7 @@ func (b *Batch) Drop() {
 }
 
 // Set describes record i (after Grow): its topic, partition (AutoPartition
-// lets the partitioner choose), timestamp (zero: now) and where its key and
+// lets the partitioner choose), timestamp (zero: now, as of Seal) and where its key and
 // value sit in the arena.
 func (b *Batch) Set(i int, topic string, partition int32, ts time.Time, key, value Span) {
 	b.Records[i] = kgo.Record{Topic: topic, Partition: partition, Timestamp: ts}
@@ -170,12 +170,22 @@ func (b *Batch) AddHeader(i int, name string, v Span) {
 	sp.headerVals = append(sp.headerVals, v)
 }
 
-// Seal points every record's key, value and header values into the arena.
+// Seal points every record's key, value and header values into the arena,
+// and stamps the records without a timestamp with the time, read once for
+// the batch (kgo would read the clock for each record, which is no longer
+// cheap on a virtual machine: 2.5% of krest's CPU under bench row 12).
 // Call it once the arena is complete: appending may move it.
 func (b *Batch) Seal() {
 	arena := b.Arena.B
+	var now time.Time
 	for i := range b.Records {
 		sp, r := &b.spans[i], &b.Records[i]
+		if r.Timestamp.IsZero() {
+			if now.IsZero() {
+				now = time.Now()
+			}
+			r.Timestamp = now
+		}
 		r.Key, r.Value = sp.key.in(arena), sp.value.in(arena)
 		if len(sp.headers) > 0 {
 			for k := range sp.headers {
