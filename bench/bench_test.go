@@ -55,6 +55,9 @@ func TestSmoke(t *testing.T) {
 	if r := rep.Rows[11]; r.Krest.P99ms <= 0 || r.Franz == nil || r.Franz.P99ms <= 0 || r.Krest.Records == 0 {
 		t.Errorf("the loaded latency row measured nothing: %+v", r)
 	}
+	if f := rep.Rows[11].KafkaFloor; f == nil || f.P99ms <= 0 || f.Records == 0 || f.CPUSecPerGB <= 0 {
+		t.Errorf("row 12's Kafka floor did not run: %+v", f)
+	}
 	if m := rep.Rows[2].Krest.Machine; m.MachineBusyPct <= 0 || m.BrokerCPUSecPerGB <= 0 || m.LoadCPUSecPerGB <= 0 {
 		t.Errorf("row 3's machine use was not measured: %+v", m)
 	}

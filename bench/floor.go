@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"net"
@@ -10,6 +12,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -33,6 +36,18 @@ import (
 // JSON, no base64, no routing and no checks. What krest spends above it is
 // krest's; what the Kafka floor spends above the HTTP floor is the Kafka
 // round trip's, which no proxy avoids.
+
+// The Kafka floor also reads (row 12): it takes consumer instances as
+// krest's v2 API does (create, subscribe, records, delete; one instance at
+// a time, its name and group ignored) and answers each records request
+// with the values of the records a franz-go consumer of the topic holds or
+// polls next (within ?timeout), up to ?max_bytes, as a JSON array. Each
+// value is a request body it produced, so a read hands back the records
+// exactly as they were sent, and row 12's generator finds the stamps in
+// it as it finds them in krest's answers. It is the least a proxy on this
+// stack spends to carry row 12's records both ways: the same HTTP
+// clients, connections and requests, the same Kafka round trips, and no
+// records taken apart or put together.
 
 // floorResponse is what krest answers to a one-record produce.
 const floorResponse = `{"offsets":[{"partition":0,"offset":0,"error_code":null,"error":null}],"key_schema_id":null,"value_schema_id":null}`
@@ -69,7 +84,13 @@ func floorCommand(args []string) error {
 			return err
 		}
 		defer cl.Close()
+		reader := &floorReader{brokers: *brokers, topic: *topic}
+		defer reader.close()
 		handler = func(ctx *fasthttp.RequestCtx) {
+			if bytes.HasPrefix(ctx.Path(), []byte("/consumers/")) {
+				reader.serve(ctx)
+				return
+			}
 			// The body stays valid until the handler returns, and the
 			// handler waits for the ack, so it is produced without a copy.
 			if err := cl.ProduceSync(ctx, &kgo.Record{Value: ctx.PostBody()}).FirstErr(); err != nil {
@@ -106,6 +127,84 @@ func floorCommand(args []string) error {
 	fmt.Println(ln.Addr().String())
 	s := &fasthttp.Server{Name: "floor", Handler: handler}
 	return s.Serve(ln)
+}
+
+// floorReader is the Kafka floor's consumer instance.
+type floorReader struct {
+	brokers, topic string
+	mu             sync.Mutex
+	cl             *kgo.Client  // nil until an instance is created
+	held           []*kgo.Record // polled, not yet answered
+	out            []byte
+}
+
+// serve answers the consumer API's requests.
+func (f *floorReader) serve(ctx *fasthttp.RequestCtx) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	path := string(ctx.Path())
+	switch {
+	case ctx.IsDelete():
+		f.close()
+		ctx.SetStatusCode(fasthttp.StatusNoContent)
+	case ctx.IsPost() && strings.HasSuffix(path, "/subscription"):
+		ctx.SetStatusCode(fasthttp.StatusNoContent)
+	case ctx.IsPost():
+		f.close()
+		// krest's consumer settings (consumer.buffer.max.bytes of 8
+		// MiB: two fetches of 2 MiB in flight or buffered).
+		cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(f.brokers, ",")...), kgo.ConsumeTopics(f.topic),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+			kgo.FetchMaxBytes(2<<20), kgo.FetchMaxPartitionBytes(2<<20), kgo.MaxConcurrentFetches(2))
+		if err != nil {
+			ctx.Error(err.Error(), fasthttp.StatusInternalServerError)
+			return
+		}
+		f.cl = cl
+		ctx.SetContentType("application/vnd.kafka.v2+json")
+		fmt.Fprintf(ctx, `{"instance_id":"floor","base_uri":"http://%s%s/instances/floor"}`, ctx.Host(), path)
+	case strings.HasSuffix(path, "/records") && f.cl != nil:
+		// What franz-go holds is taken at every read (a poll of at
+		// most a millisecond: a done context takes nothing), so that
+		// its next fetches go out at once, as krest's prefetch does;
+		// only a read that finds nothing waits, up to its timeout.
+		now, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		f.held = append(f.held, f.cl.PollRecords(now, 0).Records()...)
+		cancel()
+		if len(f.held) == 0 {
+			wait := time.Duration(ctx.QueryArgs().GetUintOrZero("timeout")) * time.Millisecond
+			poll, cancel := context.WithTimeout(context.Background(), wait)
+			f.held = f.cl.PollRecords(poll, 0).Records()
+			cancel()
+		}
+		limit := ctx.QueryArgs().GetUintOrZero("max_bytes")
+		if limit <= 0 {
+			limit = 64 << 20
+		}
+		f.out = append(f.out[:0], '[')
+		n := 0
+		for n < len(f.held) && (n == 0 || len(f.out)+len(f.held[n].Value) <= limit) {
+			if n > 0 {
+				f.out = append(f.out, ',')
+			}
+			f.out = append(f.out, f.held[n].Value...)
+			n++
+		}
+		f.held = f.held[n:]
+		f.out = append(f.out, ']')
+		ctx.SetContentType("application/vnd.kafka.binary.v2+json")
+		ctx.SetBody(f.out)
+	default:
+		ctx.SetStatusCode(fasthttp.StatusNotFound)
+	}
+}
+
+// close ends the instance, if any.
+func (f *floorReader) close() {
+	if f.cl != nil {
+		f.cl.Close()
+		f.cl, f.held = nil, nil
+	}
 }
 
 // startFloor runs `bench floor` with extra (none for the HTTP floor) and

@@ -22,6 +22,13 @@ import (
 // records, and compares krest's end-to-end p99 and p99.9 with franz-go's at
 // the same rate.
 //
+// The Kafka floor (bench floor -brokers) then carries the same records
+// with the same generator, HTTP clients and reader: its produce answers on
+// the ack of each request's body produced as one record, and its reads
+// hand those bodies back as they are. Its p99 is what a proxy on this
+// stack gets at all, with two HTTP hops more than franz-go's and none of
+// krest's work per record; krest is held to it as well as to franz-go.
+//
 // Both sides are driven by one generator: every millisecond, the records
 // due by then (rate × elapsed, less those already made) are made at once,
 // each stamped with that moment. franz-go produces each with Produce and
@@ -95,7 +102,7 @@ func rowLoadedLatency(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 		}
 		reqs0 := krestRequests(k.url)
 		lat, err := measure(k, &r, stampedSize, whole(func() (loadResult, error) {
-			return krestLoadedLatency(k.url, topic, rate, cfg.scale.latencyDuration)
+			return krestLoadedLatency("krest", k.url, topic, rate, cfg.scale.latencyDuration)
 		}))
 		if err != nil {
 			return err
@@ -128,7 +135,30 @@ func rowLoadedLatency(cfg config, k *krestProc, adm *kadm.Client) (row, error) {
 		r.Franz = &m
 		return nil
 	}
-	sides := []func() error{krestSide, franzSide}
+	floorSide := func() error {
+		topic, err := createTopic(adm, "bench-loaded-floor", 4)
+		if err != nil {
+			return err
+		}
+		f, err := startFloor("-brokers", cfg.brokers, "-topic", topic)
+		if err != nil {
+			return err
+		}
+		var fr row
+		lat, err := measure(f, &fr, stampedSize, whole(func() (loadResult, error) {
+			return krestLoadedLatency("Kafka floor", f.url, topic, rate, cfg.scale.latencyDuration)
+		}))
+		f.stop()
+		if err != nil {
+			return err
+		}
+		m := latencyMetric(lat.latency, cfg.scale.latencyDuration-warmup(cfg.scale.latencyDuration))
+		m.Machine = lat.machine
+		m.CPUSecPerGB = fr.CPUSecPerGB
+		r.KafkaFloor = &m
+		return nil
+	}
+	sides := []func() error{krestSide, franzSide, floorSide}
 	if loadedFranzFirstFlag {
 		sides[0], sides[1] = franzSide, krestSide
 	}
@@ -217,7 +247,7 @@ func (w *latencyWindow) await(who string, n int64) error {
 
 // krestLoadedLatency produces at rate through krest for d and reads the
 // records back through one polling consumer instance (readStamps).
-func krestLoadedLatency(base, topic string, rate int, d time.Duration) (loadResult, error) {
+func krestLoadedLatency(who, base, topic string, rate int, d time.Duration) (loadResult, error) {
 	// The topic is new: reading it from the start misses nothing, however
 	// late the member's join completes.
 	inst, err := createInstance(base, fmt.Sprintf("loaded-%d", time.Now().UnixNano()), "c", topic, "")
@@ -339,7 +369,7 @@ func krestLoadedLatency(base, topic string, rate int, d time.Duration) (loadResu
 	})
 	close(works)
 	wg.Wait()
-	err = win.await("krest", made)
+	err = win.await(who, made)
 	close(stop)
 	if rerr := <-readDone; rerr != nil && err == nil {
 		err = rerr
@@ -347,10 +377,10 @@ func krestLoadedLatency(base, topic string, rate int, d time.Duration) (loadResu
 	if ferr, _ := firstErr.Load().(error); ferr != nil {
 		err = ferr
 	}
-	fmt.Fprintf(os.Stderr, "  krest loaded latency: %d records at %d/s, %d received; %d produce requests, p50 %v p99 %v max %v\n",
-		made, rate, win.seen.Load(), len(reqLat), reqLat.pct(0.5), reqLat.pct(0.99), reqLat.pct(1))
-	fmt.Fprintf(os.Stderr, "  krest loaded latency from each request's answer to the read: p50 %v p99 %v p99.9 %v max %v\n",
-		win.sinceAck.pct(0.5), win.sinceAck.pct(0.99), win.sinceAck.pct(0.999), win.sinceAck.pct(1))
+	fmt.Fprintf(os.Stderr, "  %s loaded latency: %d records at %d/s, %d received; %d produce requests, p50 %v p99 %v max %v\n",
+		who, made, rate, win.seen.Load(), len(reqLat), reqLat.pct(0.5), reqLat.pct(0.99), reqLat.pct(1))
+	fmt.Fprintf(os.Stderr, "  %s loaded latency from each request's answer to the read: p50 %v p99 %v p99.9 %v max %v\n",
+		who, win.sinceAck.pct(0.5), win.sinceAck.pct(0.99), win.sinceAck.pct(0.999), win.sinceAck.pct(1))
 	return loadResult{records: win.seen.Load(), elapsed: d, latency: win.lat}, err
 }
 

@@ -39,7 +39,7 @@ func printTable(w io.Writer, rep *report) {
 // spread and each ratio with its range.
 func markdownTable(rep *report) string {
 	var b strings.Builder
-	b.WriteString("| row | krest rec/s | krest MB/s | Java rec/s | krest/Java | franz-go rec/s | krest/franz-go | krest/franz-go in krest's shape | p50 / p99 / p99.9 ms (krest; native) | krest CPU s/GB | krest CPU s/M rec | krest CPU µs/req | HTTP floor req/s; CPU µs/req | krest ÷ floor: rate; CPU/req | Kafka floor req/s; CPU µs/req (÷ HTTP floor) | krest ÷ Kafka floor: rate; CPU/req | native CPU s/GB (Java; franz-go) | krest CPU ÷ franz-go CPU | broker CPU s/GB (krest; franz-go) | load generator CPU s/GB | machine busy % (krest; franz-go) | krest peak RSS MiB |\n")
+	b.WriteString("| row | krest rec/s | krest MB/s | Java rec/s | krest/Java | franz-go rec/s | krest/franz-go | krest/franz-go in krest's shape | p50 / p99 / p99.9 ms (krest; native; Kafka floor) | krest CPU s/GB | krest CPU s/M rec | krest CPU µs/req | HTTP floor req/s; CPU µs/req | krest ÷ floor: rate; CPU/req | Kafka floor req/s; CPU µs/req (÷ HTTP floor) | krest ÷ Kafka floor: rate; CPU/req | native CPU s/GB (Java; franz-go) | krest CPU ÷ franz-go CPU | broker CPU s/GB (krest; franz-go) | load generator CPU s/GB | machine busy % (krest; franz-go) | krest peak RSS MiB |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
 	num := func(v float64, format string) string {
 		if v == 0 {
@@ -82,6 +82,9 @@ func markdownTable(rep *report) string {
 			if r.Franz != nil && r.Franz.P50ms > 0 {
 				lat += fmt.Sprintf("; %.1f / %.1f / %.1f", r.Franz.P50ms, r.Franz.P99ms, r.Franz.P999ms)
 			}
+			if f := r.KafkaFloor; f != nil && f.P50ms > 0 {
+				lat += fmt.Sprintf("; %.1f / %.1f / %.1f", f.P50ms, f.P99ms, f.P999ms)
+			}
 		}
 		rate, mb := num(r.Krest.RecordsPerSec, "%.0f"), num(r.Krest.MBPerSec, "%.1f")
 		if sp.KrestPct > 0 && !strings.Contains(r.Name, "latency") { // a latency row's rate is its fixed pace
@@ -96,7 +99,9 @@ func markdownTable(rep *report) string {
 			vsFloor = ratio(r.RatioFloor, sp.RatioFloor) + "; " + ratio(r.CPUVsFloor, sp.CPUVsFloor)
 		}
 		kafkaFloor, vsKafka := "–", "–"
-		if r.KafkaFloor != nil {
+		if f := r.KafkaFloor; f != nil && f.P50ms > 0 { // a latency row's: its CPU
+			kafkaFloor = fmt.Sprintf("CPU %.2f s/GB", f.CPUSecPerGB)
+		} else if r.KafkaFloor != nil {
 			kafkaFloor = fmt.Sprintf("%.0f; %.1f (%s)", r.KafkaFloor.RecordsPerSec, r.KafkaFloorCPUMicrosPerReq, ratio(r.KafkaFloorVsFloor, sp.KafkaVsHTTP))
 			vsKafka = ratio(r.RatioKafkaFloor, sp.RatioKafka) + "; " + ratio(r.CPUVsKafkaFloor, sp.CPUVsKafka)
 		}
