@@ -133,7 +133,7 @@ func floorCommand(args []string) error {
 type floorReader struct {
 	brokers, topic string
 	mu             sync.Mutex
-	cl             *kgo.Client  // nil until an instance is created
+	cl             *kgo.Client   // nil until an instance is created
 	held           []*kgo.Record // polled, not yet answered
 	out            []byte
 }
