@@ -212,6 +212,10 @@ type latencyWindow struct {
 	// were read (the read side's share of the latency).
 	acks     *sync.Map
 	sinceAck latencies
+	// polls are the reader's requests that brought records, and polled
+	// their bytes (the reader's own, not under mu).
+	polls  latencies
+	polled int64
 }
 
 func (w *latencyWindow) add(stamp []byte, now int64) {
@@ -381,6 +385,10 @@ func krestLoadedLatency(who, base, topic string, rate int, d time.Duration) (loa
 		who, made, rate, win.seen.Load(), len(reqLat), reqLat.pct(0.5), reqLat.pct(0.99), reqLat.pct(1))
 	fmt.Fprintf(os.Stderr, "  %s loaded latency from each request's answer to the read: p50 %v p99 %v p99.9 %v max %v\n",
 		who, win.sinceAck.pct(0.5), win.sinceAck.pct(0.99), win.sinceAck.pct(0.999), win.sinceAck.pct(1))
+	if n := len(win.polls); n > 0 {
+		fmt.Fprintf(os.Stderr, "  %s reads: %d polls with records, %.0f KiB each, taking p50 %v p99 %v max %v\n",
+			who, n, float64(win.polled)/float64(n)/1024, win.polls.pct(0.5), win.polls.pct(0.99), win.polls.pct(1))
+	}
 	return loadResult{records: win.seen.Load(), elapsed: d, latency: win.lat}, err
 }
 
@@ -496,6 +504,10 @@ func readStamps(inst string, w *latencyWindow, stop chan struct{}) error {
 			return fmt.Errorf("read: %v %d %s", err, resp.StatusCode(), abbreviate(resp.Body()))
 		}
 		now := time.Now()
+		if len(resp.Body()) > 2 {
+			w.polls = append(w.polls, now.Sub(t0))
+			w.polled += int64(len(resp.Body()))
+		}
 		if el := now.Sub(t0); el > slowPoll && len(resp.Body()) > 2 {
 			// Not the last, empty one: an answer that took this long
 			// held back every record behind it.
