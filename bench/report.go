@@ -82,7 +82,7 @@ func markdownTable(rep *report) string {
 			if r.Franz != nil && r.Franz.P50ms > 0 {
 				lat += fmt.Sprintf("; %.1f / %.1f / %.1f", r.Franz.P50ms, r.Franz.P99ms, r.Franz.P999ms)
 			}
-			if f := r.KafkaFloor; f != nil && f.P50ms > 0 {
+			if f := r.KafkaFloor; f != nil && f.P50ms > 0 && r.KafkaFloorCPUMicrosPerReq == 0 { // row 12's
 				lat += fmt.Sprintf("; %.1f / %.1f / %.1f", f.P50ms, f.P99ms, f.P999ms)
 			}
 		}
@@ -99,7 +99,7 @@ func markdownTable(rep *report) string {
 			vsFloor = ratio(r.RatioFloor, sp.RatioFloor) + "; " + ratio(r.CPUVsFloor, sp.CPUVsFloor)
 		}
 		kafkaFloor, vsKafka := "–", "–"
-		if f := r.KafkaFloor; f != nil && f.P50ms > 0 { // a latency row's: its CPU
+		if f := r.KafkaFloor; f != nil && f.P50ms > 0 && r.KafkaFloorCPUMicrosPerReq == 0 { // row 12's: its CPU
 			kafkaFloor = fmt.Sprintf("CPU %.2f s/GB", f.CPUSecPerGB)
 		} else if r.KafkaFloor != nil {
 			kafkaFloor = fmt.Sprintf("%.0f; %.1f (%s)", r.KafkaFloor.RecordsPerSec, r.KafkaFloorCPUMicrosPerReq, ratio(r.KafkaFloorVsFloor, sp.KafkaVsHTTP))

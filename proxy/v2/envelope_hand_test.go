@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/krest-dev/krest/codec"
 	"github.com/krest-dev/krest/pool"
+	"github.com/krest-dev/krest/proxy/config"
 	"github.com/krest-dev/krest/proxy/produce"
 	"github.com/krest-dev/krest/proxy/rest"
 )
@@ -224,4 +227,48 @@ func BenchmarkParse(b *testing.B) {
 			putProduceJob(j)
 		}
 	})
+}
+
+// TestDecodeProduceAgain checks API.decodeProduce's second decode: a
+// binary body the hand decode takes unchecked but build refuses is decoded
+// again by parse, so its error is exactly the one parse and build give it;
+// and what both take ends in the same records.
+func TestDecodeProduceAgain(t *testing.T) {
+	a := &API{Config: &config.Config{MaxRequestRecords: 1000}, Memory: pool.NewBudget(1 << 30)}
+	for _, body := range []string{
+		"{\"records\":[{\"value\":\"YW\x01Jj\"}]}",       // a control character: malformed JSON
+		"{\"records\":[{\"value\":\"YWJj\xff\"}]}",       // not UTF-8
+		`{"records":[{"value":"YWJj\\"}]}`,               // an escaped quote: the string does not end
+		`{"records":[{"value":"YWJj\\"},{"value":"x"}]}`, // and the next one starts inside it
+		`{"records":[{"value":"!!!!"}]}`,                 // not base64
+		`{"records":[{"value":"YQ==","partition":-5}]}`,  // no such partition
+		`{"records":[{"key":"YQ==","value":"YW\/J\u006A"}]}`,
+		`{"records":[{"value":"YWJj"},{"value":"YWJj"}]}`,
+	} {
+		strict := getProduceJob()
+		wantErr := strict.decode([]byte(body), codec.Binary, "t", produce.AutoPartition)
+		j := getProduceJob()
+		charge := recordCharge{mem: a.Memory}
+		var ctx fasthttp.RequestCtx
+		err := a.decodeProduce(&ctx, j, []byte(body), codec.Binary, "t", produce.AutoPartition, &charge)
+		switch {
+		case (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error():
+			t.Errorf("%q: %v, want %v", body, err, wantErr)
+		case err == nil && len(j.batch.Records) != len(strict.batch.Records):
+			t.Errorf("%q: %d records, want %d", body, len(j.batch.Records), len(strict.batch.Records))
+		case err == nil && charge.records < len(j.batch.Records):
+			t.Errorf("%q: %d records charged for %d", body, charge.records, len(j.batch.Records))
+		}
+		for i := range j.batch.Records {
+			if err == nil && string(j.batch.Records[i].Value) != string(strict.batch.Records[i].Value) {
+				t.Errorf("%q: record %d %q, want %q", body, i, j.batch.Records[i].Value, strict.batch.Records[i].Value)
+			}
+		}
+		charge.release()
+		putProduceJob(j)
+		putProduceJob(strict)
+	}
+	if used := a.Memory.Used(); used != 0 {
+		t.Errorf("%d bytes of the budget still held", used)
+	}
 }
