@@ -27,13 +27,13 @@ func TestProduceHotPathAllocs(t *testing.T) {
 		run := func() {
 			j := getProduceJob()
 			var charge recordCharge
-			if taken, err := j.parseHand(body, n, &charge, true); !hand {
+			if taken := j.parseHand(body, n, &charge, true); !hand {
 				j.reset()
 				if err := j.parse(body); err != nil {
 					t.Fatal(err)
 				}
-			} else if !taken || err != nil {
-				t.Fatalf("the hand decode did not take the body: %v", err)
+			} else if !taken {
+				t.Fatal("the hand decode did not take the body")
 			}
 			if err := j.build(codec.Binary, "t", produce.AutoPartition); err != nil {
 				t.Fatal(err)

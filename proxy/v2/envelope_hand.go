@@ -5,7 +5,6 @@ import (
 
 	"github.com/krest-dev/krest/codec"
 	"github.com/krest-dev/krest/pool"
-	"github.com/krest-dev/krest/proxy/rest"
 )
 
 // The hand decode reads the plainest produce envelopes with a cursor
@@ -13,70 +12,73 @@ import (
 // every record an object of key, value, partition and timestamp (each a
 // plain string, a null or an integer) and headers (null, or objects of a
 // plain name or null and a raw value), no member twice. That is every
-// binary request a client library sends, and the strings are found with a
-// vector search instead of being walked and UTF-8 validated by the
-// decoder: the envelope of 500 records of 1 KiB costs about a sixth of
-// sonic's (BenchmarkParse).
+// binary request a client library sends.
 //
 // Keys and values of the binary format are not even checked: a string is
-// taken to its closing quote, and the base64 decode (which unquotes
-// escapes strictly, and accepts nothing else a plain string may not hold)
-// checks its bytes; a request it refuses is decoded again by parse, for
-// the error.
+// taken to its closing quote (codec.Cursor.RawUnchecked), and the base64
+// decode, which unquotes escapes strictly and accepts nothing else a
+// plain string may not hold, checks its bytes; a body it refuses is
+// decoded again by parse, for parse's error (API.decodeProduce).
 //
 // It also counts the records as it goes, so the body is not scanned a
 // second time for request.records.max (boundRecords), and charges them to
-// the request memory budget a doubling step ahead of the decode, as
-// parse's caller charges them all before it.
+// the request memory budget a doubling step ahead of the decode (never
+// past request.records.max), as parse's caller charges them all before
+// it. The envelope of 500 records of 1 KiB takes about two thirds of
+// sonic's time, without the count's scan (BenchmarkParse).
 //
 // Anything else (an escape in a string, a float, an object value, a
-// member it does not know, more than request.records.max records) ends
+// member it does not know, more than maxHandRecords records or
+// request.records.max, a budget that cannot cover the next step) ends
 // it, and the request is decoded by boundRecords and parse as before,
 // errors and all. What it takes it decodes exactly as parse would:
-// FuzzParseHand holds it to sonic.
+// FuzzParseHand and FuzzDecodeUnchecked hold it to sonic.
+
+// maxHandRecords is the most records the hand decode takes: a pooled
+// job's (maxPooledJobRecords). A larger body is left to parse's way, which
+// counts its records first and charges them at once: a body past
+// request.records.max is then refused before any record is decoded or
+// charged, and the hand decode's cost on a body it leaves stays bounded.
+const maxHandRecords = maxPooledJobRecords
 
 // parseHand decodes body into j.req as parse would, covering the records
 // with charge as it goes, and reports whether it took the body. When it
-// did not, j.req is empty and charge released, for parse; err is set
-// only when the budget ran out (rest.ErrBusy).
+// did not (the body is not plain, holds more than limit records, or the
+// budget ran out), j.req is empty and charge released, for parse.
 //
 // With unchecked, keys and values that are strings are taken unchecked
 // (codec.Cursor.RawUnchecked), for the binary format: base64's decode
 // in build checks their bytes, and if build fails on a body taken so, the
 // caller decodes it again with parse (see API.decodeProduce).
-func (j *produceJob) parseHand(body []byte, limit int, charge *recordCharge, unchecked bool) (taken bool, err error) {
+func (j *produceJob) parseHand(body []byte, limit int, charge *recordCharge, unchecked bool) bool {
 	s := codec.Cursor{B: body}
 	if !s.Next('{') {
-		return false, nil
+		return false
 	}
 	name, ok := s.Member()
 	if !ok || string(name) != "records" || !s.Next('[') || s.Next(']') { // [] is parse's error
-		return false, nil
+		return false
 	}
 	recs := j.req.Records[:0]
-	busy := false
+	limit = min(limit, maxHandRecords)
 	ok = s.Elements(func() bool {
-		if len(recs) == limit {
-			return false
-		}
-		if len(recs) == charge.records && !charge.cover(max(2*len(recs), 16)) {
-			busy = true
+		// Past the limit, or out of budget: parse's way says which
+		// (413 before 429, as ever) and charges the exact count at
+		// once, which concurrent requests growing their charges step
+		// by step would starve each other of.
+		if len(recs) == limit || len(recs) == charge.records && !charge.cover(min(max(2*len(recs), 16), limit)) {
 			return false
 		}
 		recs = append(recs, produceRecord{})
 		return s.Next('{') && handRecord(&s, &recs[len(recs)-1], unchecked)
 	})
-	if busy {
-		j.req.Records = recs
-		return false, rest.ErrBusy
-	}
 	j.req.Records = recs
 	if !ok || !s.Next('}') || !s.End() {
 		j.reset()
 		charge.release()
-		return false, nil
+		return false
 	}
-	return true, nil
+	return true
 }
 
 // handRecord consumes the members of a record whose '{' was just consumed

@@ -2,7 +2,6 @@ package v2
 
 import (
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"github.com/krest-dev/krest/pool"
 	"github.com/krest-dev/krest/proxy/config"
 	"github.com/krest-dev/krest/proxy/produce"
-	"github.com/krest-dev/krest/proxy/rest"
 )
 
 // handSeeds are envelopes the hand decode takes and some it must leave to
@@ -47,11 +45,7 @@ func FuzzParseHand(f *testing.F) {
 		hand := getProduceJob()
 		defer putProduceJob(hand)
 		var charge recordCharge
-		taken, err := hand.parseHand(body, 1000, &charge, false)
-		if err != nil {
-			t.Fatalf("%q: %v without a budget", body, err)
-		}
-		if !taken {
+		if !hand.parseHand(body, 1000, &charge, false) {
 			if len(hand.req.Records) != 0 || charge.records != 0 {
 				t.Fatalf("%q: left with %d records decoded and %d charged", body, len(hand.req.Records), charge.records)
 			}
@@ -87,7 +81,7 @@ func FuzzDecodeUnchecked(f *testing.F) {
 		hand := getProduceJob()
 		defer putProduceJob(hand)
 		var charge recordCharge
-		if taken, _ := hand.parseHand(body, 1000, &charge, true); !taken || hand.build(codec.Binary, "t", produce.AutoPartition) != nil {
+		if !hand.parseHand(body, 1000, &charge, true) || hand.build(codec.Binary, "t", produce.AutoPartition) != nil {
 			return
 		}
 		strict := getProduceJob()
@@ -141,51 +135,49 @@ func TestParseHandTakes(t *testing.T) {
 		want := i < 7
 		j := getProduceJob()
 		var charge recordCharge
-		taken, err := j.parseHand([]byte(s), 1000, &charge, false)
+		taken := j.parseHand([]byte(s), 1000, &charge, false)
 		putProduceJob(j)
-		if err != nil || taken != want {
-			t.Errorf("%q: taken %v (%v), want %v", s, taken, err, want)
+		if taken != want {
+			t.Errorf("%q: taken %v, want %v", s, taken, want)
 		}
 	}
 }
 
 // TestParseHandBounds checks the hand decode's two bounds: past
 // request.records.max it leaves the body to boundRecords (and its 413),
-// and it charges the memory budget ahead of the records it decodes, gives
-// it all back when it leaves a body, and answers busy when the budget
-// runs out.
+// and it charges the memory budget ahead of the records it decodes; when
+// the budget cannot cover the next step it leaves the body too (for the
+// exact charge of parse's way, which says 429), and whenever it leaves a
+// body it gives the budget all back.
 func TestParseHandBounds(t *testing.T) {
 	body := func(n int) []byte {
 		return []byte(`{"records":[` + strings.TrimSuffix(strings.Repeat(`{"value":"YQ=="},`, n), ",") + `]}`)
 	}
 	for _, tc := range []struct {
-		name      string
-		records   int
-		limit     int
-		budget    int64 // records' worth
-		taken     bool
-		busy      bool
-		heldAfter bool
+		name    string
+		records int
+		limit   int
+		budget  int64 // records' worth
+		taken   bool
 	}{
-		{"one", 1, 10, 100, true, false, true},
-		{"at the limit", 10, 10, 100, true, false, true},
-		{"past the limit", 11, 10, 100, false, false, false},
-		{"budget enough", 100, 1000, 128, true, false, true},
-		{"budget short", 100, 1000, 64, false, true, true},
+		{"one", 1, 10, 100, true},
+		{"at the limit", 10, 10, 100, true},
+		{"past the limit", 11, 10, 100, false},
+		{"budget enough", 100, 1000, 128, true},
+		{"budget short", 100, 1000, 64, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := pool.NewBudget(tc.budget * decodeRecordCost)
 			j := getProduceJob()
 			defer putProduceJob(j)
 			charge := recordCharge{mem: mem}
-			taken, err := j.parseHand(body(tc.records), tc.limit, &charge, false)
-			if taken != tc.taken || errors.Is(err, rest.ErrBusy) != tc.busy {
-				t.Fatalf("taken %v, err %v", taken, err)
+			if taken := j.parseHand(body(tc.records), tc.limit, &charge, false); taken != tc.taken {
+				t.Fatalf("taken %v", taken)
 			}
-			if taken && len(j.req.Records) != tc.records {
+			if tc.taken && len(j.req.Records) != tc.records {
 				t.Fatalf("%d records", len(j.req.Records))
 			}
-			if held := mem.Used(); (held > 0) != tc.heldAfter || held < int64(len(j.req.Records))*decodeRecordCost {
+			if held := mem.Used(); tc.taken != (held > 0) || held < int64(len(j.req.Records))*decodeRecordCost {
 				t.Fatalf("%d bytes held for %d records", held, len(j.req.Records))
 			}
 			charge.release()
@@ -209,8 +201,8 @@ func BenchmarkParse(b *testing.B) {
 			for b.Loop() {
 				j := getProduceJob()
 				var charge recordCharge
-				if taken, err := j.parseHand(body, 1000, &charge, unchecked); !taken || err != nil {
-					b.Fatal(taken, err)
+				if !j.parseHand(body, 1000, &charge, unchecked) {
+					b.Fatal("not taken")
 				}
 				putProduceJob(j)
 			}

@@ -116,10 +116,7 @@ func (a *API) produce(ctx *fasthttp.RequestCtx, r rest.Request, pathPartition in
 // (boundRecords) and by parse, then built.
 func (a *API) decodeProduce(ctx *fasthttp.RequestCtx, job *produceJob, body []byte, format codec.Format, topic string, pathPartition int32, charge *recordCharge) error {
 	unchecked := format == codec.Binary
-	taken, err := job.parseHand(body, a.Config.MaxRequestRecords, charge, unchecked)
-	if err != nil {
-		return err
-	}
+	taken := job.parseHand(body, a.Config.MaxRequestRecords, charge, unchecked)
 	for {
 		if !taken {
 			records, err := a.boundRecords(body)
