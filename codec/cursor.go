@@ -201,6 +201,31 @@ func (s *Cursor) Elements(elem func() bool) bool {
 	}
 }
 
+// Header consumes the members of a record header (Kafka REST's
+// {"name": ..., "value": ...}) whose '{' was just consumed, and its '}':
+// name a plain string (nil for null or absent; an empty name is empty,
+// not nil), value a raw value as Raw takes it (nil when absent); no other
+// member, none twice.
+func (s *Cursor) Header() (name, value []byte, ok bool) {
+	ok = s.Members(func(member []byte) (uint8, bool) {
+		switch string(member) {
+		case "name":
+			if s.Null() {
+				return 1, true
+			}
+			n, ok := s.Str()
+			name = n
+			return 1, ok
+		case "value":
+			v, ok := s.Raw()
+			value = v
+			return 2, ok
+		}
+		return 0, false
+	})
+	return name, value, ok
+}
+
 // SWAR constants: a byte's worth of ones and of high bits in each lane.
 const (
 	lanes    = 0x0101010101010101

@@ -119,25 +119,10 @@ func handHeaders(s *codec.Cursor, r *produceRecord) bool {
 		if !s.Next('{') {
 			return false
 		}
-		var h produceHeader
-		if !s.Members(func(name []byte) (uint8, bool) {
-			switch string(name) {
-			case "name":
-				if s.Null() {
-					return 1, true
-				}
-				n, ok := s.Str()
-				h.Name = string(n) // a copy, as the decoder's CopyString
-				return 1, ok
-			case "value":
-				return 2, rawTo(s, &h.Value)
-			}
-			return 0, false
-		}) {
-			return false
-		}
-		r.Headers = append(r.Headers, h)
-		return true
+		name, value, ok := s.Header()
+		// The name is copied, as the decoder's CopyString copies it.
+		r.Headers = append(r.Headers, produceHeader{Name: string(name), Value: value})
+		return ok
 	})
 }
 

@@ -77,32 +77,17 @@ func (b *builder) handHeaders(s *codec.Cursor) bool {
 		if !s.Next('{') {
 			return false
 		}
-		var h produceHeader
-		if !s.Members(func(name []byte) (uint8, bool) {
-			switch string(name) {
-			case "name":
-				if s.Null() {
-					return 1, true
-				}
-				n, ok := s.Str()
-				if ok {
-					// kgo keeps the name in the record: copied (once, by
-					// the conversion). An earlier name's pointer stays
-					// valid when append moves the array (the old one
-					// lives on).
-					st.names = append(st.names, string(n))
-					h.Name = &st.names[len(st.names)-1]
-				}
-				return 1, ok
-			case "value":
-				return 2, rawTo(s, &h.Value)
-			}
-			return 0, false
-		}) {
-			return false
+		name, value, ok := s.Header()
+		h := produceHeader{Value: value}
+		if name != nil {
+			// kgo keeps the name in the record: copied (once, by the
+			// conversion). An earlier name's pointer stays valid when
+			// append moves the array (the old one lives on).
+			st.names = append(st.names, string(name))
+			h.Name = &st.names[len(st.names)-1]
 		}
 		rec.Headers = append(rec.Headers, h)
-		return true
+		return ok
 	})
 }
 
