@@ -137,6 +137,20 @@ func (s *Cursor) RawUnchecked() ([]byte, bool) {
 	return s.B[start:s.I], true
 }
 
+// RawTo consumes a raw value (Raw) into dst, a raw message type.
+func RawTo[T ~[]byte](s *Cursor, dst *T) bool {
+	v, ok := s.Raw()
+	*dst = v
+	return ok
+}
+
+// RawUncheckedTo consumes a raw value (RawUnchecked) into dst.
+func RawUncheckedTo[T ~[]byte](s *Cursor, dst *T) bool {
+	v, ok := s.RawUnchecked()
+	*dst = v
+	return ok
+}
+
 // End reports whether only whitespace is left.
 func (s *Cursor) End() bool {
 	s.WS()

@@ -94,7 +94,11 @@ func (b *Budget) Acquire(n int64, wait time.Duration) bool {
 	return false
 }
 
-// Release returns n units taken by a successful Acquire of the same n.
+// Release returns n units taken by a successful Acquire of the same n, or
+// by several successful Acquires of one holder that sum to n (a charge
+// grown in steps): only the first of them can have asked more than the
+// whole budget, which it then took all of, so that no later one succeeds,
+// and the clamp of their sum is what they took.
 func (b *Budget) Release(n int64) {
 	n = b.clamp(n)
 	b.mu.Lock()

@@ -69,6 +69,26 @@ func TestBudget(t *testing.T) {
 	}
 }
 
+// TestBudgetSteps: a holder that grew its charge in steps gives it all
+// back with one Release of their sum, clamped or not.
+func TestBudgetSteps(t *testing.T) {
+	b := NewBudget(100)
+	if !b.TryAcquire(30) || !b.TryAcquire(50) || b.TryAcquire(40) {
+		t.Fatal("steps within the budget: wrong grants")
+	}
+	b.Release(80)
+	if b.Used() != 0 {
+		t.Fatalf("used after releasing the steps' sum = %d", b.Used())
+	}
+	if !b.TryAcquire(500) || b.TryAcquire(1) {
+		t.Fatal("an oversize first step must take the whole budget, and nothing more may follow")
+	}
+	b.Release(500)
+	if b.Used() != 0 {
+		t.Fatalf("used after releasing an oversize step = %d", b.Used())
+	}
+}
+
 func TestBudgetConcurrent(t *testing.T) {
 	b := NewBudget(100)
 	var wg sync.WaitGroup

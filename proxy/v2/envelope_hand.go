@@ -84,9 +84,9 @@ func (j *produceJob) parseHand(body []byte, limit int, charge *recordCharge, unc
 // handRecord consumes the members of a record whose '{' was just consumed
 // into r, and its '}'.
 func handRecord(s *codec.Cursor, r *produceRecord, unchecked bool) bool {
-	data := rawTo
+	data := codec.RawTo[sonic.NoCopyRawMessage]
 	if unchecked {
-		data = rawUncheckedTo
+		data = codec.RawUncheckedTo[sonic.NoCopyRawMessage]
 	}
 	return s.Members(func(name []byte) (uint8, bool) {
 		switch string(name) {
@@ -95,9 +95,9 @@ func handRecord(s *codec.Cursor, r *produceRecord, unchecked bool) bool {
 		case "value":
 			return 2, data(s, &r.Value)
 		case "partition":
-			return 4, rawTo(s, &r.Partition)
+			return 4, codec.RawTo(s, &r.Partition)
 		case "timestamp":
-			return 8, rawTo(s, &r.Timestamp)
+			return 8, codec.RawTo(s, &r.Timestamp)
 		case "headers":
 			return 16, handHeaders(s, r)
 		}
@@ -126,34 +126,13 @@ func handHeaders(s *codec.Cursor, r *produceRecord) bool {
 	})
 }
 
-// rawTo consumes a raw value (codec.Cursor.Raw) into dst.
-func rawTo(s *codec.Cursor, dst *sonic.NoCopyRawMessage) bool {
-	v, ok := s.Raw()
-	*dst = v
-	return ok
-}
-
-// rawUncheckedTo consumes a raw value (codec.Cursor.RawUnchecked) into
-// dst.
-func rawUncheckedTo(s *codec.Cursor, dst *sonic.NoCopyRawMessage) bool {
-	v, ok := s.RawUnchecked()
-	*dst = v
-	return ok
-}
-
 // recordCharge is what a produce request's records hold of the request
 // memory budget (decodeRecordCost each), taken in steps and given back
-// when the request ends. The zero value with a nil budget charges
-// nothing.
+// at once when the request ends (see pool.Budget.Release). The zero value
+// with a nil budget charges nothing.
 type recordCharge struct {
 	mem     *pool.Budget
 	records int // records covered
-	// steps are the records of each acquisition: Budget.Release takes
-	// back what one Acquire took, so each is released on its own. A
-	// count known ahead is one step; parseHand's double from 16, so
-	// request.records.max (an int32) takes at most 28.
-	steps [32]int
-	n     int
 }
 
 // cover charges the budget until records are covered; false, with
@@ -162,22 +141,17 @@ func (c *recordCharge) cover(records int) bool {
 	if records <= c.records {
 		return true
 	}
-	step := records - c.records
-	if c.mem != nil && !c.mem.TryAcquire(int64(step)*decodeRecordCost) {
+	if c.mem != nil && !c.mem.TryAcquire(int64(records-c.records)*decodeRecordCost) {
 		return false
 	}
-	c.steps[c.n] = step
-	c.n++
-	c.records += step
+	c.records = records
 	return true
 }
 
 // release gives back everything c holds.
 func (c *recordCharge) release() {
-	for i := range c.n {
-		if c.mem != nil {
-			c.mem.Release(int64(c.steps[i]) * decodeRecordCost)
-		}
+	if c.mem != nil && c.records > 0 {
+		c.mem.Release(int64(c.records) * decodeRecordCost)
 	}
-	c.records, c.n = 0, 0
+	c.records = 0
 }

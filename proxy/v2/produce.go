@@ -113,42 +113,45 @@ func (a *API) produce(ctx *fasthttp.RequestCtx, r rest.Request, pathPartition in
 
 // decodeProduce decodes a produce body into job's batch, its records
 // covered by charge: by hand when it can (parseHand), else bounded
-// (boundRecords) and by parse, then built.
+// (boundRecords) and by parse.
 func (a *API) decodeProduce(ctx *fasthttp.RequestCtx, job *produceJob, body []byte, format codec.Format, topic string, pathPartition int32, charge *recordCharge) error {
 	unchecked := format == codec.Binary
-	taken := job.parseHand(body, a.Config.MaxRequestRecords, charge, unchecked)
-	for {
-		if !taken {
-			records, err := a.boundRecords(body)
-			if err != nil {
-				return err
-			}
-			if !charge.cover(records) {
-				return rest.ErrBusy
-			}
-			if err := job.parse(body); err != nil {
-				return err
-			}
-		}
-		job.traceparent, job.tracestate = rest.TraceParent(ctx), rest.TraceState(ctx)
-		rest.NoteRecords(ctx, len(job.req.Records))
-		if format.UsesSchema() {
-			if err := a.requestSchemas(job, topic, format); err != nil {
-				return err
-			}
-		}
-		err := job.build(format, topic, pathPartition)
-		if err == nil || !taken || !unchecked {
+	if job.parseHand(body, a.Config.MaxRequestRecords, charge, unchecked) {
+		err := a.buildProduce(ctx, job, format, topic, pathPartition)
+		if err == nil || !unchecked {
 			return err
 		}
-		// The hand decode took keys and values unchecked, so the
-		// body may be one parse refuses: decode it again that way,
-		// for the error parse or build gives it.
+		// The hand decode took keys and values unchecked, so the body
+		// may be one parse refuses: decode it again that way, for the
+		// error parse or build gives it.
 		job.reset()
 		job.batch.Reset()
 		charge.release()
-		taken = false
 	}
+	records, err := a.boundRecords(body)
+	if err != nil {
+		return err
+	}
+	if !charge.cover(records) {
+		return rest.ErrBusy
+	}
+	if err := job.parse(body); err != nil {
+		return err
+	}
+	return a.buildProduce(ctx, job, format, topic, pathPartition)
+}
+
+// buildProduce builds job's decoded envelope into its batch, with the
+// request's trace context and, for the schema formats, its schemas.
+func (a *API) buildProduce(ctx *fasthttp.RequestCtx, job *produceJob, format codec.Format, topic string, pathPartition int32) error {
+	job.traceparent, job.tracestate = rest.TraceParent(ctx), rest.TraceState(ctx)
+	rest.NoteRecords(ctx, len(job.req.Records))
+	if format.UsesSchema() {
+		if err := a.requestSchemas(job, topic, format); err != nil {
+			return err
+		}
+	}
+	return job.build(format, topic, pathPartition)
 }
 
 // partitionParam parses the {partition} route parameter. A value that is

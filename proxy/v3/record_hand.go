@@ -4,8 +4,6 @@ import (
 	"strings"
 	"unsafe"
 
-	"github.com/bytedance/sonic"
-
 	"github.com/krest-dev/krest/codec"
 )
 
@@ -18,13 +16,6 @@ import (
 // decoder), without the two decoder passes of fillFast: a binary record of
 // 1 KiB costs about a third as much (BenchmarkFill).
 
-// rawTo consumes a raw value (codec.Cursor.Raw) into dst.
-func rawTo(s *codec.Cursor, dst *sonic.NoCopyRawMessage) bool {
-	v, ok := s.Raw()
-	*dst = v
-	return ok
-}
-
 // fillHand decodes raw into b.rec as fillFast would, or refuses it with
 // notSimple.
 func (b *builder) fillHand(raw []byte) error {
@@ -36,11 +27,11 @@ func (b *builder) fillHand(raw []byte) error {
 	ok := s.Next('{') && s.Members(func(name []byte) (uint8, bool) {
 		switch string(name) {
 		case "id":
-			return 1, rawTo(&s, &rec.ID)
+			return 1, codec.RawTo(&s, &rec.ID)
 		case "partition_id":
-			return 2, rawTo(&s, &rec.PartitionID)
+			return 2, codec.RawTo(&s, &rec.PartitionID)
 		case "timestamp":
-			return 4, rawTo(&s, &rec.Timestamp)
+			return 4, codec.RawTo(&s, &rec.Timestamp)
 		case "headers":
 			return 8, b.handHeaders(&s)
 		case "key":
@@ -54,10 +45,7 @@ func (b *builder) fillHand(raw []byte) error {
 		}
 		return 0, false
 	})
-	if !ok {
-		return notSimple{}
-	}
-	if !s.End() {
+	if !ok || !s.End() {
 		return notSimple{}
 	}
 	return nil
@@ -112,11 +100,11 @@ func handData(s *codec.Cursor, d *produceData, strs *[4]string) (*produceData, b
 		case "schema":
 			return 8, handString(s, &d.Schema, &strs[3], true)
 		case "schema_id":
-			return 16, rawTo(s, &d.SchemaID)
+			return 16, codec.RawTo(s, &d.SchemaID)
 		case "schema_version":
-			return 32, rawTo(s, &d.SchemaVersion)
+			return 32, codec.RawTo(s, &d.SchemaVersion)
 		case "data":
-			return 64, rawTo(s, &d.Data)
+			return 64, codec.RawTo(s, &d.Data)
 		}
 		return 0, false
 	})
