@@ -8,17 +8,18 @@ import (
 // spread is the range of a row's repetitions: krest's rate as ± percent of
 // its median, and each ratio's lowest and highest value.
 type spread struct {
-	KrestPct    float64    `json:"krest_records_per_sec_pct"`
-	RatioJava   [2]float64 `json:"ratio_java,omitempty"`
-	RatioFranz  [2]float64 `json:"ratio_franz_go,omitempty"`
-	RatioShape  [2]float64 `json:"ratio_franz_go_same_shape,omitempty"`
-	CPUVsFranz  [2]float64 `json:"krest_cpu_vs_franz_go,omitempty"`
-	RatioFloor  [2]float64 `json:"ratio_http_floor,omitempty"`
-	CPUVsFloor  [2]float64 `json:"krest_cpu_vs_http_floor,omitempty"`
-	RatioKafka  [2]float64 `json:"ratio_kafka_floor,omitempty"`
-	CPUVsKafka  [2]float64 `json:"krest_cpu_vs_kafka_floor,omitempty"`
-	KafkaVsHTTP [2]float64 `json:"kafka_floor_cpu_vs_http_floor,omitempty"`
-	P99ms       [2]float64 `json:"p99_ms,omitempty"`
+	KrestPct     float64    `json:"krest_records_per_sec_pct"`
+	RatioJava    [2]float64 `json:"ratio_java,omitempty"`
+	RatioFranz   [2]float64 `json:"ratio_franz_go,omitempty"`
+	RatioShape   [2]float64 `json:"ratio_franz_go_same_shape,omitempty"`
+	CPUVsFranz   [2]float64 `json:"krest_cpu_vs_franz_go,omitempty"`
+	RatioFloor   [2]float64 `json:"ratio_http_floor,omitempty"`
+	CPUVsFloor   [2]float64 `json:"krest_cpu_vs_http_floor,omitempty"`
+	RatioKafka   [2]float64 `json:"ratio_kafka_floor,omitempty"`
+	CPUVsKafka   [2]float64 `json:"krest_cpu_vs_kafka_floor,omitempty"`
+	KafkaVsHTTP  [2]float64 `json:"kafka_floor_cpu_vs_http_floor,omitempty"`
+	KafkaVsFranz [2]float64 `json:"kafka_floor_vs_franz_go,omitempty"`
+	P99ms        [2]float64 `json:"p99_ms,omitempty"`
 }
 
 // median of vs (0 for none); vs is reordered.
@@ -116,6 +117,7 @@ func aggregate(rs []row) row {
 	out.RatioKafkaFloor = median(of(rs, func(r row) float64 { return r.RatioKafkaFloor }))
 	out.CPUVsKafkaFloor = median(of(rs, func(r row) float64 { return r.CPUVsKafkaFloor }))
 	out.KafkaFloorVsFloor = median(of(rs, func(r row) float64 { return r.KafkaFloorVsFloor }))
+	out.KafkaFloorVsFranz = median(of(rs, func(r row) float64 { return r.KafkaFloorVsFranz }))
 	out.RatioFranzShape = median(of(rs, func(r row) float64 { return r.RatioFranzShape }))
 	out.RatioJava = median(of(rs, func(r row) float64 { return r.RatioJava }))
 	out.RatioFranz = median(of(rs, func(r row) float64 { return r.RatioFranz }))
@@ -125,16 +127,17 @@ func aggregate(rs []row) row {
 	out.CPUMicrosPerReq = median(of(rs, func(r row) float64 { return r.CPUMicrosPerReq }))
 	out.PeakRSSMiB = slices.Max(of(rs, func(r row) float64 { return r.PeakRSSMiB }))
 	sp := &spread{
-		RatioJava:   bounds(of(rs, func(r row) float64 { return r.RatioJava })),
-		RatioFranz:  bounds(of(rs, func(r row) float64 { return r.RatioFranz })),
-		RatioShape:  bounds(of(rs, func(r row) float64 { return r.RatioFranzShape })),
-		CPUVsFranz:  bounds(of(rs, func(r row) float64 { return r.CPUVsFranz })),
-		RatioFloor:  bounds(of(rs, func(r row) float64 { return r.RatioFloor })),
-		CPUVsFloor:  bounds(of(rs, func(r row) float64 { return r.CPUVsFloor })),
-		RatioKafka:  bounds(of(rs, func(r row) float64 { return r.RatioKafkaFloor })),
-		CPUVsKafka:  bounds(of(rs, func(r row) float64 { return r.CPUVsKafkaFloor })),
-		KafkaVsHTTP: bounds(of(rs, func(r row) float64 { return r.KafkaFloorVsFloor })),
-		P99ms:       bounds(of(rs, func(r row) float64 { return r.Krest.P99ms })),
+		RatioJava:    bounds(of(rs, func(r row) float64 { return r.RatioJava })),
+		RatioFranz:   bounds(of(rs, func(r row) float64 { return r.RatioFranz })),
+		RatioShape:   bounds(of(rs, func(r row) float64 { return r.RatioFranzShape })),
+		CPUVsFranz:   bounds(of(rs, func(r row) float64 { return r.CPUVsFranz })),
+		RatioFloor:   bounds(of(rs, func(r row) float64 { return r.RatioFloor })),
+		CPUVsFloor:   bounds(of(rs, func(r row) float64 { return r.CPUVsFloor })),
+		RatioKafka:   bounds(of(rs, func(r row) float64 { return r.RatioKafkaFloor })),
+		CPUVsKafka:   bounds(of(rs, func(r row) float64 { return r.CPUVsKafkaFloor })),
+		KafkaVsHTTP:  bounds(of(rs, func(r row) float64 { return r.KafkaFloorVsFloor })),
+		KafkaVsFranz: bounds(of(rs, func(r row) float64 { return r.KafkaFloorVsFranz })),
+		P99ms:        bounds(of(rs, func(r row) float64 { return r.Krest.P99ms })),
 	}
 	if m := out.Krest.RecordsPerSec; m > 0 {
 		b := bounds(of(rs, func(r row) float64 { return r.Krest.RecordsPerSec }))

@@ -40,6 +40,12 @@ func TestSmoke(t *testing.T) {
 	} else if rep.Rows[0].Java.CPUSecPerGB <= 0 || rep.Rows[2].Java.CPUSecPerGB <= 0 {
 		t.Error("the Java baselines' CPU was not measured")
 	}
+	if r := rep.Rows[0]; r.FranzShape == nil || r.FranzShape.Records == 0 || r.FranzShape.CPUSecPerMRecords <= 0 || r.RatioFranzShape <= 0 {
+		t.Errorf("row 1's franz-go baseline in krest's shape did not run: %+v", r.FranzShape)
+	}
+	if r := rep.Rows[0]; r.KafkaFloor == nil || r.KafkaFloor.Records == 0 || r.KafkaFloorCPUMicrosPerReq <= 0 || r.RatioKafkaFloor <= 0 || r.KafkaFloorVsFranz <= 0 {
+		t.Errorf("row 1's Kafka floor did not run: %+v", r.KafkaFloor)
+	}
 	if r := rep.Rows[2]; r.FranzShape == nil || r.FranzShape.Records == 0 || r.RatioFranzShape <= 0 {
 		t.Errorf("row 3's franz-go baseline in krest's shape did not run: %+v", r.FranzShape)
 	}

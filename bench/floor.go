@@ -65,8 +65,13 @@ func floorCommand(args []string) error {
 	profile := fs.String("cpuprofile", "", "write a CPU profile here until SIGTERM")
 	brokers := fs.String("brokers", "", "with -topic, produce each request's body here (the Kafka floor)")
 	topic := fs.String("topic", "", "the Kafka floor's topic")
+	split := fs.Int("records", 1, "the Kafka floor produces each body as this many records of -size bytes cut from it (row 1), not as one record")
+	size := fs.Int("size", 0, "with -records above 1, each record's bytes")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *split > 1 && *size <= 0 {
+		return fmt.Errorf("-records %d needs -size", *split)
 	}
 	var requests brokerRequests // the Kafka floor's, printed on SIGTERM
 	handler := func(ctx *fasthttp.RequestCtx) {
@@ -93,6 +98,24 @@ func floorCommand(args []string) error {
 			}
 			// The body stays valid until the handler returns, and the
 			// handler waits for the ack, so it is produced without a copy.
+			if *split > 1 {
+				body := ctx.PostBody()
+				if len(body) < *split**size {
+					ctx.Error("body shorter than -records × -size", fasthttp.StatusBadRequest)
+					return
+				}
+				rs := recordSets.Get().(*recordSet)
+				rs.cut(body, *split, *size)
+				err := cl.ProduceSync(ctx, rs.ptrs...).FirstErr()
+				recordSets.Put(rs)
+				if err != nil {
+					ctx.Error(err.Error(), fasthttp.StatusInternalServerError)
+					return
+				}
+				ctx.SetContentType("application/vnd.kafka.v2+json")
+				ctx.SetBodyString(floorResponse)
+				return
+			}
 			if err := cl.ProduceSync(ctx, &kgo.Record{Value: ctx.PostBody()}).FirstErr(); err != nil {
 				ctx.Error(err.Error(), fasthttp.StatusInternalServerError)
 				return
@@ -127,6 +150,27 @@ func floorCommand(args []string) error {
 	fmt.Println(ln.Addr().String())
 	s := &fasthttp.Server{Name: "floor", Handler: handler}
 	return s.Serve(ln)
+}
+
+// recordSet is the records the Kafka floor cuts one body into (-records),
+// pooled: the floor spends nothing per record but franz-go's own work.
+type recordSet struct {
+	recs []kgo.Record
+	ptrs []*kgo.Record
+}
+
+var recordSets = sync.Pool{New: func() any { return new(recordSet) }}
+
+// cut makes rs n records of size bytes each, the first n×size of body.
+func (rs *recordSet) cut(body []byte, n, size int) {
+	if cap(rs.recs) < n {
+		rs.recs, rs.ptrs = make([]kgo.Record, n), make([]*kgo.Record, n)
+	}
+	rs.recs, rs.ptrs = rs.recs[:n], rs.ptrs[:n]
+	for i := range rs.recs {
+		rs.recs[i] = kgo.Record{Value: body[i*size : (i+1)*size : (i+1)*size]}
+		rs.ptrs[i] = &rs.recs[i]
+	}
 }
 
 // floorReader is the Kafka floor's consumer instance.

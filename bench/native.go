@@ -132,6 +132,45 @@ func franzProducer(brokers, topic string, records int64, duration time.Duration,
 	return loadResult{records: done.Load(), elapsed: time.Since(start), latency: lat}, nil
 }
 
+// franzBatches produces records of size bytes with franzProducer's
+// settings in krest's shape (row 1): conns goroutines, each producing
+// batch records and waiting for all of them (ProduceSync) before its next
+// batch, as row 1's HTTP clients wait for each request's response.
+func franzBatches(brokers, topic string, records int64, size, conns, batch int) (loadResult, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...), kgo.DefaultProduceTopic(topic),
+		kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.AllowAutoTopicCreation(), kgo.MaxBufferedRecords(1<<20), kgo.WithHooks(&franzRequests))
+	if err != nil {
+		return loadResult{}, err
+	}
+	defer cl.Close()
+	value := payload(size)
+	var done atomic.Int64
+	var firstErr atomic.Value
+	sent := atomic.Int64{}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() {
+			recs := make([]*kgo.Record, batch)
+			for sent.Add(int64(batch)) <= records {
+				for i := range recs {
+					recs[i] = &kgo.Record{Value: value}
+				}
+				if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				done.Add(int64(batch))
+			}
+		})
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return loadResult{}, err
+	}
+	return loadResult{records: done.Load(), elapsed: time.Since(start)}, nil
+}
+
 // franzConsumer reads records of topic from the start, timed from its
 // group assignment (as the other consumers are, without the join) to its
 // last record; mark runs at both.

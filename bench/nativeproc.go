@@ -47,7 +47,7 @@ func processCPU() time.Duration {
 // JSON on out.
 func nativeCommand(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("native", flag.ContinueOnError)
-	mode := fs.String("mode", "", "produce (asynchronous), produce-sync (each record awaited), avro (the bench Avro record), consume or consume-members")
+	mode := fs.String("mode", "", "produce (asynchronous), produce-sync (each record awaited), produce-batches (-batch records awaited at a time), avro (the bench Avro record), consume or consume-members")
 	brokers := fs.String("brokers", "", "Kafka bootstrap servers")
 	topic := fs.String("topic", "", "topic")
 	records := fs.Int64("records", 0, "records (0: run for -duration)")
@@ -57,7 +57,7 @@ func nativeCommand(args []string, out io.Writer) error {
 	partitions := fs.Int("partitions", 4, "the topic's partitions (consume-members)")
 	fetchBytes := fs.Int("fetch-bytes", 2<<20, "bytes per fetch and partition (consume-members)")
 	schemaID := fs.Int("schema-id", 0, "the bench Avro schema's registry id (avro)")
-	batch := fs.Int("batch", 0, "records each goroutine produces and awaits at a time (avro with -conns > 0)")
+	batch := fs.Int("batch", 0, "records each goroutine produces and awaits at a time (produce-batches; avro with -conns > 0)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,6 +67,8 @@ func nativeCommand(args []string, out io.Writer) error {
 	switch *mode {
 	case "produce", "produce-sync":
 		res, err = franzProducer(*brokers, *topic, *records, *duration, *size, *conns, *mode == "produce-sync")
+	case "produce-batches":
+		res, err = franzBatches(*brokers, *topic, *records, *size, *conns, *batch)
 	case "avro":
 		res, err = franzAvro(*brokers, *topic, *schemaID, *records, *conns, *batch)
 	case "consume":
@@ -74,7 +76,7 @@ func nativeCommand(args []string, out io.Writer) error {
 	case "consume-members":
 		res, err = franzMembers(*brokers, *topic, *records, *conns, *partitions, int32(*fetchBytes), w.mark)
 	default:
-		return fmt.Errorf("-mode %q: want produce, produce-sync, avro, consume or consume-members", *mode)
+		return fmt.Errorf("-mode %q: want produce, produce-sync, produce-batches, avro, consume or consume-members", *mode)
 	}
 	if err != nil {
 		return err
@@ -125,6 +127,12 @@ func franzProducerProcess(brokers, topic string, records int64, duration time.Du
 	}
 	return franzProcess("-mode", mode, "-brokers", brokers, "-topic", topic, "-records", strconv.FormatInt(records, 10),
 		"-duration", duration.String(), "-size", strconv.Itoa(size), "-conns", strconv.Itoa(conns))
+}
+
+// franzBatchesProcess is franzBatches in a process of its own.
+func franzBatchesProcess(brokers, topic string, records int64, size, conns, batch int) (loadResult, error) {
+	return franzProcess("-mode", "produce-batches", "-brokers", brokers, "-topic", topic, "-records", strconv.FormatInt(records, 10),
+		"-size", strconv.Itoa(size), "-conns", strconv.Itoa(conns), "-batch", strconv.Itoa(batch))
 }
 
 // franzConsumerProcess is franzConsumer in a process of its own.

@@ -39,7 +39,7 @@ func printTable(w io.Writer, rep *report) {
 // spread and each ratio with its range.
 func markdownTable(rep *report) string {
 	var b strings.Builder
-	b.WriteString("| row | krest rec/s | krest MB/s | Java rec/s | krest/Java | franz-go rec/s | krest/franz-go | krest/franz-go in krest's shape | p50 / p99 / p99.9 ms (krest; native; Kafka floor) | krest CPU s/GB | krest CPU s/M rec | krest CPU µs/req | HTTP floor req/s; CPU µs/req | krest ÷ floor: rate; CPU/req | Kafka floor req/s; CPU µs/req (÷ HTTP floor) | krest ÷ Kafka floor: rate; CPU/req | native CPU s/GB (Java; franz-go) | krest CPU ÷ franz-go CPU | broker CPU s/GB (krest; franz-go) | load generator CPU s/GB | machine busy % (krest; franz-go) | krest peak RSS MiB |\n")
+	b.WriteString("| row | krest rec/s | krest MB/s | Java rec/s | krest/Java | franz-go rec/s | krest/franz-go | krest/franz-go in krest's shape | p50 / p99 / p99.9 ms (krest; native; Kafka floor) | krest CPU s/GB | krest CPU s/M rec | krest CPU µs/req | HTTP floor req/s; CPU µs/req | krest ÷ floor: rate; CPU/req | Kafka floor rec/s; CPU µs/req (CPU ÷ HTTP floor, or rate ÷ franz-go) | krest ÷ Kafka floor: rate; CPU/req | native CPU s/GB (Java; franz-go) | krest CPU ÷ franz-go CPU | broker CPU s/GB (krest; franz-go) | load generator CPU s/GB | machine busy % (krest; franz-go) | krest peak RSS MiB |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
 	num := func(v float64, format string) string {
 		if v == 0 {
@@ -102,7 +102,11 @@ func markdownTable(rep *report) string {
 		if f := r.KafkaFloor; f != nil && f.P50ms > 0 && r.KafkaFloorCPUMicrosPerReq == 0 { // row 12's: its CPU
 			kafkaFloor = fmt.Sprintf("CPU %.2f s/GB", f.CPUSecPerGB)
 		} else if r.KafkaFloor != nil {
-			kafkaFloor = fmt.Sprintf("%.0f; %.1f (%s)", r.KafkaFloor.RecordsPerSec, r.KafkaFloorCPUMicrosPerReq, ratio(r.KafkaFloorVsFloor, sp.KafkaVsHTTP))
+			of := ratio(r.KafkaFloorVsFloor, sp.KafkaVsHTTP)
+			if r.KafkaFloorVsFloor == 0 && r.KafkaFloorVsFranz > 0 { // row 1's: against franz-go's rate
+				of = ratio(r.KafkaFloorVsFranz, sp.KafkaVsFranz) + " franz-go"
+			}
+			kafkaFloor = fmt.Sprintf("%.0f; %.1f (%s)", r.KafkaFloor.RecordsPerSec, r.KafkaFloorCPUMicrosPerReq, of)
 			vsKafka = ratio(r.RatioKafkaFloor, sp.RatioKafka) + "; " + ratio(r.CPUVsKafkaFloor, sp.CPUVsKafka)
 		}
 		mu := r.Krest.Machine
