@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/bytedance/sonic"
@@ -115,35 +113,10 @@ func franzAvro(brokers, topic string, id int, n int64, conns, batch int) (loadRe
 		}
 		return loadResult{records: n, elapsed: time.Since(start)}, nil
 	}
-	var sent, done atomic.Int64
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
-	for range conns {
-		wg.Go(func() {
-			var h sr.ConfluentHeader
-			recs := make([]*kgo.Record, batch)
-			for sent.Add(int64(batch)) <= n {
-				for i := range recs {
-					v, err := encode(&h)
-					if err != nil {
-						firstErr.CompareAndSwap(nil, err)
-						return
-					}
-					recs[i] = &kgo.Record{Value: v}
-				}
-				if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-				done.Add(int64(batch))
-			}
-		})
-	}
-	wg.Wait()
-	if err, _ := firstErr.Load().(error); err != nil {
-		return loadResult{}, err
-	}
-	return loadResult{records: done.Load(), elapsed: time.Since(start)}, nil
+	return produceBatches(cl, n, conns, batch, func() func() ([]byte, error) {
+		var h sr.ConfluentHeader
+		return func() ([]byte, error) { return encode(&h) }
+	})
 }
 
 // franzAvroProcess is franzAvro in a process of its own.

@@ -118,6 +118,13 @@ func readProcStats(pid int) (procStats, error) {
 	return st, nil
 }
 
+// resetPeakRSS starts krest's peak RSS (VmHWM) again from its current RSS
+// (Linux's clear_refs, 5); the peak keeps counting from the start if the
+// kernel refuses.
+func (p *krestProc) resetPeakRSS() {
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", p.cmd.Process.Pid), []byte("5"), 0)
+}
+
 func (p *krestProc) stats() procStats {
 	st, _ := readProcStats(p.cmd.Process.Pid)
 	return st

@@ -182,6 +182,7 @@ func main() {
 	rows := flag.String("rows", "", "comma-separated rows to run (1..12, idle); empty = all")
 	runs := flag.Int("runs", 0, "repetitions of every row, reported as median and spread (0: 3 at full scale, else 1)")
 	flag.BoolVar(&loadedFranzFirstFlag, "loaded-franz-first", false, "row 12 runs franz-go's side before krest's")
+	flag.BoolVar(&warmUpFlag, "warm-up", true, "send untimed traffic through krest, franz-go and the broker before the first row (false: a profile of krest holds the rows' work only)")
 	flag.BoolVar(&loadedStreamFlag, "loaded-stream", false, "row 12's krest side reads through an SSE stream instead of polls")
 	flag.IntVar(&loadedRateFlag, "loaded-rate", 0, "row 12's records/s (0: half of row 1's krest rate in this run)")
 	flag.StringVar(&floorProfile, "floor-cpuprofile", "", "write the HTTP floor server's CPU profile (row 2) to this file")
@@ -259,8 +260,11 @@ func run(cfg config) (*report, error) {
 		rowProduceBatch, rowProduceSmall, rowConsume, rowAvro, rowLatency, rowProduceStream, rowStreamLatency, rowStreamConsume,
 		rowTracingOff, rowTracing1, rowTracing100, rowLoadedLatency,
 	}
-	if err := warmUp(cfg, k, adm); err != nil {
-		return nil, err
+	if warmUpFlag {
+		if err := warmUp(cfg, k, adm); err != nil {
+			return nil, err
+		}
+		k.resetPeakRSS() // the rows' peak, not the warm-up's
 	}
 	// Every row once, then again: repetitions far apart in time see more
 	// of the machine's noise than back-to-back ones.
@@ -313,6 +317,9 @@ func run(cfg config) (*report, error) {
 // 2.3–3.2 a row later. The big requests alone (a few hundred) left it at
 // 4.9; with the small ones (thousands, as the JIT wants) it measured 3.8
 // against 3.2 a row later.
+// warmUpFlag (-warm-up) runs warmUp; on by default.
+var warmUpFlag bool
+
 func warmUp(cfg config, k *krestProc, adm *kadm.Client) error {
 	const size, perReq = 1024, 500
 	topic, err := createTopic(adm, "bench-warmup", 4)

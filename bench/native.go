@@ -64,13 +64,20 @@ func javaConsumer(libs, brokers, topic string, records int) (loadResult, error) 
 	return loadResult{}, fmt.Errorf("ConsumerPerformance output not understood:\n%s", out)
 }
 
+// newFranzProducer is a franz-go client with krest's producer settings
+// (idempotent, acks=all, linger 5 ms, no compression) that buffers up to
+// 1 Mi records and counts its requests in franzRequests.
+func newFranzProducer(brokers, topic string) (*kgo.Client, error) {
+	return kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...), kgo.DefaultProduceTopic(topic),
+		kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.AllowAutoTopicCreation(), kgo.MaxBufferedRecords(1<<20), kgo.WithHooks(&franzRequests))
+}
+
 // franzProducer produces records of size bytes with the same settings as
 // krest's producer (idempotent, acks=all, linger 5 ms, no compression), from conns
 // goroutines; each waits for its record when sync is set (the 1-record
 // request case), else records are produced asynchronously.
 func franzProducer(brokers, topic string, records int64, duration time.Duration, size, conns int, waitEach bool) (loadResult, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...), kgo.DefaultProduceTopic(topic),
-		kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.AllowAutoTopicCreation(), kgo.MaxBufferedRecords(1<<20), kgo.WithHooks(&franzRequests))
+	cl, err := newFranzProducer(brokers, topic)
 	if err != nil {
 		return loadResult{}, err
 	}
@@ -133,28 +140,41 @@ func franzProducer(brokers, topic string, records int64, duration time.Duration,
 }
 
 // franzBatches produces records of size bytes with franzProducer's
-// settings in krest's shape (row 1): conns goroutines, each producing
-// batch records and waiting for all of them (ProduceSync) before its next
-// batch, as row 1's HTTP clients wait for each request's response.
+// settings in krest's shape (row 1): see produceBatches.
 func franzBatches(brokers, topic string, records int64, size, conns, batch int) (loadResult, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...), kgo.DefaultProduceTopic(topic),
-		kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.AllowAutoTopicCreation(), kgo.MaxBufferedRecords(1<<20), kgo.WithHooks(&franzRequests))
+	cl, err := newFranzProducer(brokers, topic)
 	if err != nil {
 		return loadResult{}, err
 	}
 	defer cl.Close()
 	value := payload(size)
-	var done atomic.Int64
+	return produceBatches(cl, records, conns, batch, func() func() ([]byte, error) {
+		return func() ([]byte, error) { return value, nil }
+	})
+}
+
+// produceBatches produces n records through cl in krest's shape (rows 1
+// and 4): conns goroutines, each producing batch records and waiting for
+// all of them (ProduceSync) before its next batch, as those rows' HTTP
+// clients wait for each request's response. Each goroutine takes its
+// records' values from a function of its own, from values.
+func produceBatches(cl *kgo.Client, n int64, conns, batch int, values func() func() ([]byte, error)) (loadResult, error) {
+	var sent, done atomic.Int64
 	var firstErr atomic.Value
-	sent := atomic.Int64{}
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range conns {
 		wg.Go(func() {
+			next := values()
 			recs := make([]*kgo.Record, batch)
-			for sent.Add(int64(batch)) <= records {
+			for sent.Add(int64(batch)) <= n {
 				for i := range recs {
-					recs[i] = &kgo.Record{Value: value}
+					v, err := next()
+					if err != nil {
+						firstErr.CompareAndSwap(nil, err)
+						return
+					}
+					recs[i] = &kgo.Record{Value: v}
 				}
 				if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
 					firstErr.CompareAndSwap(nil, err)
