@@ -87,8 +87,7 @@ func franzAvro(brokers, topic string, id int, n int64, conns, batch int) (loadRe
 	if err != nil {
 		return loadResult{}, err
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...), kgo.DefaultProduceTopic(topic),
-		kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.MaxBufferedRecords(1<<20))
+	cl, err := newFranzProducer(brokers, topic)
 	if err != nil {
 		return loadResult{}, err
 	}

@@ -308,6 +308,9 @@ func run(cfg config) (*report, error) {
 	return rep, writeReport(cfg.out, rep)
 }
 
+// warmUpFlag (-warm-up) runs warmUp; on by default.
+var warmUpFlag bool
+
 // warmUp sends a quarter of row 1's records through krest and through
 // franz-go, then a quarter of row 2's time of one-record requests through
 // krest, and reads as many back through a group of four krest instances,
@@ -317,9 +320,6 @@ func run(cfg config) (*report, error) {
 // 2.3–3.2 a row later. The big requests alone (a few hundred) left it at
 // 4.9; with the small ones (thousands, as the JIT wants) it measured 3.8
 // against 3.2 a row later.
-// warmUpFlag (-warm-up) runs warmUp; on by default.
-var warmUpFlag bool
-
 func warmUp(cfg config, k *krestProc, adm *kadm.Client) error {
 	const size, perReq = 1024, 500
 	topic, err := createTopic(adm, "bench-warmup", 4)

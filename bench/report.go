@@ -61,6 +61,8 @@ func markdownTable(rep *report) string {
 		if r.Spread != nil {
 			sp = *r.Spread
 		}
+		// Row 12's Kafka floor: latencies and no CPU per request.
+		loadedFloor := r.KafkaFloor != nil && r.KafkaFloor.P50ms > 0 && r.KafkaFloorCPUMicrosPerReq == 0
 		java, franz, lat := "–", "–", "–"
 		javaCPU, franzCPU := "–", "–"
 		franzBroker, franzBusy := "–", "–"
@@ -82,8 +84,8 @@ func markdownTable(rep *report) string {
 			if r.Franz != nil && r.Franz.P50ms > 0 {
 				lat += fmt.Sprintf("; %.1f / %.1f / %.1f", r.Franz.P50ms, r.Franz.P99ms, r.Franz.P999ms)
 			}
-			if f := r.KafkaFloor; f != nil && f.P50ms > 0 && r.KafkaFloorCPUMicrosPerReq == 0 { // row 12's
-				lat += fmt.Sprintf("; %.1f / %.1f / %.1f", f.P50ms, f.P99ms, f.P999ms)
+			if loadedFloor {
+				lat += fmt.Sprintf("; %.1f / %.1f / %.1f", r.KafkaFloor.P50ms, r.KafkaFloor.P99ms, r.KafkaFloor.P999ms)
 			}
 		}
 		rate, mb := num(r.Krest.RecordsPerSec, "%.0f"), num(r.Krest.MBPerSec, "%.1f")
@@ -99,8 +101,8 @@ func markdownTable(rep *report) string {
 			vsFloor = ratio(r.RatioFloor, sp.RatioFloor) + "; " + ratio(r.CPUVsFloor, sp.CPUVsFloor)
 		}
 		kafkaFloor, vsKafka := "–", "–"
-		if f := r.KafkaFloor; f != nil && f.P50ms > 0 && r.KafkaFloorCPUMicrosPerReq == 0 { // row 12's: its CPU
-			kafkaFloor = fmt.Sprintf("CPU %.2f s/GB", f.CPUSecPerGB)
+		if loadedFloor { // its CPU; its latency is in the latency column
+			kafkaFloor = fmt.Sprintf("CPU %.2f s/GB", r.KafkaFloor.CPUSecPerGB)
 		} else if r.KafkaFloor != nil {
 			of := ratio(r.KafkaFloorVsFloor, sp.KafkaVsHTTP)
 			if r.KafkaFloorVsFloor == 0 && r.KafkaFloorVsFranz > 0 { // row 1's: against franz-go's rate
